@@ -1,0 +1,5 @@
+"""`python -m cytobib` runs the CLI."""
+
+from cytobib.cli import main
+
+main()

@@ -1,0 +1,472 @@
+"""Annotation files: one YAML file per citation key in annotations/, checked by a JSON Schema.
+
+YAML is loaded with the safe loader only, composed to a node tree first so that every value
+keeps its line and column: schema errors, duplicate keys and bad agents point at the line to
+fix. The schema ships in the package (``schema/annotation.schema.json``) and editors can use
+it through the ``# yaml-language-server: $schema=...`` line that stubs start with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cytobib.bibfile import create_exclusive
+from cytobib.errors import AnnotationFileError, KeyExistsError
+from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
+from cytobib.vocabulary import Vocabulary
+
+SCHEMA_COMMENT = "# yaml-language-server: $schema={ref}"
+PACKAGED_SCHEMA_REF = "../src/cytobib/schema/annotation.schema.json"
+
+EVIDENCE_LEVELS = (
+    "meta-analysis", "clinical-trial", "observational", "case-report",
+    "preclinical-in-vivo", "in-vitro", "review", "expert-opinion",
+)  # fmt: skip
+"""Evidence vocabulary, strongest first (the order evidence maps and sorting use)."""
+
+STUDY_TYPES = (
+    "review", "systematic-review", "meta-analysis", "clinical-trial", "observational",
+    "case-report", "preclinical", "in-vitro", "perspective", "editorial", "news", "other",
+)  # fmt: skip
+STATUSES = ("to-read", "skimmed", "read")
+
+_MAX_NODES = 200_000  # alias bombs ("billion laughs") stop here instead of eating memory
+# Anything a file name on Linux, macOS and Windows can hold, except that a key may not start
+# with a dot (hidden files) or contain '..' or a separator: no path may escape annotations/.
+_UNSAFE_KEY = re.compile(r'[/\\<>"|?*\x00-\x1f\x7f]|^\.|\.\.|^\s|\s$')
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The packaged JSON Schema for annotation files."""
+    text = resources.files("cytobib").joinpath("schema/annotation.schema.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def is_safe_key(key: str) -> bool:
+    """A key that can name a file inside annotations/: no separators, no '..', no dotfiles."""
+    return bool(key) and not _UNSAFE_KEY.search(key) and len(key) <= 200
+
+
+def path_for(folder: Path, key: str) -> Path:
+    """annotations/<key>.yaml; raises for keys that would escape the folder."""
+    if not is_safe_key(key):
+        raise AnnotationFileError(
+            f"Citation key {key!r} cannot be used as a file name (it contains '/', '\\', '..', "
+            "a leading dot or a character such as < > | ? * that file systems reject).",
+            hint="Rename the entry's key in library.bib.",
+        )
+    return folder / f"{key}.yaml"
+
+
+# --- YAML with positions -----------------------------------------------------------------------
+
+
+class YamlProblem(Exception):
+    """A YAML syntax problem with its 1-based position."""
+
+    def __init__(self, message: str, line: int | None, column: int | None, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.hint = hint
+
+
+Positions = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def load_yaml(text: str) -> tuple[Any, Positions]:
+    """Safe-load YAML, returning the data and the position of every value by path."""
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader_cls)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or str(exc)
+        hint = "Check indentation and quoting on that line."
+        if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+            problem = "a tab character is used for indentation; YAML allows only spaces"
+            hint = "Replace the tabs with spaces (two per level)."
+        elif "mapping values are not allowed" in problem:
+            hint = "A value contains ': '; put the whole value in quotes."
+        raise YamlProblem(problem, line, column, hint) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(str(exc), None, None, "Fix the YAML syntax.") from None
+    if node is None:
+        return None, {}
+    positions: Positions = {}
+    builder = _Builder(positions)
+    return builder.build(node, ()), positions
+
+
+class _Builder:
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.count = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise YamlProblem(
+                "the document expands to too many values (aliases nested too deep)",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                "Write the values out instead of using nested & and * aliases.",
+            )
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, (*path, "<key>"))
+                if not isinstance(key, str | int | float | bool) or key is None:
+                    raise YamlProblem(
+                        "a mapping key must be a plain word",
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "Use simple keys such as `summary:`.",
+                    )
+                if key in out:
+                    first = self.positions.get((*path, str(key)), (None, None))[0]
+                    raise YamlProblem(
+                        f"duplicate key '{key}' (first used on line {first})",
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        f"Keep one '{key}:' and merge the two values.",
+                    )
+                out[key] = self.build(value_node, (*path, str(key)))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()  # `date: 2026-11-22` unquoted is still meant as text
+        return value
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedAnnotations:
+    annotations: Mapping[str, Annotation]
+    issues: tuple[Issue, ...]
+
+
+def load_all(
+    folder: Path,
+    entries: Iterable[Entry],
+    vocabulary: Vocabulary,
+    *,
+    shown_folder: str | None = None,
+) -> LoadedAnnotations:
+    """Read every annotations/*.yaml, match it to an entry, validate, resolve agents."""
+    issues: list[Issue] = []
+    keys = {e.key: e for e in entries}
+    folded = {k.lower(): k for k in keys}
+    out: dict[str, Annotation] = {}
+    if not folder.is_dir():
+        return LoadedAnnotations(out, ())
+    shown_dir = shown_folder or str(folder)
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    for path in files:
+        shown = f"{shown_dir}/{path.name}"
+        key = path.stem
+        if key not in keys:
+            hint = "Rename the file to <citation key>.yaml, or delete it if the entry is gone."
+            if key.lower() in folded:
+                hint = f"The entry's key is '{folded[key.lower()]}': keys are case-sensitive."
+            issues.append(
+                Issue(
+                    Severity.WARNING,
+                    "orphan-annotation",
+                    f"No entry in the library has the key '{key}'.",
+                    key=key,
+                    location=Location(shown),
+                    hint=hint,
+                )
+            )
+            continue
+        annotation, found = load_one(path, key, vocabulary, shown=shown)
+        issues.extend(found)
+        if annotation is not None:
+            out[key] = annotation
+    return LoadedAnnotations(out, tuple(issues))
+
+
+def load_one(
+    path: Path, key: str, vocabulary: Vocabulary, *, shown: str | None = None
+) -> tuple[Annotation | None, list[Issue]]:
+    shown = shown or str(path)
+    issues: list[Issue] = []
+    try:
+        data_bytes = path.read_bytes()
+    except OSError as exc:
+        return None, [
+            _issue(
+                "annotation-unreadable",
+                f"Cannot read the file: {exc.strerror}.",
+                key,
+                shown,
+                None,
+                None,
+                "Check the file's permissions.",
+            )
+        ]
+    try:
+        text = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data_bytes[: exc.start].count(b"\n") + 1
+        return None, [
+            _issue(
+                "annotation-encoding",
+                f"Invalid UTF-8 (byte 0x{data_bytes[exc.start]:02x}).",
+                key,
+                shown,
+                line,
+                None,
+                "Save the file as UTF-8.",
+            )
+        ]
+    try:
+        data, positions = load_yaml(text)
+    except YamlProblem as exc:
+        return None, [
+            _issue(
+                "annotation-yaml",
+                f"YAML error: {exc.message}.",
+                key,
+                shown,
+                exc.line,
+                exc.column,
+                exc.hint,
+            )
+        ]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        top_line = positions.get((), (None, None))[0]
+        return None, [
+            _issue(
+                "annotation-not-mapping",
+                f"The file holds a {type(data).__name__}, not a mapping of fields.",
+                key,
+                shown,
+                top_line,
+                None,
+                "Start the file with fields such as `summary: ...` and `claims:`.",
+            )
+        ]
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
+        path_t = tuple(error.absolute_path)
+        err_line, column = _position(positions, path_t)
+        where = ".".join(str(p) for p in path_t) or "(top level)"
+        issues.append(
+            _issue(
+                "annotation-schema",
+                f"{where}: {_schema_message(error)}",
+                key,
+                shown,
+                err_line,
+                column,
+                _schema_hint(error),
+            )
+        )
+    annotation = _build(data, key, shown, vocabulary, positions, issues)
+    return annotation, issues
+
+
+def _position(positions: Positions, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    while path:
+        key = tuple(str(p) if not isinstance(p, int) else p for p in path)
+        if key in positions:
+            return positions[key]
+        path = path[:-1]
+    return positions.get((), (None, None))
+
+
+def _schema_message(error: Any) -> str:
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = [e for e in extra if not str(e).startswith("x-")]
+        return f"unknown field(s) {', '.join(map(repr, extra))}"
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {type(error.instance).__name__}"
+    return str(error.message)
+
+
+def _schema_hint(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"Known fields: {known}. Prefix your own fields with 'x-'."
+    if error.validator == "enum":
+        return "Use one of the listed values."
+    if error.validator == "type" and error.validator_value == "array":
+        return "Write a list: one `- item` per line."
+    return "See the annotation schema (docs/annotations.md)."
+
+
+def _issue(
+    code: str,
+    message: str,
+    key: str,
+    shown: str,
+    line: int | None,
+    column: int | None,
+    hint: str,
+    severity: Severity = Severity.ERROR,
+) -> Issue:
+    return Issue(
+        severity, code, message, key=key, location=Location(shown, line, column), hint=hint
+    )
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if isinstance(v, str | int | float))
+    return ()
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or isinstance(value, dict | list) else str(value)
+
+
+def _build(
+    data: Mapping[str, Any],
+    key: str,
+    shown: str,
+    vocabulary: Vocabulary,
+    positions: Positions,
+    issues: list[Issue],
+) -> Annotation:
+    """Make an Annotation from (possibly invalid) data, keeping whatever is usable."""
+    claims = []
+    for raw in data.get("claims") or []:
+        if isinstance(raw, str):
+            claims.append(Claim(text=raw))
+        elif isinstance(raw, dict) and raw.get("text"):
+            evidence = raw.get("evidence")
+            claims.append(
+                Claim(
+                    text=str(raw["text"]),
+                    evidence=str(evidence) if evidence in EVIDENCE_LEVELS else None,
+                    page=_opt(raw.get("page")),
+                    quote=_opt(raw.get("quote")),
+                    numbers=_opt(raw.get("numbers")),
+                )
+            )
+    agents = []
+    for i, raw in enumerate(data.get("agents") or []):
+        name = raw if isinstance(raw, str) else raw.get("name") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        canonical = vocabulary.canonical(name)
+        if canonical is None:
+            line, column = _position(positions, ("agents", i, "name"))
+            suggestions = vocabulary.suggest(name)
+            hint = (
+                f"Did you mean {' or '.join(repr(s) for s in suggestions)}? " if suggestions else ""
+            ) + "Or add it to the vocabulary in cytobib.toml ([[agents]], see docs/agents.md)."
+            issues.append(
+                _issue(
+                    "unknown-agent",
+                    f"Agent '{name}' is not in the vocabulary.",
+                    key,
+                    shown,
+                    line,
+                    column,
+                    hint,
+                    Severity.WARNING,
+                )
+            )
+        extra = raw if isinstance(raw, dict) else {}
+        agents.append(
+            AgentUse(
+                name=name,
+                canonical=canonical,
+                role=_opt(extra.get("role")),
+                dose=_opt(extra.get("dose")),
+                route=_opt(extra.get("route")),
+            )
+        )
+    priority = data.get("priority")
+    status = data.get("status")
+    study_type = data.get("study_type")
+    return Annotation(
+        key=key,
+        path=shown,
+        summary=str(data.get("summary") or "").strip(),
+        claims=tuple(claims),
+        agents=tuple(agents),
+        targets=_strs(data.get("targets")),
+        cancers=_strs(data.get("cancers")),
+        study_type=str(study_type) if study_type in STUDY_TYPES else None,
+        caveats=_strs(data.get("caveats")),
+        tags=_strs(data.get("tags")),
+        status=str(status) if status in STATUSES else None,
+        priority=priority if isinstance(priority, int) and 1 <= priority <= 5 else None,
+        related=_strs(data.get("related")),
+        verified=tuple(v for v in data.get("verified") or [] if isinstance(v, dict)),
+        extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
+    )
+
+
+# --- writing stubs -------------------------------------------------------------------------------
+
+
+def stub_text(entry: Entry, schema_ref: str = PACKAGED_SCHEMA_REF) -> str:
+    """A new annotation for an entry: every field present, empty, with a comment on each."""
+    title = entry.title.replace("\n", " ")
+    return f"""{SCHEMA_COMMENT.format(ref=schema_ref)}
+# {entry.key}: {title[:90]}
+summary: ""
+# study_type: review   # {" | ".join(STUDY_TYPES)}
+status: to-read    # to-read | skimmed | read
+priority: 3        # 1 (highest) .. 5
+agents: []         # - name: aldesleukin   (any synonym from docs/agents.md)
+                   #   role: primary
+targets: []
+cancers: []
+claims: []         # - text: ...
+                   #   evidence: {" | ".join(EVIDENCE_LEVELS)}
+caveats: []
+tags: []
+related: []        # other citation keys
+"""
+
+
+def write_stub(folder: Path, entry: Entry, schema_ref: str = PACKAGED_SCHEMA_REF) -> Path:
+    """Create annotations/<key>.yaml for an entry; never replaces an existing file."""
+    path = path_for(folder, entry.key)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not create_exclusive(path, stub_text(entry, schema_ref).encode("utf-8")):
+        raise KeyExistsError(
+            f"{path} exists already; it was left as it is.",
+            hint="Edit that file, or delete it first if you want a fresh stub.",
+        )
+    return path

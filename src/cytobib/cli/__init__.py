@@ -1,0 +1,68 @@
+"""The `cytobib` command: a thin typer shell over the library API.
+
+Each command parses options, calls one library function, prints or writes the result and lets
+exceptions reach :func:`run`, which maps them to exit codes in one place (``_errors``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from cytobib._version import __version__
+from cytobib.cli import _errors
+
+app = typer.Typer(
+    name="cytobib",
+    help="An annotated BibTeX library for reviews of cytokine cancer immunotherapy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cytobib {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """cytobib: check, enrich, render and export an annotated BibTeX library."""
+
+
+# Command modules register themselves on `app` when imported.
+from cytobib.cli import library_cmds  # noqa: E402, F401
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="cytobib", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
+        return _errors.report(KeyboardInterrupt())
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return _errors.EXIT_USAGE
+    except (Exception, KeyboardInterrupt) as exc:
+        return _errors.report(exc)
+    return result if isinstance(result, int) else _errors.EXIT_OK
+
+
+def main() -> None:
+    sys.exit(run())

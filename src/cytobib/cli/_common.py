@@ -1,0 +1,31 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cytobib.library import Project, open_project
+
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        "-C",
+        help="Project folder (holding cytobib.toml); default: the nearest one above the cwd.",
+        file_okay=False,
+    ),
+]
+BibOpt = Annotated[
+    Path | None, typer.Option("--bib", help="The .bib file (overrides cytobib.toml).")
+]
+AnnOpt = Annotated[
+    Path | None,
+    typer.Option("--annotations", help="The annotations folder (overrides cytobib.toml)."),
+]
+
+
+def project(root: Path | None, bib: Path | None = None, annotations: Path | None = None) -> Project:
+    return open_project(root, bib=bib, annotations_dir=annotations)

@@ -1,0 +1,66 @@
+"""The one place where exceptions become exit codes and friendly messages.
+
+Exit codes (documented in the README):
+
+====  ==========================================================================
+0     success
+1     ``cytobib check`` found issues at or above ``--fail-on``
+2     usage: an unknown option value, style, format or filter expression
+3     input: a file cannot be read, a key exists already or is unknown, bad config
+4     Crossref could not be reached or kept failing (nothing was written)
+5     a file could not be written (the previous file is unchanged)
+70    an internal error (a bug: please report it with the message shown)
+130   interrupted (Ctrl-C); files are either untouched or completely written
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from cytobib import errors
+
+EXIT_OK = 0
+EXIT_ISSUES = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_NETWORK = 4
+EXIT_WRITE = 5
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+
+_CODES: tuple[tuple[type[errors.CytobibError], int], ...] = (
+    (errors.UsageError, EXIT_USAGE),
+    (errors.CrossrefError, EXIT_NETWORK),
+    (errors.WriteError, EXIT_WRITE),
+    (errors.InputError, EXIT_INPUT),
+    (errors.ConfigError, EXIT_INPUT),
+    (errors.LibraryStateError, EXIT_INPUT),
+)
+
+
+def exit_code(exc: errors.CytobibError) -> int:
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    return EXIT_INPUT
+
+
+def report(exc: BaseException) -> int:
+    """Print ``error: ...`` (and a hint) on stderr and return the exit code."""
+    if isinstance(exc, errors.CytobibError):
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exit_code(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        print("\ninterrupted: nothing was left half-written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    # A real bug: show where, but never the local variables (a mailto may be among them).
+    print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    tb = traceback.extract_tb(exc.__traceback__)[-3:]
+    for frame in tb:
+        print(f"  at {frame.filename}:{frame.lineno} in {frame.name}", file=sys.stderr)
+    print("This is a bug in cytobib; please report it with the lines above.", file=sys.stderr)
+    return EXIT_BUG

@@ -1,0 +1,130 @@
+"""The exception tree of cytobib.
+
+Problems *inside* a library (a malformed entry, an unknown agent) are not exceptions: they are
+:class:`cytobib.model.Issue` values collected while loading. Exceptions are for failures of a
+whole run, and each carries a message written as a sentence plus a hint saying how to fix it.
+The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
+
+    CytobibError                     anything cytobib raises on purpose
+    ├── ConfigError                  cytobib.toml is unreadable or has a bad value
+    ├── InputError                   a user file cannot be read at all (exit 3)
+    │   ├── BibFileError             library.bib: encoding, size, not a file
+    │   └── AnnotationFileError      an annotation file that cannot be written or read
+    ├── UsageError                   a bad option value: unknown style, format, filter (exit 2)
+    │   ├── UnknownFormatError       no registered format/exporter has that name or suffix
+    │   ├── StyleError               a citation style cannot be found or run
+    │   └── FilterError              a --where expression does not parse
+    ├── LibraryStateError            the requested change conflicts with the library (exit 3)
+    │   ├── KeyExistsError           an entry or annotation with that key exists already
+    │   └── UnknownKeyError          no entry has that citation key
+    ├── CrossrefError                the Crossref API could not answer usefully (exit 4)
+    │   ├── CrossrefNotFound         a DOI is unknown to Crossref (final, never retried)
+    │   ├── CrossrefUnavailable      timeouts / 5xx / 429 after all retries, or too many failures
+    │   ├── CrossrefBadResponse      a 2xx answer whose body is not the JSON we expect
+    │   └── OfflineCacheMiss         --offline was given and the cache has no answer
+    └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a user file, for error messages (1-based line and column)."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        out = self.path
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column is not None:
+                out += f":{self.column}"
+        return out
+
+
+class CytobibError(Exception):
+    """Base class: a failure of the whole run, with a message and a hint for the user."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, where: Where | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ConfigError(CytobibError):
+    """Raised when cytobib.toml cannot be parsed or holds a value of the wrong kind."""
+
+
+class InputError(CytobibError):
+    """Raised when a user file cannot be read at all (not when it merely has problems)."""
+
+
+class BibFileError(InputError):
+    """Raised for a library.bib that is missing, too large, binary, or not decodable."""
+
+
+class AnnotationFileError(InputError):
+    """Raised when an annotation file cannot be read or written as a whole."""
+
+
+class UsageError(CytobibError):
+    """Raised for an option value that cytobib cannot act on."""
+
+
+class UnknownFormatError(UsageError):
+    """Raised when no registered format or exporter matches a name or file suffix."""
+
+
+class StyleError(UsageError):
+    """Raised when a citation style cannot be found, parsed, or run by the engine."""
+
+
+class FilterError(UsageError):
+    """Raised when a --where expression is not valid in the filter language."""
+
+
+class LibraryStateError(CytobibError):
+    """Raised when a requested change does not fit the library as it is."""
+
+
+class KeyExistsError(LibraryStateError):
+    """Raised when creating something (an entry, an annotation) whose key already exists."""
+
+
+class UnknownKeyError(LibraryStateError):
+    """Raised when a command names a citation key that the library does not have."""
+
+
+class CrossrefError(CytobibError):
+    """Base class for failures talking to the Crossref REST API."""
+
+
+class CrossrefNotFound(CrossrefError):
+    """Raised for a 404 on /works/{doi}: the DOI is not registered with Crossref."""
+
+
+class CrossrefUnavailable(CrossrefError):
+    """Raised when Crossref keeps failing (timeouts, 5xx, 429) after bounded retries."""
+
+
+class CrossrefBadResponse(CrossrefError):
+    """Raised when a successful status carries a body that is not the expected JSON."""
+
+
+class OfflineCacheMiss(CrossrefError):
+    """Raised in --offline mode when the cache holds no answer for a request."""
+
+
+class WriteError(CytobibError):
+    """Raised when writing a file fails; the previous file is left as it was."""

@@ -1,0 +1,363 @@
+"""LaTeX <-> Unicode for BibTeX field values.
+
+Decoding is a single-pass hand-written scanner instead of pylatexenc (which bibtexparser's
+``LatexDecodingMiddleware`` uses): on the 1,445-entry Zotero export that middleware took 18 s
+against 0.39 s for the bare parse. Values are decoded lazily, field by field, and a value
+without ``\\ { $ ~ -`` or quotes takes the fast path.
+
+Encoding goes the other way for targets that need ASCII LaTeX (pdflatex, bibtex): accents to
+``{\\"u}``, Greek to ``{$\\lambda$}``, specials escaped. ``bibtex_title`` also protects what
+BibTeX styles would lowercase (IL-2, IFN-λ, the T of "T cells").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Accent commands taking one argument -> combining character.
+_ACCENTS = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303",
+    "=": "\u0304", ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306",
+    "H": "\u030b", "k": "\u0328", "r": "\u030a", "d": "\u0323", "b": "\u0331",
+    "t": "\u0361",
+}  # fmt: skip
+
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
+    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ",
+    "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ", "upsilon": "υ", "phi": "φ",
+    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
+    "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}  # fmt: skip
+
+# Commands without arguments that stand for a character.
+_SYMBOLS = {
+    "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å",
+    "AA": "Å", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "dh": "ð", "DH": "Ð", "th": "þ",
+    "TH": "Þ", "textendash": "–", "textemdash": "—", "ldots": "…", "dots": "…",
+    "textellipsis": "…", "textregistered": "®", "copyright": "©", "textcopyright": "©",
+    "texttrademark": "™", "textdegree": "°", "degree": "°", "pm": "±", "textpm": "±",
+    "times": "×", "texttimes": "×", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
+    "textmu": "µ", "micro": "µ", "textasciitilde": "~", "textasciicircum": "^",
+    "textbackslash": "\\", "textbar": "|", "textless": "<", "textgreater": ">",
+    "textunderscore": "_", "textquoteright": "’", "textquoteleft": "‘",
+    "textquotedblleft": "“", "textquotedblright": "”", "S": "§", "P": "¶", "dag": "†",
+    "textdagger": "†", "ddag": "‡", "cdot": "·", "textperiodcentered": "·",
+    "rightarrow": "→", "to": "→", "leftarrow": "←", "infty": "∞", "approx": "≈",
+    "sim": "∼", "neq": "≠", "ne": "≠", "textbullet": "•", "euro": "€", "pounds": "£",
+    "textsterling": "£", "quad": " ", "qquad": " ", "space": " ", "newline": " ",
+    "par": " ", "LaTeX": "LaTeX", "TeX": "TeX", "relax": "", "protect": "",
+    "noopsort": "", "/": "", "-": "", "nobreak": "", "textsuperscript": "",
+}  # fmt: skip
+_SYMBOLS.update(_GREEK)
+_SYMBOLS.update({"text" + k: v for k, v in _GREEK.items()})
+_SYMBOLS.update({"up" + k: v for k, v in _GREEK.items()})
+
+# Commands whose argument is text to keep (formatting is dropped in plain text).
+_KEEP_ARG = {
+    "textit", "emph", "textbf", "textsc", "textrm", "textsf", "texttt", "textup", "textmd",
+    "textnormal", "mathrm", "mathit", "mathbf", "mathsf", "mathtt", "mathnormal", "text",
+    "mbox", "hbox", "url", "textsubscript", "textsuperscript", "ensuremath", "uppercase",
+    "MakeUppercase", "NoCaseChange", "nocase", "bibstring", "textsl", "it", "bf", "em",
+    "sc", "rm", "sf", "tt",
+}  # fmt: skip
+
+_ESCAPED_CHARS = set("&%$#_{}\\ ,;:!@|")
+
+_SUPERSCRIPT = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
+_SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+
+_NEEDS_DECODING = re.compile(r"[\\{}$~`']|--")
+_WS = re.compile(r"\s+")
+
+
+def to_text(value: str) -> str:
+    """Decode a BibTeX field value to plain Unicode text for display and comparison."""
+    if not _NEEDS_DECODING.search(value):
+        return _WS.sub(" ", value).strip()
+    return _decode_cached(value)
+
+
+@lru_cache(maxsize=65536)
+def _decode_cached(value: str) -> str:
+    out = _Decoder(value).run()
+    out = unicodedata.normalize("NFC", out)
+    return _WS.sub(" ", out).strip()
+
+
+class _Decoder:
+    """Scanner over one value; keeps a math flag for ^/_ and Greek letters."""
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.pos = 0
+        self.math = False
+
+    def run(self) -> str:
+        return self.until(None)
+
+    def until(self, closer: str | None) -> str:
+        src = self.src
+        out: list[str] = []
+        while self.pos < len(src):
+            ch = src[self.pos]
+            if closer is not None and ch == closer:
+                self.pos += 1
+                return "".join(out)
+            if ch == "\\":
+                out.append(self.command())
+            elif ch == "{":
+                self.pos += 1
+                out.append(self.until("}"))
+            elif ch == "}":
+                self.pos += 1  # stray closer: drop it
+            elif ch == "$":
+                self.pos += 1
+                if src.startswith("$", self.pos):  # $$ display math
+                    self.pos += 1
+                self.math = not self.math
+            elif ch == "~":
+                self.pos += 1
+                out.append(" ")
+            elif ch == "-" and not self.math:
+                if src.startswith("---", self.pos):
+                    out.append("—")
+                    self.pos += 3
+                elif src.startswith("--", self.pos):
+                    out.append("–")
+                    self.pos += 2
+                else:
+                    out.append("-")
+                    self.pos += 1
+            elif ch == "`" and src.startswith("``", self.pos):
+                out.append("“")
+                self.pos += 2
+            elif ch == "'" and src.startswith("''", self.pos):
+                out.append("”")
+                self.pos += 2
+            elif self.math and ch in "^_":
+                self.pos += 1
+                arg = self.argument()
+                table = _SUPERSCRIPT if ch == "^" else _SUBSCRIPT
+                converted = arg.translate(table)
+                out.append(converted)
+            else:
+                out.append(ch)
+                self.pos += 1
+        return "".join(out)
+
+    def argument(self) -> str:
+        """One macro argument: a braced group, a command, or a single character."""
+        src = self.src
+        while self.pos < len(src) and src[self.pos] == " ":
+            self.pos += 1
+        if self.pos >= len(src):
+            return ""
+        ch = src[self.pos]
+        if ch == "{":
+            self.pos += 1
+            return self.until("}")
+        if ch == "\\":
+            return self.command()
+        self.pos += 1
+        return ch
+
+    def command(self) -> str:
+        src = self.src
+        self.pos += 1  # the backslash
+        if self.pos >= len(src):
+            return ""
+        ch = src[self.pos]
+        if not ch.isalpha():
+            self.pos += 1
+            if ch in _ACCENTS:
+                return self.accented(_ACCENTS[ch])
+            if ch in (" ", ","):
+                return " "
+            if ch == "\\":
+                return " "  # a line break
+            if ch in _ESCAPED_CHARS:
+                return ch
+            if ch in ("/", "-"):
+                return ""
+            return ch
+        start = self.pos
+        while self.pos < len(src) and src[self.pos].isalpha():
+            self.pos += 1
+        name = src[start : self.pos]
+        if name in _ACCENTS and len(name) == 1:
+            return self.accented(_ACCENTS[name])
+        # A command name ends at the first non-letter; one following space is part of it.
+        if self.pos < len(src) and src[self.pos] == " " and name not in _KEEP_ARG:
+            self.pos += 1
+        if name in _SYMBOLS:
+            return _SYMBOLS[name]
+        if name in _KEEP_ARG:
+            if name == "textsuperscript":
+                return self.argument().translate(_SUPERSCRIPT)
+            if name == "textsubscript":
+                return self.argument().translate(_SUBSCRIPT)
+            return self.argument()
+        if name == "href":
+            self.argument()  # the URL
+            return self.argument()
+        # Unknown command: keep its braced argument if it has one, drop the name.
+        if self.pos < len(src) and src[self.pos] == "{":
+            return self.argument()
+        return ""
+
+    def accented(self, mark: str) -> str:
+        base = self.argument()
+        if not base:
+            return ""
+        if base == "ı":
+            base = "i"
+        elif base == "ȷ":
+            base = "j"
+        return base[0] + mark + base[1:]
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+_REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
+_REVERSE_SYMBOLS = {
+    "ß": r"\ss", "ø": r"\o", "Ø": r"\O", "æ": r"\ae", "Æ": r"\AE", "œ": r"\oe", "Œ": r"\OE",
+    "å": r"\aa", "Å": r"\AA", "ł": r"\l", "Ł": r"\L", "ı": r"\i", "–": "--", "—": "---",
+    "…": r"\ldots", "®": r"\textregistered", "©": r"\textcopyright", "™": r"\texttrademark",
+    "°": r"\textdegree", "±": r"$\pm$", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$",
+    "µ": r"$\mu$", "‘": "`", "’": "'", "“": "``", "”": "''", "§": r"\S", "¶": r"\P",
+    "†": r"\dag", "‡": r"\ddag", "·": r"$\cdot$", "→": r"$\rightarrow$", "←": r"$\leftarrow$",
+    "∞": r"$\infty$", "≈": r"$\approx$", "∼": r"$\sim$", "≠": r"$\neq$", "•": r"\textbullet",
+    "€": r"\texteuro", "£": r"\pounds", "\u00a0": "~", "\u2009": r"\,", "\u2010": "-",
+    "\u2011": "-", "\u2012": "-", "\u2212": "-", "\u2032": "'",
+    "½": r"$\frac{1}{2}$", "¼": r"$\frac{1}{4}$", "¾": r"$\frac{3}{4}$",
+}  # fmt: skip
+_REVERSE_SYMBOLS.update({v: "$\\" + k + "$" for k, v in _GREEK.items() if not k.startswith("var")})
+_REVERSE_SYMBOLS.update({"ϑ": r"$\vartheta$", "ϖ": r"$\varpi$", "ϱ": r"$\varrho$"})
+_REVERSE_SYMBOLS.update({"ς": r"$\varsigma$", "ϕ": r"$\phi$"})
+_SUP_REVERSE = {v: k for k, v in zip("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ", strict=True)}
+_SUB_REVERSE = {v: k for k, v in zip("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", strict=True)}
+
+_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+_SPECIAL_RE = re.compile(r"[\\{}&%$#_~^]")
+
+
+def escape(text: str, *, ascii_only: bool = False) -> str:
+    """Plain text -> a LaTeX/BibTeX-safe string (specials escaped, braces balanced).
+
+    With ``ascii_only`` every non-ASCII character becomes a LaTeX command, which pdflatex and
+    classic bibtex accept without extra packages.
+    """
+    out = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group()], text)
+    return to_ascii_latex(out) if ascii_only else out
+
+
+def to_ascii_latex(text: str) -> str:
+    """Replace non-ASCII characters by LaTeX commands; text must already be escaped."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        if ch in _REVERSE_SYMBOLS:
+            cmd = _REVERSE_SYMBOLS[ch]
+            out.append("{" + cmd + "}" if cmd.startswith(("\\", "$")) else cmd)
+            continue
+        if ch in _SUP_REVERSE:
+            out.append(r"\textsuperscript{" + _SUP_REVERSE[ch] + "}")
+            continue
+        if ch in _SUB_REVERSE:
+            out.append(r"\textsubscript{" + _SUB_REVERSE[ch] + "}")
+            continue
+        decomposed = unicodedata.normalize("NFD", ch)
+        base, marks = decomposed[0], decomposed[1:]
+        if base.isascii() and marks and all(m in _REVERSE_ACCENTS for m in marks):
+            piece = base
+            if base == "i":
+                piece = r"\i"
+            for mark in marks:
+                acc = _REVERSE_ACCENTS[mark]
+                piece = f"\\{acc}{{{piece}}}" if acc.isalpha() else f"\\{acc}{piece}"
+            out.append("{" + piece + "}")
+            continue
+        # No LaTeX form known: keep a visible stand-in rather than a character pdflatex rejects.
+        name = unicodedata.name(ch, "")
+        out.append(r"\textsuperscript{?}" if not name else f"[{name.lower()}]")
+    return "".join(out)
+
+
+_PROTECT_CORE = re.compile(r"^([\(\[\"'“‘]*)(.*?)([\)\]\"'”’.,:;!?]*)$", re.DOTALL)
+_GREEK_CHARS = re.compile("[\u0370-\u03ff]")
+
+
+# Capitalised-only-at-the-start words that are still names of cell types, not ordinary words.
+_DOMAIN_TERMS = frozenset({"treg", "tregs", "teff", "teffs", "tconv", "tfh", "tcm", "tem"})
+
+
+def needs_protection(word: str) -> bool:
+    """True for words a BibTeX style must not lowercase: IL-2, IFN-λ, mRNA, CD4+, T, NK, Treg."""
+    if not word:
+        return False
+    if word[0].isupper() and word.lower() in _DOMAIN_TERMS:
+        return True
+    if _GREEK_CHARS.search(word):
+        return True
+    letters = [c for c in word if c.isalpha()]
+    if not letters:
+        return False
+    if len(letters) == 1 and letters[0].isupper():
+        return True  # "T cells", "B cells", "Vitamin D"
+    if word[0].isupper() and any(c.isdigit() for c in word):
+        return True  # Th1, Th17
+    return any(c.isupper() for c in word[1:])
+
+
+def bibtex_title(text: str, *, ascii_only: bool = False) -> str:
+    """Plain title -> BibTeX title value with acronyms, Greek and single capitals braced."""
+    out = []
+    for token in re.split(r"(\s+)", text):
+        if not token or token.isspace():
+            out.append(token)
+            continue
+        match = _PROTECT_CORE.match(token)
+        assert match is not None
+        lead, core, trail = match.groups()
+        if needs_protection(core):
+            out.append(
+                escape(lead, ascii_only=ascii_only)
+                + "{"
+                + escape(core, ascii_only=ascii_only)
+                + "}"
+                + escape(trail, ascii_only=ascii_only)
+            )
+        else:
+            out.append(escape(token, ascii_only=ascii_only))
+    return "".join(out)
+
+
+def is_balanced(value: str) -> bool:
+    """True when braces balance (ignoring escaped ones), as BibTeX requires of a value."""
+    depth = 0
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        i += 1
+    return depth == 0

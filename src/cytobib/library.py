@@ -1,0 +1,137 @@
+"""Loading a whole project: library.bib + annotations/ + vocabulary -> a checked Library.
+
+``load`` is the first step of every pipeline (load -> check -> enrich -> view -> render) and the
+function users call from Python::
+
+    import cytobib
+    lib = cytobib.load("path/to/project")
+    for record in lib:
+        print(record.key, record.entry.title, record.annotation and record.annotation.agents)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cytobib import annotations as ann
+from cytobib import bibfile, checks
+from cytobib.config import Config, load_config
+from cytobib.model import Issue, Library, Record, Severity
+from cytobib.vocabulary import Vocabulary, build
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded library together with the settings and vocabulary it was loaded with."""
+
+    config: Config
+    library: Library
+    vocabulary: Vocabulary
+    parsed: bibfile.ParsedBib
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+
+
+def open_project(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    config: Config | None = None,
+    bib: str | os.PathLike[str] | None = None,
+    annotations_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+) -> Project:
+    """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
+    if config is None:
+        start = Path(root) if root is not None else None
+        if start is not None and start.is_file():
+            config = load_config(start)
+        else:
+            config = load_config(start=start)
+    if bib is not None:
+        config = _replace(config, bib=Path(bib))
+    if annotations_dir is not None:
+        config = _replace(config, annotations=Path(annotations_dir))
+    vocabulary = build(config.agents, extra_file=config.agents_file)
+    parsed = bibfile.load(
+        config.bib,
+        cache_dir=config.cache_dir if use_cache else None,
+        max_bytes=config.max_bib_mb * 1024 * 1024,
+    )
+    bib_shown = _shown(config.bib, config.root)
+    if bib_shown != parsed.source.path:
+        parsed = _relabel(parsed, bib_shown)
+    loaded = ann.load_all(
+        config.annotations,
+        parsed.entries,
+        vocabulary,
+        shown_folder=_shown(config.annotations, config.root),
+    )
+    records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
+    issues: list[Issue] = [*parsed.issues, *loaded.issues]
+    issues.extend(checks.run(records, bib_shown))
+    library = Library(
+        records=records,
+        issues=tuple(sort_issues(issues)),
+        bib_path=str(config.bib),
+        annotations_dir=str(config.annotations),
+        encoding=parsed.source.encoding,
+    )
+    return Project(config, library, vocabulary, parsed)
+
+
+def load(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    bib: str | os.PathLike[str] | None = None,
+    annotations_dir: str | os.PathLike[str] | None = None,
+) -> Library:
+    """Load a project folder (or the one around the cwd) into a checked :class:`Library`."""
+    return open_project(root, bib=bib, annotations_dir=annotations_dir).library
+
+
+def sort_issues(issues: list[Issue]) -> list[Issue]:
+    def order(issue: Issue) -> tuple[str, int, int]:
+        loc = issue.location
+        return (loc.path if loc else "", (loc.line or 0) if loc else 0, -int(issue.severity))
+
+    return sorted(issues, key=order)
+
+
+def _replace(config: Config, **changes: object) -> Config:
+    from dataclasses import replace
+
+    return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _relabel(parsed: bibfile.ParsedBib, shown: str) -> bibfile.ParsedBib:
+    """Issues name the file as the user would type it (relative to the cwd)."""
+    from dataclasses import replace
+
+    old = parsed.source.path
+
+    def fix(issue: Issue) -> Issue:
+        if issue.location and issue.location.path == old:
+            return replace(issue, location=replace(issue.location, path=shown))
+        return issue
+
+    return replace(
+        parsed,
+        source=replace(
+            parsed.source, path=shown, issues=tuple(fix(i) for i in parsed.source.issues)
+        ),
+        issues=tuple(fix(i) for i in parsed.issues),
+    )
+
+
+def count_by_severity(issues: tuple[Issue, ...]) -> dict[Severity, int]:
+    out = dict.fromkeys(Severity, 0)
+    for issue in issues:
+        out[issue.severity] += 1
+    return out

@@ -1,0 +1,356 @@
+"""The central data model: what the .bib says, what the reader wrote, and the problems found.
+
+Everything here is a frozen dataclass without I/O. ``Entry`` keeps the field values as the
+file has them (macros resolved, outer braces or quotes removed, LaTeX untouched); display text
+is decoded lazily, because decoding LaTeX for every field of a 10k-entry library costs far
+more than parsing it (see issue 2's measurements).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from cytobib import latex
+
+
+class Severity(enum.IntEnum):
+    """How bad an issue is; ordered so that ``max()`` gives the worst."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based place in a user file."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        out = self.path
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column is not None:
+                out += f":{self.column}"
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem in the library, as data: a stable kebab-case code, never an exception."""
+
+    severity: Severity
+    code: str
+    message: str
+    key: str | None = None
+    location: Location | None = None
+    hint: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "key": self.key,
+            "file": self.location.path if self.location else None,
+            "line": self.location.line if self.location else None,
+            "column": self.location.column if self.location else None,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A name split the BibTeX way; ``corporate`` names are written in braces in the file."""
+
+    family: str
+    given: str = ""
+    von: str = ""
+    jr: str = ""
+    corporate: bool = False
+
+    @property
+    def last(self) -> str:
+        """Family name with its particle, as it sorts and cites ("van der Berg")."""
+        return f"{self.von} {self.family}".strip() if self.von else self.family
+
+    @property
+    def initials(self) -> str:
+        parts = re.split(r"[\s.]+", self.given)
+        out = []
+        for part in parts:
+            if not part:
+                continue
+            # Hyphenated given names keep the hyphen: Jean-Paul -> J-P.
+            out.append("-".join(p[0] for p in part.split("-") if p))
+        return "".join(out)
+
+    def display(self) -> str:
+        if self.corporate or not self.given:
+            return self.last + (f", {self.jr}" if self.jr else "")
+        jr = f", {self.jr}" if self.jr else ""
+        return f"{self.given} {self.last}{jr}"
+
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+
+_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One BibTeX entry as the file has it.
+
+    ``fields`` maps lower-cased field names to values with @string macros resolved and the
+    outer delimiters removed; LaTeX markup is kept. ``raw`` is the exact source text and
+    ``span`` its character offsets in the decoded file, which the lossless writer splices by.
+    """
+
+    key: str
+    type: str
+    fields: Mapping[str, str]
+    line: int
+    raw: str = field(default="", repr=False, compare=False)
+    span: tuple[int, int] = (0, 0)
+
+    def get(self, name: str, default: str = "") -> str:
+        """The field as written (LaTeX kept), or ``default``."""
+        return self.fields.get(name, default)
+
+    def text(self, name: str) -> str:
+        """The field decoded for display: accents, Greek, dashes and braces resolved."""
+        value = self.fields.get(name)
+        return latex.to_text(value) if value else ""
+
+    @cached_property
+    def title(self) -> str:
+        return self.text("title")
+
+    @cached_property
+    def authors(self) -> tuple[Person, ...]:
+        return parse_names(self.fields.get("author", ""))
+
+    @cached_property
+    def editors(self) -> tuple[Person, ...]:
+        return parse_names(self.fields.get("editor", ""))
+
+    @cached_property
+    def year(self) -> int | None:
+        match = re.search(r"\d{4}", self.fields.get("year", "") or self.fields.get("date", ""))
+        return int(match.group()) if match else None
+
+    @cached_property
+    def month(self) -> int | None:
+        raw = self.fields.get("month", "").strip().lower()
+        if raw.isdigit():
+            return int(raw) if 1 <= int(raw) <= 12 else None
+        return _MONTHS.get(raw[:3])
+
+    @cached_property
+    def doi(self) -> str:
+        """The DOI without resolver prefix, lower-cased (DOIs are case-insensitive)."""
+        raw = self.fields.get("doi", "").strip()
+        return _DOI_PREFIX.sub("", raw).strip().lower()
+
+    @cached_property
+    def container(self) -> str:
+        for name in ("journal", "journaltitle", "booktitle", "publisher", "institution"):
+            if self.fields.get(name):
+                return self.text(name)
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim the paper makes, with the kind of evidence behind it."""
+
+    text: str
+    evidence: str | None = None
+    page: str | None = None
+    quote: str | None = None
+    numbers: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUse:
+    """An agent as the annotation names it, resolved to the vocabulary's canonical id."""
+
+    name: str
+    canonical: str | None
+    role: str | None = None
+    dose: str | None = None
+    route: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The canonical id, or the name as written when the vocabulary does not know it."""
+        return self.canonical or self.name
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What the reader wrote about one work (annotations/<key>.yaml)."""
+
+    key: str
+    path: str
+    summary: str = ""
+    claims: tuple[Claim, ...] = ()
+    agents: tuple[AgentUse, ...] = ()
+    targets: tuple[str, ...] = ()
+    cancers: tuple[str, ...] = ()
+    study_type: str | None = None
+    caveats: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    priority: int | None = None
+    related: tuple[str, ...] = ()
+    verified: tuple[Mapping[str, object], ...] = ()
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """Distinct evidence levels of the claims, in order of first appearance."""
+        return tuple(dict.fromkeys(c.evidence for c in self.claims if c.evidence))
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStatus:
+    """A retraction, correction or expression of concern recorded for a work."""
+
+    kind: str  # retracted | concern | corrected
+    notice_doi: str | None = None
+    source: str | None = None
+    date: str | None = None
+
+    @property
+    def label(self) -> str:
+        return {
+            "retracted": "RETRACTED",
+            "concern": "EXPRESSION OF CONCERN",
+            "corrected": "CORRECTED",
+        }.get(self.kind, self.kind.upper())
+
+
+@dataclass(frozen=True)
+class Record:
+    """An entry with its annotation (if any): the unit every view and export works on."""
+
+    entry: Entry
+    annotation: Annotation | None = None
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
+
+    @cached_property
+    def update_status(self) -> UpdateStatus | None:
+        """Retraction or correction flag, from the entry's ``update-status`` field.
+
+        The field is written by ``cytobib enrich``/``check --online`` from Crossref's
+        ``updated-by`` data as ``kind; notice DOI; source; date`` so that the flag travels with
+        the .bib file and works offline.
+        """
+        return parse_update_status(self.entry.fields.get("update-status", ""))
+
+
+def parse_update_status(value: str) -> UpdateStatus | None:
+    if not value.strip():
+        return None
+    parts = [p.strip() for p in value.split(";")]
+    parts += [""] * (4 - len(parts))
+    kind = parts[0].lower()
+    return UpdateStatus(kind, parts[1] or None, parts[2] or None, parts[3] or None)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A loaded library: records in file order, the issues found, and where it lives."""
+
+    records: tuple[Record, ...]
+    issues: tuple[Issue, ...] = ()
+    bib_path: str = ""
+    annotations_dir: str = ""
+    encoding: str = "utf-8"
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @cached_property
+    def by_key(self) -> Mapping[str, Record]:
+        out: dict[str, Record] = {}
+        for record in self.records:
+            out.setdefault(record.key, record)
+        return out
+
+    def get(self, key: str) -> Record | None:
+        return self.by_key.get(key)
+
+    def worst(self) -> Severity | None:
+        return max((i.severity for i in self.issues), default=None)
+
+
+def parse_names(value: str) -> tuple[Person, ...]:
+    """Split a BibTeX name list ("and"-separated; First von Last or von Last, Jr, First)."""
+    if not value.strip():
+        return ()
+    # bibtexparser's splitter implements the BibTeX rules (brace levels, von parts); only
+    # its pure functions are used here so that names are split lazily, per entry.
+    from bibtexparser.middlewares.names import (
+        parse_single_name_into_parts,
+        split_multiple_persons_names,
+    )
+
+    people = []
+    for piece in split_multiple_persons_names(value):
+        raw = piece.strip()
+        if not raw:
+            continue
+        if raw == "others":
+            people.append(Person(family="others", corporate=True))
+            continue
+        stripped = raw.strip()
+        if stripped.startswith("{") and stripped.endswith("}") and _balanced(stripped[1:-1]):
+            people.append(Person(family=latex.to_text(stripped[1:-1]), corporate=True))
+            continue
+        try:
+            parts = parse_single_name_into_parts(raw, strict=False)
+        except Exception:
+            people.append(Person(family=latex.to_text(raw), corporate=True))
+            continue
+        people.append(
+            Person(
+                family=latex.to_text(" ".join(parts.last)),
+                given=latex.to_text(" ".join(parts.first)),
+                von=latex.to_text(" ".join(parts.von)),
+                jr=latex.to_text(" ".join(parts.jr)),
+            )
+        )
+    return tuple(people)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
