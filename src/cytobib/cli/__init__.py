@@ -41,6 +41,8 @@ def _root(
 
 # Command modules register themselves on `app` when imported.
 from cytobib.cli import library_cmds  # noqa: E402, F401
+from cytobib.cli import output_cmds  # noqa: E402, F401
+from cytobib.cli import crossref_cmds  # noqa: E402, F401
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,81 @@
+"""Citation keys in one documented scheme: ``<family><year><word>``, e.g. ``rosenberg2014il2``.
+
+* family: the first author's family name (with its particle), accents folded to ASCII,
+  letters only, lower-case ("de la Torre" -> ``delatorre``); ``anon`` when there is no author;
+* year: four digits, ``0000`` when unknown;
+* word: the first title word that is not a stopword, lower-case letters and digits only
+  ("IL-2" -> ``il2``; Greek letters are dropped, so "IFN-λ" -> ``ifn``).
+
+Collisions get ``a``, ``b``, ... ``z``, then ``aa``... appended (``lasfar2016ifna``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import string
+import unicodedata
+from collections.abc import Collection
+
+STOPWORDS = frozenset(
+    (
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "and",
+        "to",
+        "with",
+        "from",
+        "at",
+        "by",
+        "as",
+        "is",
+        "are",
+        "its",
+        "into",
+        "via",
+        "new",
+    )
+)
+
+
+def ascii_fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return (
+        "".join(c for c in text if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+    )
+
+
+def base_key(family: str | None, year: int | None, title: str | None) -> str:
+    fam = re.sub(r"[^a-z]", "", ascii_fold(family or "").lower()) or "anon"
+    yr = f"{year:04d}" if year else "0000"
+    word = ""
+    for token in re.split(r"\s+", title or ""):
+        cleaned = re.sub(r"[^a-z0-9]", "", ascii_fold(token).lower())
+        if cleaned and cleaned not in STOPWORDS:
+            word = cleaned
+            break
+    return f"{fam}{yr}{word}"
+
+
+def _suffixes() -> itertools.chain[str]:
+    letters = string.ascii_lowercase
+    return itertools.chain(letters, ("".join(p) for p in itertools.product(letters, repeat=2)))
+
+
+def make_key(
+    family: str | None, year: int | None, title: str | None, existing: Collection[str]
+) -> str:
+    """A key in the scheme that is not in ``existing`` (compared ignoring case)."""
+    taken = {k.lower() for k in existing}
+    key = base_key(family, year, title)
+    if key not in taken:
+        return key
+    for suffix in _suffixes():
+        if key + suffix not in taken:
+            return key + suffix
+    raise ValueError("no free key")  # 702 collisions on one base: not a real library

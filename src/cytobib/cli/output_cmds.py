@@ -1,0 +1,172 @@
+"""Commands that render views: reading-list, review-table, evidence-map, build."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cytobib import render, views
+from cytobib.cli import app
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.errors import UsageError
+from cytobib.formats import registry
+
+OutOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write here (format from the suffix).")
+]
+StyleOpt = Annotated[
+    str | None,
+    typer.Option("--style", "-s", help="CSL style name/alias/.csl path, or plain/unsrt/alpha."),
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option("--where", "-w", help="Filter, e.g. 'agent == \"IL-2\" and year >= 2010'."),
+]
+SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
+
+
+def _emit(data: str | bytes, output: Path | None, fmt_name: str) -> None:
+    if output is None:
+        if isinstance(data, bytes):
+            raise UsageError(
+                f"The {fmt_name} format is binary; it needs a file.", hint="Pass -o FILE."
+            )
+        sys.stdout.write(data)
+        return
+    render.write(data, output)
+    print(f"wrote {os.path.relpath(output)}", file=sys.stderr)
+
+
+@app.command("reading-list")
+def reading_list(
+    output: OutOpt = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="md, html, tex, txt, docx.")
+    ] = None,
+    style: StyleOpt = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", "-g", help=f"{', '.join(views.GROUPS)} or none."),
+    ] = None,
+    where: WhereOpt = None,
+    sort: SortOpt = "author",
+    sections: Annotated[
+        str, typer.Option("--sections", help=f"Comma-separated: {', '.join(views.SECTIONS)}.")
+    ] = ",".join(views.DEFAULT_SECTIONS),
+    multi: Annotated[
+        str, typer.Option("--multi", help="An entry with several agents: each group, or first.")
+    ] = "each",
+    title: Annotated[str | None, typer.Option("--title", help="Document title.")] = None,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> None:
+    """Render the annotated reading list in a citation style."""
+    proj = project(root, bib, annotations)
+    fmt_obj = registry.resolve(fmt, output, "md")
+    group = proj.config.group_by if group_by is None else (None if group_by == "none" else group_by)
+    view = views.reading_list(
+        proj,
+        style=style,
+        where=where,
+        group_by=group,
+        sort=sort,
+        sections=[s.strip() for s in sections.split(",") if s.strip()],
+        multi=multi,
+        title=title,
+    )
+    _emit(render.render(view, fmt_obj, render.context(proj)), output, fmt_obj.name)
+
+
+@app.command("review-table")
+def review_table(
+    output: OutOpt = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="md, csv, tsv, tex, html, xlsx, docx.")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help=f"Comma-separated: {', '.join(views.COLUMNS)}.")
+    ] = None,
+    rows: Annotated[str, typer.Option("--rows", help="paper or agent.")] = "paper",
+    group_by: Annotated[str | None, typer.Option("--group-by", "-g", help="Group rows.")] = None,
+    where: WhereOpt = None,
+    sort: SortOpt = "author",
+    style: StyleOpt = None,
+    no_references: Annotated[
+        bool, typer.Option("--no-references", help="Do not append the full references.")
+    ] = False,
+    bom: Annotated[bool, typer.Option("--bom", help="CSV/TSV: UTF-8 BOM for Excel.")] = False,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> None:
+    """Draft a review table: one row per paper, or per agent and paper."""
+    proj = project(root, bib, annotations)
+    fmt_obj = registry.resolve(fmt, output, "md")
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    table = views.review_table(
+        proj,
+        style=style,
+        where=where,
+        columns=cols,
+        rows=rows,
+        group_by=None if group_by == "none" else group_by,
+        sort=sort,
+        references=not no_references,
+    )
+    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj.name)
+
+
+@app.command("evidence-map")
+def evidence_map(
+    output: OutOpt = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="md, csv, html, tex, xlsx, docx, svg, png.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Columns: cancer or evidence.")] = "cancer",
+    agent_class: Annotated[
+        bool, typer.Option("--agent-class", help="Rows are agent classes, not agents.")
+    ] = False,
+    where: WhereOpt = None,
+    style: StyleOpt = None,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> None:
+    """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
+    proj = project(root, bib, annotations)
+    fmt_obj = registry.resolve(fmt, output, "md")
+    emap = views.evidence_map(
+        proj,
+        by=by,
+        style=style,
+        where=where,
+        agent_level="agent-class" if agent_class else "agent",
+    )
+    _emit(render.render(emap, fmt_obj, render.context(proj)), output, fmt_obj.name)
+
+
+@app.command()
+def build(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).")
+    ] = None,
+    style: StyleOpt = None,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> None:
+    """Build everything into build/: reading list, review table, evidence map, exports."""
+    proj = project(root, bib, annotations)
+    errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
+    if errors:
+        print(
+            f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
+            file=sys.stderr,
+        )
+    for path in render.build(proj, out_dir, style=style):
+        print(f"wrote {os.path.relpath(path)}")

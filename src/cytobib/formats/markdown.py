@@ -1,0 +1,140 @@
+"""Markdown (GitHub-flavoured): reading lists, review tables, evidence maps."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+from markupsafe import Markup
+
+from cytobib.formats.escape import fragment_to, md_cell, md_inline
+from cytobib.formats.templating import environment, item_context
+from cytobib.views import EvidenceMap, ReadingList, Table
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading (lower-case, punctuation dropped, spaces to '-')."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text, flags=re.UNICODE)
+    return text.replace(" ", "-")
+
+
+def doi_url(doi: str) -> str:
+    return "https://doi.org/" + urllib.parse.quote(doi, safe="/:;")
+
+
+def _header(title: str, lines: list[str]) -> list[str]:
+    out = [f"# {md_inline(title)}", ""]
+    out += [line for line in lines if line]
+    out.append("")
+    return out
+
+
+class MarkdownFormat:
+    name = "md"
+    binary = False
+
+    def reading_list(self, view: ReadingList, ctx: Any) -> str:
+        env = environment("md", md_inline, ctx.root)
+        template = env.get_template("item.md.j2")
+        meta = [
+            f"{view.count} works · style: {md_inline(view.style)}"
+            + (f" · grouped by {view.group_by}" if view.group_by else "")
+            + f" · generated {view.generated}",
+        ]
+        if view.where:
+            meta.append("")
+            meta.append(f"Filter: `{view.where.replace('`', '')}`")
+        out = _header(view.title, meta)
+        headings = [(g, f"{g.title} ({len(g.items)})") for g in view.groups if g.title]
+        if len(headings) > 1:
+            out.append("## Contents")
+            out.append("")
+            for _, heading in headings:
+                out.append(f"- [{md_inline(heading)}](#{github_slug(md_inline(heading))})")
+            out.append("")
+        for group in view.groups:
+            if group.title:
+                out.append(f"## {md_inline(group.title)} ({len(group.items)})")
+                out.append("")
+            for item in group.items:
+                ctx_vars = item_context(
+                    item, Markup(fragment_to(item.reference.html, "md")), ctx.vocabulary
+                )
+                if ctx_vars["doi"]:
+                    ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
+                    ctx_vars["link_text"] = f"doi:{ctx_vars['doi']}"
+                elif ctx_vars["url"]:
+                    ctx_vars["link_text"] = ctx_vars["url"]
+                    ctx_vars["url"] = Markup(urllib.parse.quote(ctx_vars["url"], safe="/:;?=&#%"))
+                else:
+                    ctx_vars["link_text"] = ""
+                ctx_vars["sections"] = view.sections
+                out.append(template.render(**ctx_vars).rstrip() + "\n")
+        return "\n".join(out).rstrip() + "\n"
+
+    def table(self, table: Table, ctx: Any) -> str:
+        meta = [
+            f"{len({r.number for r in table.rows})} works · one row per {table.rows_mode}"
+            f" · generated {table.generated}"
+        ]
+        if table.where:
+            meta.append(f"\nFilter: `{table.where.replace('`', '')}`")
+        out = _header(table.title, meta)
+        for group in table.groups:
+            if group.title:
+                out += [f"## {md_inline(group.title)} ({len(group.rows)})", ""]
+            out.append("| " + " | ".join(md_cell(h) for _, h in table.columns) + " |")
+            out.append("|" + "|".join("---" for _ in table.columns) + "|")
+            for row in group.rows:
+                cells = []
+                for col, _ in table.columns:
+                    value = row.cells[col]
+                    if isinstance(value, tuple):
+                        text = "<br>".join(f"• {md_cell(v)}" for v in value)
+                    else:
+                        text = md_cell(value)
+                    if col == "citation" and row.flag:
+                        text = f"**⚠ {md_cell(row.flag.split(' (')[0])}** " + text
+                    cells.append(text)
+                out.append("| " + " | ".join(cells) + " |")
+            out.append("")
+        if table.references:
+            out += ["## References", ""]
+            for item in table.references:
+                out.append(f"{item.number}. {fragment_to(item.reference.html, 'md')}")
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+    def evidence_map(self, emap: EvidenceMap, ctx: Any) -> str:
+        out = _header(
+            emap.title,
+            [
+                f"Cells: number of works, then their numbers in the list "
+                f"below · {len(emap.references)} works"
+            ],
+        )
+        out.append(
+            "| "
+            + md_cell(emap.row_heading)
+            + " | "
+            + " | ".join(md_cell(c) for c in emap.cols)
+            + " |"
+        )
+        out.append("|" + "|".join("---" for _ in range(len(emap.cols) + 1)) + "|")
+        for row in emap.rows:
+            cells = []
+            for col in emap.cols:
+                nums = emap.cells.get((row, col), ())
+                cells.append(
+                    f"**{len(nums)}** " + ", ".join(f"[{n}]" for n in nums) if nums else ""
+                )
+            out.append("| " + md_cell(row) + " | " + " | ".join(cells) + " |")
+        out.append("")
+        if emap.references:
+            out += ["## References", ""]
+            for item in emap.references:
+                out.append(f"{item.number}. {fragment_to(item.reference.html, 'md')}")
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,44 @@
+"""Plain text: reading lists for e-mail and terminals."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from cytobib.formats.escape import fragment_to
+from cytobib.formats.templating import environment, item_context
+from cytobib.views import ReadingList
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _plain(text: str) -> str:
+    """Plain text needs no escaping, only control characters removed and lines folded."""
+    return _CONTROL.sub("", " ".join(text.split()))
+
+
+class TextFormat:
+    name = "txt"
+    binary = False
+
+    def reading_list(self, view: ReadingList, ctx: Any) -> str:
+        env = environment("txt", _plain, ctx.root)
+        template = env.get_template("item.txt.j2")
+        out = [view.title, "=" * len(view.title)]
+        out.append(f"{view.count} works; style {view.style}; generated {view.generated}")
+        if view.where:
+            out.append(f"Filter: {view.where}")
+        out.append("")
+        for group in view.groups:
+            if group.title:
+                heading = f"{group.title} ({len(group.items)})"
+                out += [heading, "-" * len(heading), ""]
+            for item in group.items:
+                ctx_vars = item_context(
+                    item, Markup(_plain(fragment_to(item.reference.html, "txt"))), ctx.vocabulary
+                )
+                ctx_vars["sections"] = view.sections
+                out.append(template.render(**ctx_vars).rstrip() + "\n")
+        return "\n".join(out).rstrip() + "\n"

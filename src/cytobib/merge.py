@@ -1,0 +1,182 @@
+"""Field precedence, decided in exactly one place: the user's value wins, others fill gaps.
+
+Both ``cytobib enrich`` (Crossref) and ``cytobib import`` (a Zotero or cytobib export) bring
+values for fields an entry may already have. :func:`plan` compares them after normalising away
+differences that are only notation (``{IL-2}`` vs ``IL-2``, ``207--217`` vs ``207-217``,
+``nov`` vs ``11``, DOI case). A missing field is *filled*; a differing one is a *conflict*,
+reported with both values and never applied unless the user accepts that field
+(``--accept FIELD``) or everything (``--overwrite``). Conflicts the user dismissed are
+remembered in ``.cytobib/provenance.json`` beside cytobib.toml, with where each value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cytobib import latex
+from cytobib.bibfile import atomic_write_bytes
+from cytobib.model import Entry, parse_names
+
+PROVENANCE_FILE = Path(".cytobib") / "provenance.json"
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_FUZZY_FIELDS = {"title", "abstract", "journal", "booktitle", "publisher"}
+_NEVER_FILL = {"update-status"}  # written by the retraction check, not by a merge
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field whose value differs between the library and a source."""
+
+    key: str
+    field: str
+    ours: str
+    theirs: str
+    source: str
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha1(self.theirs.encode(), usedforsecurity=False).hexdigest()[:12]
+        return f"{self.key}|{self.field}|{digest}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a merge would do to one entry: fields to set, conflicts left for the user."""
+
+    key: str
+    updates: Mapping[str, str] = field(default_factory=dict)
+    conflicts: tuple[Conflict, ...] = ()
+    dismissed: tuple[Conflict, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.updates)
+
+
+def normalise(name: str, value: str) -> str:
+    """The comparison form of a field value: notation differences removed."""
+    text = latex.to_text(value)
+    if name == "doi":
+        return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", text.strip().lower())
+    if name == "month":
+        low = text.strip().lower()
+        if low.isdigit():
+            return str(int(low))
+        return str(_MONTHS.index(low[:3]) + 1) if low[:3] in _MONTHS else low
+    if name == "pages":
+        return re.sub(r"\s*[–—-]+\s*", "-", text.strip())
+    if name in ("author", "editor"):
+        people = parse_names(value)
+        return "|".join(_fold(p.last) for p in people)
+    if name in ("issn", "isbn"):
+        return ",".join(
+            sorted(
+                re.sub(r"[^0-9x]", "", p) for p in re.split(r"[,;\s]+", text.lower()) if p.strip()
+            )
+        )
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def same(name: str, ours: str, theirs: str) -> bool:
+    a, b = normalise(name, ours), normalise(name, theirs)
+    if a == b:
+        return True
+    if name in _FUZZY_FIELDS and a and b:
+        from rapidfuzz import fuzz
+
+        return fuzz.ratio(a, b) >= 95
+    return False
+
+
+def plan(
+    entry: Entry,
+    incoming: Mapping[str, str],
+    *,
+    source: str,
+    accept: Collection[str] = (),
+    overwrite: bool = False,
+    dismissed: Collection[str] = (),
+) -> Plan:
+    """Decide, field by field, what ``incoming`` may change in ``entry``."""
+    updates: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    quiet: list[Conflict] = []
+    accepted = {a.lower() for a in accept}
+    for raw_name, value in incoming.items():
+        name = raw_name.lower()
+        if not value.strip() or name in _NEVER_FILL:
+            continue
+        ours = entry.fields.get(name, "")
+        if not ours.strip():
+            updates[name] = value
+            continue
+        if same(name, ours, value):
+            continue
+        conflict = Conflict(entry.key, name, ours, value, source)
+        if overwrite or name in accepted:
+            updates[name] = value
+        elif conflict.fingerprint in dismissed:
+            quiet.append(conflict)
+        else:
+            conflicts.append(conflict)
+    return Plan(entry.key, updates, tuple(conflicts), tuple(quiet))
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+@dataclass
+class Provenance:
+    """Where values came from, and which conflicts the user dismissed (.cytobib/provenance.json)."""
+
+    path: Path
+    fields: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    dismissed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, root: Path) -> Provenance:
+        path = root / PROVENANCE_FILE
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(path)
+        fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+        dismissed = data.get("dismissed") if isinstance(data.get("dismissed"), list) else []
+        return cls(path, dict(fields or {}), {str(d) for d in dismissed or []})
+
+    def record(self, key: str, names: Collection[str], source: str) -> None:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        for name in names:
+            self.fields.setdefault(key, {})[name] = {"source": source, "at": now}
+
+    def source_of(self, key: str, name: str) -> str:
+        """'user' unless cytobib wrote the value."""
+        return self.fields.get(key, {}).get(name, {}).get("source", "user")
+
+    def dismiss(self, conflicts: Collection[Conflict]) -> None:
+        self.dismissed.update(c.fingerprint for c in conflicts)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "about": "Written by cytobib: where field values came from, and dismissed conflicts.",
+            "fields": self.fields,
+            "dismissed": sorted(self.dismissed),
+        }
+        text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+        atomic_write_bytes(self.path, text.encode("utf-8"))

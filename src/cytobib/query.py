@@ -1,0 +1,275 @@
+"""The ``--where`` filter language: a tiny, safe subset of Python expressions.
+
+Examples::
+
+    agent == "aldesleukin" and year >= 2010
+    "Treg" in tags
+    status != "read"
+    cancer == "melanoma" or agent_class == "immune-checkpoint-inhibitor"
+    not retracted and "IL-2" in title
+
+The expression is parsed with :mod:`ast` and walked by an interpreter that knows only the node
+types listed in ``_ALLOWED``; nothing is ever passed to ``eval``. Names are fields of a record
+(``FIELDS``). Multi-valued fields (agents, cancers, tags, ...) compare as "any element":
+``agent == "IL-2"`` is true when any agent is aldesleukin (agents match through the
+vocabulary's synonyms and broader agents), ``agent != "x"`` when none is. ``in`` on a text field
+is a case-insensitive substring test; on a multi-valued field, membership.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cytobib.errors import FilterError
+from cytobib.model import Record
+from cytobib.vocabulary import Vocabulary
+
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq,
+    ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
+    ast.Constant, ast.List, ast.Tuple,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Field:
+    kind: str  # "text", "number", "multi", "agents", "bool"
+    help: str
+
+
+FIELDS: dict[str, _Field] = {
+    "key": _Field("text", "citation key"),
+    "type": _Field("text", "entry type (article, book, ...)"),
+    "title": _Field("text", "title (decoded)"),
+    "journal": _Field("text", "journal or book title"),
+    "author": _Field("multi", "author family names"),
+    "first_author": _Field("text", "first author's family name"),
+    "doi": _Field("text", "DOI"),
+    "year": _Field("number", "publication year"),
+    "priority": _Field("number", "annotation priority 1-5"),
+    "status": _Field("text", "reading status: to-read, skimmed, read"),
+    "study_type": _Field("text", "annotation study type"),
+    "agent": _Field("agents", "agents (any synonym; broader agents match too)"),
+    "agent_class": _Field("multi", "agent classes"),
+    "cancer": _Field("multi", "cancers"),
+    "target": _Field("multi", "molecular targets"),
+    "tag": _Field("multi", "tags"),
+    "evidence": _Field("multi", "evidence levels of the claims"),
+    "annotated": _Field("bool", "has an annotation"),
+    "retracted": _Field("bool", "marked retracted"),
+    "corrected": _Field("bool", "has a correction or expression of concern"),
+}
+_ALIASES = {"agents": "agent", "cancers": "cancer", "targets": "target", "tags": "tag",
+            "authors": "author", "class": "agent_class", "agent-class": "agent_class",
+            "study-type": "study_type"}  # fmt: skip
+
+
+def field_values(record: Record, name: str, vocabulary: Vocabulary) -> Any:
+    """The value of a filter field for a record (shared with views for grouping)."""
+    entry, ann = record.entry, record.annotation
+    match name:
+        case "key":
+            return entry.key
+        case "type":
+            return entry.type
+        case "title":
+            return entry.title
+        case "journal":
+            return entry.container
+        case "author":
+            return [p.last for p in entry.authors]
+        case "first_author":
+            return entry.authors[0].last if entry.authors else ""
+        case "doi":
+            return entry.doi
+        case "year":
+            return entry.year
+        case "priority":
+            return ann.priority if ann else None
+        case "status":
+            return (ann.status if ann else None) or ""
+        case "study_type":
+            return (ann.study_type if ann else None) or ""
+        case "agent":
+            return [a.id for a in ann.agents] if ann else []
+        case "agent_class":
+            if not ann:
+                return []
+            classes = (vocabulary.class_of(a.id) for a in ann.agents)
+            return list(dict.fromkeys(c for c in classes if c))
+        case "cancer":
+            return list(ann.cancers) if ann else []
+        case "target":
+            return list(ann.targets) if ann else []
+        case "tag":
+            return list(ann.tags) if ann else []
+        case "evidence":
+            return list(ann.evidence) if ann else []
+        case "annotated":
+            return ann is not None
+        case "retracted":
+            status = record.update_status
+            return status is not None and status.kind == "retracted"
+        case "corrected":
+            status = record.update_status
+            return status is not None and status.kind in ("corrected", "concern")
+    raise KeyError(name)
+
+
+def compile_filter(expr: str, vocabulary: Vocabulary) -> Callable[[Record], bool]:
+    """Parse ``expr`` once and return a predicate over records; raises FilterError."""
+    text = expr.strip()
+    if not text:
+        return lambda record: True
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset or 1) - 1
+        raise FilterError(
+            f"Cannot parse the filter: {exc.msg}.\n  {text}\n  {' ' * col}^",
+            hint='Example: agent == "aldesleukin" and year >= 2010. Quote text values.',
+        ) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise FilterError(
+                f"'{ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__}' "
+                "is not allowed in a filter.",
+                hint="Use field comparisons (==, !=, <, >=, in, not in) joined by and/or/not.",
+            )
+        if isinstance(node, ast.Name):
+            _resolve_name(node.id)
+    body = tree.body
+
+    def predicate(record: Record) -> bool:
+        return bool(_eval(body, record, vocabulary))
+
+    return predicate
+
+
+def _resolve_name(name: str) -> str:
+    low = name.lower()
+    if low in ("true", "false", "none"):
+        return low
+    field = _ALIASES.get(low, low)
+    if field not in FIELDS:
+        from rapidfuzz import process
+
+        close = [c for c, s, _ in process.extract(field, list(FIELDS), limit=2) if s >= 60]
+        raise FilterError(
+            f"Unknown field '{name}' in the filter.",
+            hint=(f"Did you mean {' or '.join(close)}? " if close else "")
+            + "Fields: "
+            + ", ".join(FIELDS),
+        )
+    return field
+
+
+def _eval(node: ast.expr, record: Record, vocab: Vocabulary) -> Any:
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            return all(_eval(v, record, vocab) for v in node.values)
+        return any(_eval(v, record, vocab) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return not _eval(node.operand, record, vocab)
+    if isinstance(node, ast.Compare):
+        left = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if not _compare(left, op, right, record, vocab):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.Name):
+        name = _resolve_name(node.id)
+        if name in ("true", "false", "none"):
+            return {"true": True, "false": False, "none": None}[name]
+        value = field_values(record, name, vocab)
+        return bool(value) if FIELDS[name].kind in ("multi", "agents", "bool") else value
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_eval(e, record, vocab) for e in node.elts]
+    raise FilterError(f"'{ast.unparse(node)}' is not allowed in a filter.")
+
+
+def _side(node: ast.expr, record: Record, vocab: Vocabulary) -> tuple[str | None, Any]:
+    if isinstance(node, ast.Name):
+        name = _resolve_name(node.id)
+        if name in ("true", "false", "none"):
+            return None, {"true": True, "false": False, "none": None}[name]
+        return name, field_values(record, name, vocab)
+    return None, _eval(node, record, vocab)
+
+
+def _norm(value: Any) -> Any:
+    return value.casefold().strip() if isinstance(value, str) else value
+
+
+def _compare(
+    left: ast.expr, op: ast.cmpop, right: ast.expr, record: Record, vocab: Vocabulary
+) -> bool:
+    lname, lval = _side(left, record, vocab)
+    rname, rval = _side(right, record, vocab)
+    if isinstance(op, ast.In | ast.NotIn):
+        result = _contains(rname, rval, lval, vocab)
+        return not result if isinstance(op, ast.NotIn) else result
+    # A field on the right ("2010 <= year") is turned around.
+    if lname is None and rname is not None:
+        flipped = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+        op = flipped.get(type(op), type(op))()
+        lname, lval, rname, rval = rname, rval, lname, lval
+    kind = FIELDS[lname].kind if lname else "text"
+    if kind in ("multi", "agents"):
+        values = lval or []
+        if isinstance(op, ast.Eq | ast.NotEq):
+            hit = any(_equal(kind, v, rval, vocab) for v in values)
+            return hit if isinstance(op, ast.Eq) else not hit
+        return any(_order(op, v, rval) for v in values)
+    if isinstance(op, ast.Eq):
+        return _equal(kind, lval, rval, vocab)
+    if isinstance(op, ast.NotEq):
+        return not _equal(kind, lval, rval, vocab)
+    return _order(op, lval, rval)
+
+
+def _equal(kind: str, value: Any, wanted: Any, vocab: Vocabulary) -> bool:
+    if kind == "agents" and isinstance(wanted, str) and isinstance(value, str):
+        return vocab.matches(value, wanted)
+    if isinstance(wanted, list):
+        return any(_equal(kind, value, w, vocab) for w in wanted)
+    return bool(_norm(value) == _norm(wanted))
+
+
+def _order(op: ast.cmpop, a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    try:
+        if isinstance(op, ast.Lt):
+            return bool(a < b)
+        if isinstance(op, ast.LtE):
+            return bool(a <= b)
+        if isinstance(op, ast.Gt):
+            return bool(a > b)
+        if isinstance(op, ast.GtE):
+            return bool(a >= b)
+    except TypeError:
+        raise FilterError(
+            f"Cannot compare {a!r} with {b!r}.",
+            hint="Compare numbers with numbers (year >= 2010) and text with quoted text.",
+        ) from None
+    return False
+
+
+def _contains(container_name: str | None, container: Any, item: Any, vocab: Vocabulary) -> bool:
+    kind = FIELDS[container_name].kind if container_name else None
+    if kind == "agents":
+        return any(vocab.matches(v, str(item)) for v in container or [])
+    if isinstance(container, list):
+        if isinstance(item, str):
+            return any(_norm(item) == _norm(v) for v in container)
+        return item in container
+    if isinstance(container, str):
+        return _norm(str(item)) in _norm(container)
+    return False

@@ -1,0 +1,99 @@
+"""Render views through formats, write outputs atomically, and run the whole `build`.
+
+``build`` is the main job: from the project's settings it writes the reading list, the review
+table, the evidence map and the exports into ``build/``, offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cytobib import views
+from cytobib.bibfile import atomic_write_bytes
+from cytobib.errors import UnknownFormatError
+from cytobib.formats import registry
+from cytobib.library import Project
+from cytobib.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a format may need besides the view: project root (templates), vocabulary."""
+
+    root: Path | None
+    vocabulary: Vocabulary
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def context(project: Project, **options: Any) -> RenderContext:
+    return RenderContext(project.config.root, project.vocabulary, dict(options))
+
+
+def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:
+    """Write a view (ReadingList, Table or EvidenceMap) in a format object."""
+    kind = {
+        views.ReadingList: "reading_list",
+        views.Table: "table",
+        views.EvidenceMap: "evidence_map",
+    }[type(view)]
+    method = registry.require(fmt, kind)
+    result: str | bytes = method(view, ctx)
+    return result
+
+
+def write(data: str | bytes, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def build(
+    project: Project,
+    out_dir: Path | None = None,
+    *,
+    reading_list_formats: Sequence[str] | None = None,
+    review_table_formats: Sequence[str] | None = None,
+    style: str | None = None,
+) -> list[Path]:
+    """Write every output of the project into ``out_dir`` (default: build/)."""
+    cfg = project.config
+    out = out_dir or cfg.build_dir
+    ctx = context(project)
+    written: list[Path] = []
+    rl = views.reading_list(project, style=style, group_by=cfg.group_by)
+    for name in reading_list_formats or cfg.reading_list_formats:
+        fmt = registry.get(name)
+        written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}"))
+    table = views.review_table(project, style=style, rows="agent")
+    for name in review_table_formats or cfg.review_table_formats:
+        fmt = registry.get(name)
+        written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}"))
+    emap = views.evidence_map(project, style=style)
+    for name in ("md", "svg"):
+        try:
+            fmt = registry.get(name)
+            data = render(emap, fmt, ctx)
+        except (ImportError, AttributeError, UnknownFormatError):
+            continue
+        written.append(write(data, out / f"evidence-map.{fmt.name}"))
+    written.extend(_exports(project, out))
+    return written
+
+
+def _exports(project: Project, out: Path) -> list[Path]:
+    try:
+        from cytobib.exports import registry as exports
+    except ImportError:
+        return []
+    written = []
+    for name, filename in (
+        ("bibtex", "library.bib"),
+        ("csl-json", "library.json"),
+        ("ris", "library.ris"),
+    ):
+        data = exports.export(project, name)
+        written.append(write(data, out / "export" / filename))
+    return written

@@ -1,0 +1,559 @@
+"""Views decide content, order, numbering and grouping; formats only write them.
+
+``reading_list`` and ``review_table`` share one selection step (filter, sort, number), so the
+citation numbers of a review table match the reading list built with the same style and
+filter: number = position in the filtered, sorted list, whatever the grouping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cytobib import bibfile
+from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
+from cytobib.errors import UsageError
+from cytobib.library import Project
+from cytobib.model import Record
+from cytobib.query import compile_filter, field_values
+from cytobib.vocabulary import Vocabulary
+
+SORTS = ("author", "year", "priority", "title")
+GROUPS = ("agent", "agent-class", "cancer", "study-type", "evidence", "tag", "status", "year")
+SECTIONS = ("summary", "claims", "caveats", "agents", "abstract")
+DEFAULT_SECTIONS = ("summary", "claims", "caveats", "agents")
+NONE_GROUP = "Not assigned"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A formatted citation: numeric label apart from the body (no "1.Smith" glue)."""
+
+    key: str
+    label: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One work in a view, with its list number and formatted reference."""
+
+    record: Record
+    number: int
+    reference: Reference
+    note: str | None = None  # e.g. "also under: Anakinra"
+
+    @property
+    def warning(self) -> str | None:
+        status = self.record.update_status
+        if status is None:
+            return None
+        notice = f" (notice: https://doi.org/{status.notice_doi})" if status.notice_doi else ""
+        source = f"; source: {status.source}" if status.source else ""
+        return f"{status.label}{notice}{source}"
+
+    @property
+    def short(self) -> str:
+        return short_citation(self.record, self.number)
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    anchor: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class ReadingList:
+    title: str
+    style: str
+    groups: tuple[Group, ...]
+    sections: tuple[str, ...]
+    items: tuple[Item, ...]  # every work once, in number order
+    where: str | None = None
+    group_by: str | None = None
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+def short_citation(record: Record, number: int | None = None) -> str:
+    """ "Rosenberg 2014 [3]", "Lasfar & Cohen-Solal 2016", "Benci et al. 2016"."""
+    people = [p for p in record.entry.authors if p.family != "others"]
+    if not people:
+        name = record.entry.container or record.key
+    elif len(people) == 1:
+        name = people[0].last
+    elif len(people) == 2 and len(record.entry.authors) == 2:
+        name = f"{people[0].last} & {people[1].last}"
+    else:
+        name = f"{people[0].last} et al."
+    year = record.entry.year
+    out = f"{name} {year}" if year else name
+    return f"{out} [{number}]" if number is not None else out
+
+
+# --- selection -----------------------------------------------------------------------------------
+
+
+def _sort_key(sort: str) -> Callable[[Record], tuple[Any, ...]]:
+    def author(r: Record) -> tuple[Any, ...]:
+        first = r.entry.authors[0].last.casefold() if r.entry.authors else "\uffff"
+        return (first, r.entry.year or 0, r.entry.title.casefold())
+
+    if sort == "author":
+        return author
+    if sort == "year":
+        return lambda r: (r.entry.year or 9999, *author(r))
+    if sort == "priority":
+        return lambda r: (
+            (r.annotation.priority if r.annotation and r.annotation.priority else 9),
+            *author(r),
+        )
+    if sort == "title":
+        return lambda r: (r.entry.title.casefold(), r.entry.year or 0)
+    raise UsageError(f"Unknown sort '{sort}'.", hint=f"Use one of: {', '.join(SORTS)}.")
+
+
+def select(
+    records: Iterable[Record], vocabulary: Vocabulary, *, where: str | None, sort: str
+) -> list[Record]:
+    """Filter and sort: the one selection step every view shares."""
+    predicate = compile_filter(where or "", vocabulary)
+    chosen = [r for r in records if predicate(r)]
+    chosen.sort(key=_sort_key(sort))
+    return chosen
+
+
+# --- grouping --------------------------------------------------------------------------------
+
+
+def group_labels(record: Record, group_by: str, vocabulary: Vocabulary) -> list[str]:
+    """The group(s) a record belongs to, by label; [] means none."""
+    field_name = group_by.replace("-", "_")
+    if group_by == "agent":
+        ids = field_values(record, "agent", vocabulary)
+        out = []
+        for agent_id in ids:
+            agent = vocabulary.agents.get(agent_id)
+            out.append(agent.label if agent else agent_id)
+        return list(dict.fromkeys(out))
+    if group_by == "agent-class":
+        return [vocabulary.class_label(c) for c in field_values(record, "agent_class", vocabulary)]
+    if group_by == "year":
+        return [str(record.entry.year)] if record.entry.year else []
+    value = field_values(record, field_name, vocabulary)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)] if value else []
+
+
+def _group_order(group_by: str, vocabulary: Vocabulary) -> Callable[[str], tuple[Any, ...]]:
+    fixed: Sequence[str] = ()
+    if group_by == "evidence":
+        fixed = EVIDENCE_LEVELS
+    elif group_by == "status":
+        fixed = STATUSES
+    elif group_by == "study-type":
+        fixed = STUDY_TYPES
+    elif group_by == "agent":
+        fixed = [a.label for a in vocabulary.agents.values()]
+    elif group_by == "agent-class":
+        fixed = [vocabulary.class_label(c) for c in vocabulary.classes]
+
+    def order(label: str) -> tuple[Any, ...]:
+        if label == NONE_GROUP:
+            return (2, 0, "")
+        if label in fixed:
+            return (0, list(fixed).index(label), label)
+        return (1, 0, label.casefold())
+
+    return order
+
+
+def anchor(text: str) -> str:
+    slug = re.sub(r"[^\w]+", "-", text.casefold(), flags=re.UNICODE).strip("-")
+    return slug or "group"
+
+
+def make_groups(
+    items: Sequence[Item], group_by: str | None, vocabulary: Vocabulary, *, multi: str = "each"
+) -> tuple[Group, ...]:
+    if group_by is None:
+        return (Group("", "all", tuple(items)),)
+    if group_by not in GROUPS:
+        raise UsageError(
+            f"Unknown grouping '{group_by}'.", hint=f"Use one of: {', '.join(GROUPS)}."
+        )
+    buckets: dict[str, list[Item]] = {}
+    for item in items:
+        labels = group_labels(item.record, group_by, vocabulary) or [NONE_GROUP]
+        if multi == "first":
+            labels = labels[:1]
+        for label in labels:
+            others = [x for x in labels if x != label]
+            note = f"also under: {', '.join(others)}" if others else None
+            buckets.setdefault(label, []).append(
+                Item(item.record, item.number, item.reference, note)
+            )
+    order = _group_order(group_by, vocabulary)
+    used: set[str] = set()
+    groups = []
+    for label in sorted(buckets, key=order):
+        slug = anchor(label)
+        while slug in used:
+            slug += "-2"
+        used.add(slug)
+        groups.append(Group(label, slug, tuple(buckets[label])))
+    return tuple(groups)
+
+
+# --- citations ---------------------------------------------------------------------------------
+
+
+def format_citations(
+    project: Project, records: Sequence[Record], style: str, *, output: str = "html"
+) -> list[Reference]:
+    """Formatted references in list order, through the chosen engine and its cache."""
+    from cytobib import csl, styles
+
+    if style.endswith(".csl") and not Path(style).is_absolute():
+        candidate = project.config.root / style
+        style = str(candidate) if candidate.exists() else style
+    ref = styles.resolve_style(style)
+    items = [csl.to_csl(r) for r in records]
+    bibtex: dict[str, str] | None = None
+    if ref.kind == "pybtex":
+        bibtex = {
+            r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
+            for r in records
+        }
+    formatted = styles.format_references(
+        items,
+        ref,
+        output="html",
+        bibtex=bibtex,
+        cache_dir=project.config.cache_dir / "citations",
+    )
+    return [Reference(f.key, f.label, f.text, f.html) for f in formatted]
+
+
+def reading_list(
+    project: Project,
+    *,
+    style: str | None = None,
+    where: str | None = None,
+    group_by: str | None = "agent",
+    sort: str = "author",
+    sections: Sequence[str] = DEFAULT_SECTIONS,
+    multi: str = "each",
+    title: str | None = None,
+) -> ReadingList:
+    """Build the annotated reading list: select, number, format, group."""
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise UsageError(
+            f"Unknown section(s): {', '.join(unknown)}.",
+            hint=f"Sections: {', '.join(SECTIONS)}.",
+        )
+    if multi not in ("each", "first"):
+        raise UsageError(f"Unknown --multi '{multi}'.", hint="Use each or first.")
+    style_name = style or project.config.style
+    records = select(project.library, project.vocabulary, where=where, sort=sort)
+    references = format_citations(project, records, style_name)
+    items = tuple(
+        Item(record, n, reference)
+        for n, (record, reference) in enumerate(zip(records, references, strict=True), start=1)
+    )
+    groups = make_groups(items, group_by, project.vocabulary, multi=multi)
+    return ReadingList(
+        title=title or f"Reading list: {Path(project.config.bib).stem}",
+        style=style_name,
+        groups=groups,
+        sections=tuple(sections),
+        items=items,
+        where=where,
+        group_by=group_by,
+    )
+
+
+# --- review tables ---------------------------------------------------------------------------
+
+COLUMNS: dict[str, str] = {
+    "citation": "Study",
+    "year": "Year",
+    "agents": "Agents",
+    "agent-class": "Agent class",
+    "targets": "Targets",
+    "cancers": "Cancers",
+    "study-type": "Study type",
+    "claims": "Key findings",
+    "evidence": "Evidence",
+    "caveats": "Caveats",
+    "status": "Status",
+    "doi": "DOI",
+    "title": "Title",
+    "journal": "Journal",
+    "summary": "Summary",
+}
+DEFAULT_COLUMNS = ("citation", "agents", "cancers", "study-type", "claims", "caveats", "doi")
+
+Cell = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    record: Record
+    number: int
+    cells: Mapping[str, Cell]
+    flag: str | None = None  # retraction/correction warning
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    title: str
+    anchor: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[tuple[str, str], ...]  # (id, heading)
+    groups: tuple[RowGroup, ...]
+    references: tuple[Item, ...]
+    rows_mode: str = "paper"
+    where: str | None = None
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return tuple(r for g in self.groups for r in g.rows)
+
+
+def _agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) -> tuple[str, ...]:
+    ann = record.annotation
+    if ann is None:
+        return ()
+    out = []
+    for use in ann.agents:
+        if only is not None and use.id != only:
+            continue
+        agent = vocabulary.agents.get(use.id)
+        name = agent.label if agent else use.name
+        extra = "; ".join(x for x in (use.role, use.dose, use.route) if x)
+        out.append(f"{name} ({extra})" if extra else name)
+    return tuple(out)
+
+
+def _cells(
+    record: Record,
+    number: int,
+    columns: Sequence[str],
+    vocabulary: Vocabulary,
+    agent: str | None = None,
+) -> dict[str, Cell]:
+    ann = record.annotation
+    entry = record.entry
+    out: dict[str, Cell] = {}
+    for col in columns:
+        value: Cell
+        match col:
+            case "citation":
+                value = short_citation(record, number)
+            case "year":
+                value = str(entry.year or "")
+            case "agents":
+                value = _agent_text(record, vocabulary, agent)
+            case "agent-class":
+                classes = field_values(record, "agent_class", vocabulary)
+                if agent is not None:
+                    own = vocabulary.class_of(agent)
+                    classes = [own] if own else []
+                value = tuple(vocabulary.class_label(c) for c in classes)
+            case "targets":
+                value = ann.targets if ann else ()
+            case "cancers":
+                value = ann.cancers if ann else ()
+            case "study-type":
+                value = (ann.study_type or "") if ann else ""
+            case "claims":
+                value = (
+                    tuple(c.text + (f" ({c.numbers})" if c.numbers else "") for c in ann.claims)
+                    if ann
+                    else ()
+                )
+            case "evidence":
+                value = ann.evidence if ann else ()
+            case "caveats":
+                value = ann.caveats if ann else ()
+            case "status":
+                value = (ann.status or "") if ann else ""
+            case "doi":
+                value = entry.doi
+            case "title":
+                value = entry.title
+            case "journal":
+                value = entry.container
+            case "summary":
+                value = ann.summary if ann else ""
+            case _:
+                raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
+        out[col] = value
+    return out
+
+
+def review_table(
+    project: Project,
+    *,
+    style: str | None = None,
+    where: str | None = None,
+    columns: Sequence[str] | None = None,
+    rows: str = "paper",
+    group_by: str | None = None,
+    sort: str = "author",
+    headings: Mapping[str, str] | None = None,
+    title: str | None = None,
+    references: bool = True,
+) -> Table:
+    """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``."""
+    if rows not in ("paper", "agent"):
+        raise UsageError(f"Unknown --rows '{rows}'.", hint="Use paper or agent.")
+    cols = tuple(columns or project.config.review_columns or DEFAULT_COLUMNS)
+    for col in cols:
+        if col not in COLUMNS:
+            raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
+    names = {**COLUMNS, **dict(project.config.column_headings), **dict(headings or {})}
+    vocab = project.vocabulary
+    records = select(project.library, vocab, where=where, sort=sort)
+    style_name = style or project.config.style
+    refs = (
+        format_citations(project, records, style_name)
+        if references
+        else [
+            Reference(r.key, str(n), r.entry.title, r.entry.title) for n, r in enumerate(records, 1)
+        ]
+    )
+    items = tuple(Item(r, n, ref) for n, (r, ref) in enumerate(zip(records, refs, strict=True), 1))
+    groups: list[RowGroup] = []
+    if rows == "agent":
+        by_group = group_by or "agent"
+        buckets: dict[str, list[Row]] = {}
+        labels: dict[str, str] = {}
+        for item in items:
+            ann = item.record.annotation
+            agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
+            for agent_id in agent_ids or [""]:
+                agent = vocab.agents.get(agent_id)
+                if by_group == "agent-class":
+                    cls = vocab.class_of(agent_id) if agent_id else None
+                    label = vocab.class_label(cls) if cls else NONE_GROUP
+                else:
+                    label = agent.label if agent else (agent_id or NONE_GROUP)
+                labels[label] = label
+                cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
+                buckets.setdefault(label, []).append(
+                    Row(item.record, item.number, cells, item.warning)
+                )
+        order = _group_order("agent" if by_group != "agent-class" else "agent-class", vocab)
+        for label in sorted(buckets, key=order):
+            groups.append(RowGroup(label, anchor(label), tuple(buckets[label])))
+    else:
+        plain = [
+            (
+                item,
+                Row(
+                    item.record,
+                    item.number,
+                    _cells(item.record, item.number, cols, vocab),
+                    item.warning,
+                ),
+            )
+            for item in items
+        ]
+        if group_by:
+            grouped = make_groups([i for i, _ in plain], group_by, vocab, multi="each")
+            row_of = {i.number: row for i, row in plain}
+            for g in grouped:
+                groups.append(RowGroup(g.title, g.anchor, tuple(row_of[i.number] for i in g.items)))
+        else:
+            groups.append(RowGroup("", "all", tuple(row for _, row in plain)))
+    return Table(
+        title=title or f"Review table: {Path(project.config.bib).stem}",
+        columns=tuple((c, names[c]) for c in cols),
+        groups=tuple(groups),
+        references=items if references else (),
+        rows_mode=rows,
+        where=where,
+    )
+
+
+# --- evidence map --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceMap:
+    """Agents x cancers (or x evidence levels): which numbered works support each cell."""
+
+    title: str
+    row_heading: str
+    col_heading: str
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    cells: Mapping[tuple[str, str], tuple[int, ...]]
+    references: tuple[Item, ...]
+
+    def count(self, row: str, col: str) -> int:
+        return len(self.cells.get((row, col), ()))
+
+
+def evidence_map(
+    project: Project,
+    *,
+    by: str = "cancer",
+    style: str | None = None,
+    where: str | None = None,
+    sort: str = "author",
+    agent_level: str = "agent",
+) -> EvidenceMap:
+    """Pivot agents against cancers (``by="cancer"``) or evidence levels (``by="evidence"``)."""
+    if by not in ("cancer", "evidence"):
+        raise UsageError(f"Unknown pivot '{by}'.", hint="Use cancer or evidence.")
+    vocab = project.vocabulary
+    records = select(project.library, vocab, where=where, sort=sort)
+    refs = format_citations(project, records, style or project.config.style)
+    items = tuple(Item(r, n, ref) for n, (r, ref) in enumerate(zip(records, refs, strict=True), 1))
+    cells: dict[tuple[str, str], list[int]] = {}
+    row_set: dict[str, None] = {}
+    col_set: dict[str, None] = {}
+    for item in items:
+        rows_ = group_labels(item.record, agent_level, vocab)
+        ann = item.record.annotation
+        if by == "cancer":
+            cols_ = list(ann.cancers) if ann else []
+        else:
+            cols_ = list(ann.evidence) if ann else []
+        for r in rows_:
+            row_set[r] = None
+            for c in cols_:
+                col_set[c] = None
+                cells.setdefault((r, c), []).append(item.number)
+    row_order = _group_order(agent_level, vocab)
+    col_order = _group_order("evidence" if by == "evidence" else "cancer", vocab)
+    return EvidenceMap(
+        title=f"Evidence map: {'agents × cancers' if by == 'cancer' else 'agents × evidence'}",
+        row_heading="Agent" if agent_level == "agent" else "Agent class",
+        col_heading="Cancer" if by == "cancer" else "Evidence",
+        rows=tuple(sorted(row_set, key=row_order)),
+        cols=tuple(sorted(col_set, key=col_order)),
+        cells={k: tuple(dict.fromkeys(v)) for k, v in cells.items()},
+        references=items,
+    )
