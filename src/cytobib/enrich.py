@@ -160,13 +160,10 @@ def add(
 
 
 def _family(name: Any) -> str | None:
-    if name is None:
-        return None
-    for attr in ("family", "name", "literal"):
-        value = getattr(name, attr, None)
-        if value:
-            return str(value)
-    return str(name) if isinstance(name, str) else None
+    """Family name of a mapped contributor: ``(family, given)``, or an organisation's name."""
+    if isinstance(name, tuple):
+        return str(name[0]) if name and name[0] else None
+    return str(name) if isinstance(name, str) and name else None
 
 
 def _int(value: Any) -> int | None:

@@ -122,10 +122,15 @@ def _as_agent(raw: Mapping[str, Any], where: str) -> Agent:
     )
 
 
+def _safe_load(text: str) -> Any:
+    """Safe loading with libyaml when available (10x faster than the pure-Python loader)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 @lru_cache(maxsize=1)
 def _packaged() -> tuple[tuple[Agent, ...], tuple[tuple[str, str], ...]]:
     text = resources.files("cytobib").joinpath("data/agents.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = _safe_load(text) or {}
     agents = tuple(_as_agent(a, "cytobib/data/agents.yaml") for a in data.get("agents", []))
     classes = tuple((str(k), str(v)) for k, v in (data.get("classes") or {}).items())
     return agents, classes
@@ -139,7 +144,7 @@ def build(extra: Iterable[Mapping[str, Any]] = (), *, extra_file: Path | None = 
     user: list[tuple[Mapping[str, Any], str]] = [(a, "cytobib.toml [[agents]]") for a in extra]
     if extra_file is not None:
         try:
-            data = yaml.safe_load(extra_file.read_text(encoding="utf-8")) or {}
+            data = _safe_load(extra_file.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(
                 f"Cannot read the agents file: {exc}.",

@@ -1,0 +1,85 @@
+"""A pybtex formatting style that prints cytobib annotations under each reference.
+
+Registered as ``cytobib-annotated`` in the ``pybtex.style.formatting`` entry-point group, so
+pybtex (``pybtex --style cytobib-annotated refs.aux``) and sphinxcontrib-bibtex
+(``bibtex_default_style = "cytobib-annotated"``) can use it. It is pybtex's ``unsrt`` with
+title words protected from lowercasing (IL-2, IFN-λ, T cells), followed by the annotation:
+its summary and key claims from the cytobib project found from the current folder (or from
+``$CYTOBIB_PROJECT``), else the entry's own ``annote``/``annotation`` field, which
+``cytobib export --to bibtex`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pybtex.richtext import Symbol, Tag, Text
+from pybtex.style import FormattedEntry
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+
+from cytobib import latex
+
+
+@lru_cache(maxsize=4)
+def _project_notes(start: str) -> Mapping[str, tuple[str, tuple[str, ...]]]:
+    """key -> (summary, claims) from the nearest cytobib project; {} when there is none."""
+    from cytobib.config import find_config
+    from cytobib.errors import CytobibError
+    from cytobib.library import open_project
+
+    if find_config(Path(start)) is None:
+        return {}
+    try:
+        project = open_project(start)
+    except CytobibError:
+        return {}
+    out = {}
+    for record in project.library:
+        ann = record.annotation
+        if ann is not None:
+            out[record.key] = (ann.summary, tuple(c.text for c in ann.claims))
+    return out
+
+
+def _protect(title: str) -> str:
+    """Brace every word a BibTeX style would lowercase wrongly (already-braced text stays)."""
+    if "{" in title:
+        return title
+    return latex.bibtex_title(latex.to_text(title))
+
+
+class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
+    """``unsrt`` plus the reviewer's annotation of each entry."""
+
+    default_label_style = "number"
+
+    def format_entries(self, entries: Any, bib_data: Any = None) -> Iterator[FormattedEntry]:
+        notes = _project_notes(os.environ.get("CYTOBIB_PROJECT") or os.getcwd())
+        for entry in entries:
+            title = entry.fields.get("title")
+            if title:
+                entry.fields["title"] = _protect(str(title))
+        for formatted in super().format_entries(entries, bib_data):
+            entry = next((e for e in entries if e.key == formatted.key), None)
+            yield self._annotate(formatted, entry, notes)
+
+    def _annotate(
+        self,
+        formatted: FormattedEntry,
+        entry: Any,
+        notes: Mapping[str, tuple[str, tuple[str, ...]]],
+    ) -> FormattedEntry:
+        summary, claims = notes.get(formatted.key, ("", ()))
+        if not summary and entry is not None:
+            raw = entry.fields.get("annotation") or entry.fields.get("annote") or ""
+            summary = latex.to_text(str(raw))
+        if not summary and not claims:
+            return formatted
+        parts: list[Any] = [formatted.text, Symbol("newblock"), Tag("em", "Notes: "), summary]
+        for claim in claims:
+            parts += [Symbol("newblock"), "• ", claim]
+        return FormattedEntry(formatted.key, Text(*parts), formatted.label)
