@@ -43,7 +43,8 @@ _SYMBOLS = {
     "texttrademark": "™", "textdegree": "°", "degree": "°", "pm": "±", "textpm": "±",
     "times": "×", "texttimes": "×", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
     "textmu": "µ", "micro": "µ", "textasciitilde": "~", "textasciicircum": "^",
-    "textbackslash": "\\", "textbar": "|", "textless": "<", "textgreater": ">",
+    "textbackslash": "\\", "textbraceleft": "{", "textbraceright": "}", "textbar": "|",
+    "textless": "<", "textgreater": ">",
     "textunderscore": "_", "textquoteright": "’", "textquoteleft": "‘",
     "textquotedblleft": "“", "textquotedblright": "”", "S": "§", "P": "¶", "dag": "†",
     "textdagger": "†", "ddag": "‡", "cdot": "·", "textperiodcentered": "·",
@@ -242,11 +243,17 @@ _REVERSE_SYMBOLS.update({"ς": r"$\varsigma$", "ϕ": r"$\phi$"})
 _SUP_REVERSE = {v: k for k, v in zip("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ", strict=True)}
 _SUB_REVERSE = {v: k for k, v in zip("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", strict=True)}
 
+# BibTeX counts every brace, escaped or not, so a lone "{" in text must not be written as
+# "\{": \textbraceleft{} keeps the value balanced for bibtex, biber and LaTeX alike.
 _SPECIALS = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+    "&": r"\&", "%": r"\%", "$": r"\$",
     "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }  # fmt: skip
 _SPECIAL_RE = re.compile(r"[\\{}&%$#_~^]")
+# TeX turns "--", "``" and "''" into a dash and curly quotes (font ligatures); plain text that
+# holds them literally ("--verbose") gets an empty group between the characters.
+_LIGATURE_RE = re.compile(r"([-`'])(?=\1)")
 
 
 def escape(text: str, *, ascii_only: bool = False) -> str:
@@ -256,6 +263,7 @@ def escape(text: str, *, ascii_only: bool = False) -> str:
     classic bibtex accept without extra packages.
     """
     out = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group()], text)
+    out = _LIGATURE_RE.sub(r"\1{}", out)
     return to_ascii_latex(out) if ascii_only else out
 
 

@@ -40,9 +40,11 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from cytobib.cli import library_cmds  # noqa: E402, F401
-from cytobib.cli import output_cmds  # noqa: E402, F401
-from cytobib.cli import crossref_cmds  # noqa: E402, F401
+from cytobib.cli import (  # noqa: E402
+    crossref_cmds,  # noqa: F401
+    library_cmds,  # noqa: F401
+    output_cmds,  # noqa: F401
+)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +65,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _errors.EXIT_USAGE
     except (Exception, KeyboardInterrupt) as exc:
         return _errors.report(exc)
+    if result == _errors.EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent return of 130
+        return _errors.report(KeyboardInterrupt())
     return result if isinstance(result, int) else _errors.EXIT_OK
 
 

@@ -1,0 +1,69 @@
+"""Crossref for cytobib: a polite, cached client and a tested mapping to BibTeX.
+
+Parts, each usable on its own:
+
+* :mod:`~cytobib.crossref.doi`: :func:`normalize_doi`, :func:`is_valid_doi`.
+* :mod:`~cytobib.crossref.ratelimit`: :class:`RateLimiter`, paced by Crossref's headers.
+* :mod:`~cytobib.crossref.cache`: :class:`Cache`, SQLite, outside the limiter.
+* :mod:`~cytobib.crossref.http`: :class:`CrossrefClient` (``work``, ``works``, ``search``).
+* :mod:`~cytobib.crossref.mapping`: :func:`map_work` → :class:`MappedWork`;
+  :func:`match_score` and :func:`best_match` for searches.
+
+Facts about the API behind every choice: ``shared/docs/crossref-api.md``.
+"""
+
+from __future__ import annotations
+
+from cytobib.crossref.cache import Cache, CachedResponse, CacheMode, default_cache_dir
+from cytobib.crossref.doi import is_valid_doi, normalize_doi
+from cytobib.crossref.http import ClientStats, CrossrefClient, user_agent
+from cytobib.crossref.mapping import (
+    ACCEPT_SCORE,
+    MIN_MARGIN,
+    MappedWork,
+    MatchResult,
+    Name,
+    UpdateStatus,
+    best_match,
+    escape_latex,
+    map_work,
+    markup_to_text,
+    match_score,
+)
+from cytobib.crossref.ratelimit import (
+    POLITE_LIMITS,
+    PUBLIC_LIMITS,
+    Clock,
+    Limits,
+    RateLimiter,
+    SystemClock,
+)
+
+__all__ = [
+    "ACCEPT_SCORE",
+    "MIN_MARGIN",
+    "POLITE_LIMITS",
+    "PUBLIC_LIMITS",
+    "Cache",
+    "CacheMode",
+    "CachedResponse",
+    "ClientStats",
+    "Clock",
+    "CrossrefClient",
+    "Limits",
+    "MappedWork",
+    "MatchResult",
+    "Name",
+    "RateLimiter",
+    "SystemClock",
+    "UpdateStatus",
+    "best_match",
+    "default_cache_dir",
+    "escape_latex",
+    "is_valid_doi",
+    "map_work",
+    "markup_to_text",
+    "match_score",
+    "normalize_doi",
+    "user_agent",
+]

@@ -1,0 +1,126 @@
+"""normalize_doi / is_valid_doi: every usual spelling in, one canonical DOI out."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cytobib.crossref.doi import is_valid_doi, normalize_doi
+
+WAKEFIELD = "10.1016/s0140-6736(97)11096-0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10.1016/S0140-6736(97)11096-0",
+        "  10.1016/S0140-6736(97)11096-0\n",
+        "doi:10.1016/S0140-6736(97)11096-0",
+        "DOI: 10.1016/S0140-6736(97)11096-0",
+        "https://doi.org/10.1016/S0140-6736(97)11096-0",
+        "http://dx.doi.org/10.1016/S0140-6736(97)11096-0",
+        "https://www.doi.org/10.1016/S0140-6736(97)11096-0",
+        "doi.org/10.1016/S0140-6736(97)11096-0",
+        "https://doi.org/10.1016%2FS0140-6736%2897%2911096-0",
+        "10.1016%2FS0140-6736%2897%2911096-0",
+        "info:doi/10.1016/S0140-6736(97)11096-0",
+        "https://doi.org/doi:10.1016/S0140-6736(97)11096-0",
+    ],
+)
+def test_usual_spellings_normalise_to_one_doi(text: str) -> None:
+    """Bare, prefixed, resolver-URL and percent-encoded forms all give the lower-case DOI."""
+    assert normalize_doi(text) == WAKEFIELD
+
+
+def test_sici_style_suffix_is_kept_verbatim() -> None:
+    """Old SICI DOIs with <, >, ;, : and # survive unchanged apart from case."""
+    doi = "10.1002/(SICI)1097-4636(199602)30:2<249::AID-JBM15>3.0.CO;2-E"
+    assert normalize_doi(doi) == doi.lower()
+
+
+def test_registrant_subdivision_is_accepted() -> None:
+    """Prefixes like 10.1000.10 (dotted registrant codes) are valid."""
+    assert normalize_doi("10.1000.10/ABC") == "10.1000.10/abc"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("11.1000/abc", "starts with '10.'"),
+        ("10.1000", "no '/'"),
+        ("10.1000/", "nothing follows"),
+        ("10.12/abc", "4 to 9 digits"),
+        ("10.abcd/xyz", "4 to 9 digits"),
+        ("10.1000/a b", "whitespace"),
+        ("10.1000/a\x00b", "control character"),
+        ("https://example.org/10.1000/abc", "starts with '10.'"),
+        ("10.1000/abc%FF", "UTF-8"),
+        ("PMID:12345", "starts with '10.'"),
+    ],
+)
+def test_malformed_dois_raise_with_a_reason(text: str, reason: str) -> None:
+    """A malformed DOI raises ValueError whose message names the problem."""
+    with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        normalize_doi(text)
+    assert not is_valid_doi(text)
+
+
+def test_is_valid_doi_accepts_urls() -> None:
+    """is_valid_doi agrees with normalize_doi on a resolver link."""
+    assert is_valid_doi("https://doi.org/10.3892/ijo_00000353")
+
+
+# -- properties -------------------------------------------------------------------------------
+
+_suffix_chars = st.characters(
+    blacklist_categories=("Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Cf"),
+    blacklist_characters="%",
+)
+dois = st.builds(
+    lambda registrant, suffix: f"10.{registrant}/{suffix}",
+    st.integers(min_value=1000, max_value=999_999_999),
+    st.text(_suffix_chars, min_size=1, max_size=40).filter(lambda s: s.strip() == s),
+)
+
+
+@given(dois)
+def test_property_normalising_is_idempotent(doi: str) -> None:
+    """normalize_doi(normalize_doi(x)) == normalize_doi(x) for any DOI."""
+    once = normalize_doi(doi)
+    assert normalize_doi(once) == once
+    assert once.startswith("10.")
+
+
+@given(
+    dois,
+    st.sampled_from(
+        ["{}", "doi:{}", "https://doi.org/{}", "http://dx.doi.org/{}", " {} ", "DOI: {}"]
+    ),
+)
+def test_property_prefixes_do_not_change_the_doi(doi: str, template: str) -> None:
+    """Any prefix form of a DOI normalises to the same DOI as the bare form."""
+    assert normalize_doi(template.format(doi)) == normalize_doi(doi)
+
+
+@given(dois)
+def test_property_url_encoding_round_trips(doi: str) -> None:
+    """A fully percent-encoded DOI (as in a URL path) normalises to the bare DOI."""
+    assert normalize_doi("https://doi.org/" + quote(doi, safe="")) == normalize_doi(doi)
+
+
+@given(st.text(max_size=60))
+def test_property_any_text_either_normalises_or_raises_value_error(text: str) -> None:
+    """No input crashes with anything but ValueError; accepted output is canonical."""
+    try:
+        doi = normalize_doi(text)
+    except ValueError:
+        return
+    assert normalize_doi(doi) == doi
+    assert doi.startswith("10.")
+    assert "/" in doi
+    assert not any(ch.isspace() for ch in doi)
