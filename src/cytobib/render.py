@@ -84,16 +84,16 @@ def build(
 
 
 def _exports(project: Project, out: Path) -> list[Path]:
-    try:
-        from cytobib.exports import registry as exports
-    except ImportError:
-        return []
+    """BibTeX, CSL-JSON and RIS exports of the whole library, notes and tags included."""
+    from cytobib.exports import export
+
+    records = list(project.library)
     written = []
     for name, filename in (
         ("bibtex", "library.bib"),
+        ("biblatex", "library-biblatex.bib"),
         ("csl-json", "library.json"),
         ("ris", "library.ris"),
     ):
-        data = exports.export(project, name)
-        written.append(write(data, out / "export" / filename))
+        written.append(write(export(records, name), out / "export" / filename))
     return written

@@ -89,7 +89,8 @@ def short_citation(record: Record, number: int | None = None) -> str:
     """ "Rosenberg 2014 [3]", "Lasfar & Cohen-Solal 2016", "Benci et al. 2016"."""
     people = [p for p in record.entry.authors if p.family != "others"]
     if not people:
-        name = record.entry.container or record.key
+        words = record.entry.title.split()
+        name = " ".join(words[:4]) + ("…" if len(words) > 4 else "") if words else record.key
     elif len(people) == 1:
         name = people[0].last
     elif len(people) == 2 and len(record.entry.authors) == 2:
@@ -510,6 +511,7 @@ class EvidenceMap:
     cols: tuple[str, ...]
     cells: Mapping[tuple[str, str], tuple[int, ...]]
     references: tuple[Item, ...]
+    unplaced: tuple[str, ...] = ()  # rows left out: none of their works name a column value
 
     def count(self, row: str, col: str) -> int:
         return len(self.cells.get((row, col), ()))
@@ -548,11 +550,14 @@ def evidence_map(
                 cells.setdefault((r, c), []).append(item.number)
     row_order = _group_order(agent_level, vocab)
     col_order = _group_order("evidence" if by == "evidence" else "cancer", vocab)
+    # Agents whose works name no cancer (or claim no evidence level) would be empty rows.
+    filled_rows = {r for (r, _c) in cells}
     return EvidenceMap(
         title=f"Evidence map: {'agents × cancers' if by == 'cancer' else 'agents × evidence'}",
         row_heading="Agent" if agent_level == "agent" else "Agent class",
         col_heading="Cancer" if by == "cancer" else "Evidence",
-        rows=tuple(sorted(row_set, key=row_order)),
+        rows=tuple(sorted((r for r in row_set if r in filled_rows), key=row_order)),
+        unplaced=tuple(sorted((r for r in row_set if r not in filled_rows), key=row_order)),
         cols=tuple(sorted(col_set, key=col_order)),
         cells={k: tuple(dict.fromkeys(v)) for k, v in cells.items()},
         references=items,

@@ -132,6 +132,13 @@ class MarkdownFormat:
                 )
             out.append("| " + md_cell(row) + " | " + " | ".join(cells) + " |")
         out.append("")
+        if emap.unplaced:
+            out.append(
+                f"Not shown (their works name no {emap.col_heading.lower()}): "
+                + ", ".join(md_inline(r) for r in emap.unplaced)
+                + "."
+            )
+            out.append("")
         if emap.references:
             out += ["## References", ""]
             for item in emap.references:
