@@ -227,7 +227,7 @@ class _Decoder:
 _REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
 _REVERSE_SYMBOLS = {
     "ß": r"\ss", "ø": r"\o", "Ø": r"\O", "æ": r"\ae", "Æ": r"\AE", "œ": r"\oe", "Œ": r"\OE",
-    "å": r"\aa", "Å": r"\AA", "ł": r"\l", "Ł": r"\L", "ı": r"\i", "–": "--", "—": "---",
+    "å": r"\aa", "Å": r"\AA", "ł": r"\l", "Ł": r"\L", "ı": r"\i", "–": "{--}", "—": "{---}",
     "…": r"\ldots", "®": r"\textregistered", "©": r"\textcopyright", "™": r"\texttrademark",
     "°": r"\textdegree", "±": r"$\pm$", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$",
     "µ": r"$\mu$", "‘": "`", "’": "'", "“": "``", "”": "''", "§": r"\S", "¶": r"\P",

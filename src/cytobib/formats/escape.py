@@ -1,4 +1,4 @@
-"""Escaping for each target, in one place: HTML, Markdown, LaTeX, CSV.
+"""Escaping for each target, in one place: HTML, Markdown, LaTeX, CSV/XLSX, XML (SVG).
 
 The formatted citations come from the engine as small HTML fragments (only <i>, <b>, <sup>,
 <sub>, <span> and escaped text); ``fragment_to`` re-expresses them for Markdown, LaTeX and
@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from html.parser import HTMLParser
 from typing import ClassVar
 
 from cytobib import latex
 
-
-# Characters XML 1.0 (and so HTML, DOCX and SVG) cannot hold, nor TeX read: C0 controls other
-# than tab, newline and carriage return, DEL, lone surrogates and the non-characters U+FFFE/F.
+# Characters XML 1.0 (and so HTML, DOCX and SVG) cannot hold: C0 controls other than tab,
+# newline and carriage return, lone surrogates, U+FFFE/U+FFFF; and DEL, which XML allows but
+# nobody can see and TeX rejects.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
+_CONTROL_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")  # controls that str.split() counts as space
+
+
 def xml_text(text: str) -> str:
-    """Text with the characters XML 1.0 forbids removed (python-docx raises on them)."""
-    return _XML_INVALID.sub("", text)
+    """Text with the characters XML 1.0 forbids removed (python-docx raises on them).
+
+    Vertical tab, form feed and the separators U+001C-U+001F become spaces, so words they
+    separate stay apart.
+    """
+    return _XML_INVALID.sub("", _CONTROL_SPACE.sub(" ", text))
 
 
 def html_text(text: str) -> str:
@@ -51,18 +59,104 @@ def md_cell(text: str) -> str:
     return md_inline(text)
 
 
+_DASHES = re.compile("([\u2013\u2014])")  # en and em dash
+_DASH_LATEX = {"\u2013": "{--}", "\u2014": "{---}"}
+
+
 def latex_text(text: str) -> str:
     """Text for a LaTeX document compiled with pdflatex: specials escaped, ASCII only."""
     # pdflatex stops at control characters ("Text line contains an invalid character").
-    return latex.escape(" ".join(xml_text(text).split()), ascii_only=True)
+    text = " ".join(xml_text(text).split())
+    # Dashes are braced so that the "--"/"---" ligatures cannot run into a neighbouring
+    # hyphen or dash ("––" would otherwise print as an em dash and a hyphen).
+    return "".join(
+        _DASH_LATEX.get(piece) or latex.escape(piece, ascii_only=True)
+        for piece in _DASHES.split(text)
+    )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def http_url(url: str) -> str | None:
+    """An http(s) URL fit for a link, percent-encoded; None for javascript:, data:, relative.
+
+    A DOI link is built from the DOI; this is for the ``url`` field, which anyone can fill.
+    """
+    url = _XML_INVALID.sub("", url).strip()
+    if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+        return None
+    return urllib.parse.quote(url, safe="/:;?=&#%@+,!~*'()$[]")
+
+
+def latex_url(url: str) -> str:
+    """A URL for the first argument of hyperref's ``\\href``.
+
+    Everything but unreserved and a few path characters is percent-encoded (so no brace,
+    backslash, ``#``, ``&`` or ``$`` is left; existing escapes are kept), then ``%`` is
+    escaped, as hyperref requires.
+    """
+    encoded = urllib.parse.quote(_XML_INVALID.sub("", url), safe="/:;=?@+,%")
+    return encoded.replace("%", "\\%")
+
+
+# OWASP "CSV Injection" and ASVS 5.0 V1.2.10: a cell starting with = + - @, TAB, CR (or NUL)
+# is read as a formula by Excel, LibreOffice or Google Sheets. LF is added because some
+# importers drop a leading line break and then see the formula; the full-width forms because
+# Excel in East Asian locales normalises them to the ASCII ones while parsing a cell.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
+
+
+def starts_formula(text: str) -> bool:
+    """Whether a spreadsheet would read ``text`` as a formula (see ``_FORMULA_START``)."""
+    return text.startswith(_FORMULA_START)
 
 
 def csv_cell(text: str) -> str:
-    """Neutralise spreadsheet formula injection (OWASP): prefix a quote to =, +, -, @ starts."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Neutralise spreadsheet formula injection (OWASP): prefix a quote to =, +, -, @ starts.
+
+    Apply it last, after any other clean-up, so that nothing can uncover a trigger again.
+    """
+    return "'" + text if starts_formula(text) else text
+
+
+XLSX_MAX_CHARS = 32_767  # Excel's limit for one cell ("Excel specifications and limits")
+_TRUNCATED = " … [truncated]"
+
+
+# One pass over each cell (a 10k-row workbook has ~100k of them): CR LF and CR become LF,
+# the rest as ``xml_text`` does it.
+_SPREADSHEET_FIX = re.compile("\r\n?|" + _XML_INVALID.pattern)
+
+
+def _spreadsheet_fix(match: re.Match[str]) -> str:
+    ch = match.group()[0]
+    if ch == "\r":
+        return "\n"
+    return " " if _CONTROL_SPACE.match(ch) else ""
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text for one CSV/TSV/XLSX cell: line breaks made LF, control characters dropped.
+
+    XLSX is XML (see ``xml_text``); in CSV the same characters only confuse importers.
+    """
+    return _SPREADSHEET_FIX.sub(_spreadsheet_fix, text)
+
+
+def xlsx_text(text: str) -> str:
+    """Text for an XLSX string cell: cleaned, and cut to Excel's 32,767 characters with a mark.
+
+    Formula triggers need no quote here: cells are written as typed strings, and the writer
+    sets Excel's own "quote prefix" style on those that start with one (``starts_formula``).
+    """
+    text = spreadsheet_text(text)
+    if len(text) > XLSX_MAX_CHARS:
+        text = text[: XLSX_MAX_CHARS - len(_TRUNCATED)] + _TRUNCATED
+    return text
+
+
+def svg_text(text: str) -> str:
+    """Text for SVG character data or a quoted attribute: as ``html_text`` (XML 1.0's
+    forbidden characters dropped, & < > " ' escaped), with line breaks folded to spaces."""
+    return html_text(" ".join(text.split()))
 
 
 class _Fragment(HTMLParser):

@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import fragment_to, md_cell, md_inline
+from cytobib.formats.escape import fragment_to, http_url, md_cell, md_inline
 from cytobib.formats.templating import environment, item_context
 from cytobib.views import EvidenceMap, ReadingList, Table
 
@@ -65,10 +65,15 @@ class MarkdownFormat:
                 if ctx_vars["doi"]:
                     ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
                     ctx_vars["link_text"] = f"doi:{ctx_vars['doi']}"
-                elif ctx_vars["url"]:
+                elif ctx_vars["url"] and http_url(ctx_vars["url"]):
                     ctx_vars["link_text"] = ctx_vars["url"]
-                    ctx_vars["url"] = Markup(urllib.parse.quote(ctx_vars["url"], safe="/:;?=&#%"))
+                    # Parentheses would end a Markdown link target early.
+                    safe_url = (
+                        str(http_url(ctx_vars["url"])).replace("(", "%28").replace(")", "%29")
+                    )
+                    ctx_vars["url"] = Markup(safe_url)
                 else:
+                    ctx_vars["url"] = ""
                     ctx_vars["link_text"] = ""
                 ctx_vars["sections"] = view.sections
                 out.append(template.render(**ctx_vars).rstrip() + "\n")

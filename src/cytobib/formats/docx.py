@@ -1,0 +1,542 @@
+"""Word (.docx) through python-docx: reading lists, review tables, evidence maps.
+
+Word needs no escaping, only characters XML cannot hold removed (:func:`escape.xml_text`);
+citations keep their italics, bold, small capitals and super/subscripts by walking the engine's
+HTML fragment into runs. Output is byte-for-byte reproducible: the core properties carry fixed
+dates and the zip members a fixed timestamp, so golden tests can compare files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Sequence
+from html.parser import HTMLParser
+from typing import Any, ClassVar
+
+import docx
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Emu, Pt, RGBColor
+from docx.table import Table as DocxTable
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+
+from cytobib.formats.escape import http_url, xml_text
+from cytobib.formats.markdown import doi_url
+from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
+
+FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Created/modified date written into every document, so equal input gives equal bytes."""
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+WARN = RGBColor(0xA3, 0x00, 0x1B)
+MUTED = RGBColor(0x5B, 0x64, 0x75)
+LINK = "1F5FA8"
+TABLE_STYLE = "Light Grid Accent 1"
+_HANG = Cm(1.0)
+_WIDTHS = {
+    "citation": 1.3, "year": 0.6, "agents": 1.5, "agent-class": 1.2, "targets": 1.3,
+    "cancers": 1.3, "study-type": 1.0, "claims": 3.2, "evidence": 1.1, "caveats": 2.6,
+    "status": 0.8, "doi": 1.5, "title": 2.2, "journal": 1.4, "summary": 3.0,
+}  # fmt: skip
+
+
+def _text(value: str) -> str:
+    """One line of text Word can store: XML-invalid characters dropped, whitespace folded."""
+    return " ".join(xml_text(value).split())
+
+
+# --- citations -------------------------------------------------------------------------------
+
+
+class _Runs(HTMLParser):
+    """An engine HTML fragment as (text, formatting) pieces for Word runs."""
+
+    _FLAGS: ClassVar[dict[str, str]] = {
+        "i": "italic", "em": "italic", "b": "bold", "strong": "bold",
+        "sup": "superscript", "sub": "subscript",
+    }  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str | None] = []
+        self.pieces: list[tuple[str, frozenset[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        flag = self._FLAGS.get(tag)
+        if tag == "span" and "small-caps" in (dict(attrs).get("style") or ""):
+            flag = "small_caps"
+        self.stack.append(flag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        flags = frozenset(f for f in self.stack if f)
+        text = xml_text(data)
+        if text:
+            self.pieces.append((text, flags))
+
+
+def fragment_runs(fragment: str) -> list[tuple[str, frozenset[str]]]:
+    """The pieces of a citation fragment with their formatting, whitespace folded."""
+    parser = _Runs()
+    parser.feed(fragment)
+    parser.close()
+    out: list[tuple[str, frozenset[str]]] = []
+    for text, flags in parser.pieces:
+        folded = " ".join(text.split())
+        if text[:1].isspace():
+            folded = " " + folded
+        if text[-1:].isspace() and folded.strip():
+            folded += " "
+        out.append((folded, flags))
+    if out:
+        out[0] = (out[0][0].lstrip(), out[0][1])
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return [(t, f) for t, f in out if t]
+
+
+def _add_citation(paragraph: Paragraph, fragment: str, size: Pt | None = None) -> None:
+    for text, flags in fragment_runs(fragment):
+        run = paragraph.add_run(text)
+        for flag in flags:
+            setattr(run.font, flag, True)
+        if size is not None:
+            run.font.size = size
+
+
+# --- low-level helpers -----------------------------------------------------------------------
+
+
+def _hyperlink(paragraph: Paragraph, url: str, text: str, size: Pt | None = None) -> None:
+    """An external hyperlink run (python-docx has no API for one)."""
+    r_id = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), r_id)
+    run = OxmlElement("w:r")
+    props = OxmlElement("w:rPr")
+    color = OxmlElement("w:color")
+    color.set(qn("w:val"), LINK)
+    props.append(color)
+    if size is not None:
+        sz = OxmlElement("w:sz")
+        sz.set(qn("w:val"), str(int(size.pt * 2)))
+        props.append(sz)
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    props.append(underline)
+    run.append(props)
+    t = OxmlElement("w:t")
+    t.text = _text(text)
+    t.set(qn("xml:space"), "preserve")
+    run.append(t)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def _work_link(paragraph: Paragraph, item: Item, size: Pt | None = None) -> None:
+    entry = item.record.entry
+    if entry.doi:
+        shown = "DOI" if entry.doi in item.reference.text.lower() else f"doi:{entry.doi}"
+        paragraph.add_run(" ")
+        _hyperlink(paragraph, doi_url(entry.doi), shown, size)
+        return
+    url = entry.text("url")
+    href = http_url(url) if url else None
+    if href:
+        paragraph.add_run(" ")
+        _hyperlink(paragraph, href, url, size)
+
+
+_PPR_AFTER_SHD = (
+    "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
+def _box(paragraph: Paragraph, fill: str, border: str) -> None:
+    """Shade a paragraph and give it a thick left border (elements in schema order)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for side, size in (("top", 4), ("left", 24), ("bottom", 4), ("right", 4)):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:val"), "single")
+        edge.set(qn("w:sz"), str(size))
+        edge.set(qn("w:space"), "4")
+        edge.set(qn("w:color"), border)
+        borders.append(edge)
+    ppr.insert_element_before(borders, "w:shd", *_PPR_AFTER_SHD)
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    ppr.insert_element_before(shd, *_PPR_AFTER_SHD)
+
+
+def _shade(cell: _Cell, fill: str) -> None:
+    props = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    props.insert_element_before(
+        shd, "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+        "w:hideMark", "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange",
+    )  # fmt: skip
+
+
+def _repeat_header(table: DocxTable) -> None:
+    props = table.rows[0]._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    props.append(header)
+
+
+def _styled(table: DocxTable, document: Any) -> None:
+    """The house table style with a header row and first column, without banded rows
+    (banding would read as heat in a map and hide the shading of retracted rows)."""
+    table.style = document.styles[TABLE_STYLE]
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is not None:
+        look.set(qn("w:val"), "06A0")
+        look.set(qn("w:noHBand"), "1")
+
+
+def _fixed_layout(table: DocxTable, widths: Sequence[Any]) -> None:
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+
+
+def _document(title: str, *, landscape: bool = False) -> Any:
+    document = docx.Document()
+    props = document.core_properties
+    props.title = _text(title)[:255]
+    props.author = "cytobib"
+    props.last_modified_by = "cytobib"
+    props.comments = ""
+    props.revision = 1
+    props.created = FIXED_DATE
+    props.modified = FIXED_DATE
+    props.last_printed = FIXED_DATE
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
+    margin = Cm(1.5) if landscape else Cm(2.2)
+    section.left_margin = section.right_margin = margin
+    section.top_margin = section.bottom_margin = margin
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    document.add_heading(_text(title), level=0)
+    return document
+
+
+def _text_width(document: Any) -> int:
+    section = document.sections[0]
+    return int(section.page_width - section.left_margin - section.right_margin)
+
+
+def _meta(document: Any, lines: Sequence[str]) -> None:
+    for line in lines:
+        if not line:
+            continue
+        run = document.add_paragraph().add_run(_text(line))
+        run.font.size = Pt(9)
+        run.font.color.rgb = MUTED
+
+
+def _save(document: Any) -> bytes:
+    """The document as bytes, its zip members stamped with a fixed date."""
+    raw = io.BytesIO()
+    document.save(raw)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.create_system = 0
+            member.external_attr = 0
+            target.writestr(member, source.read(info.filename))
+    return out.getvalue()
+
+
+# --- pieces of a reading list -----------------------------------------------------------------
+
+
+def _indented(document: Any, *, indent: Any = _HANG) -> Paragraph:
+    paragraph: Paragraph = document.add_paragraph()
+    paragraph.paragraph_format.left_indent = indent
+    paragraph.paragraph_format.space_after = Pt(2)
+    return paragraph
+
+
+def _warning(document: Any, text: str) -> None:
+    paragraph = _indented(document)
+    _box(paragraph, "FDECEE", "A3001B")
+    run = paragraph.add_run("⚠ " + _text(text))
+    run.bold = True
+    run.font.color.rgb = WARN
+
+
+def _label(paragraph: Paragraph, label: str) -> None:
+    paragraph.add_run(label).bold = True
+
+
+def _bullets(document: Any, values: Sequence[tuple[str, str]]) -> None:
+    """Bulleted paragraphs under an item; each value with an optional grey tag after it."""
+    for text, tag in values:
+        paragraph = document.add_paragraph(style="List Bullet")
+        paragraph.paragraph_format.left_indent = Cm(1.6)
+        paragraph.paragraph_format.first_line_indent = Cm(-0.5)
+        paragraph.paragraph_format.space_after = Pt(1)
+        paragraph.add_run(_text(text))
+        if tag:
+            run = paragraph.add_run(f" [{_text(tag)}]")
+            run.italic = True
+            run.font.size = Pt(8.5)
+            run.font.color.rgb = MUTED
+
+
+def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -> None:
+    head: Paragraph = document.add_paragraph()
+    fmt = head.paragraph_format
+    fmt.left_indent = _HANG
+    fmt.first_line_indent = -_HANG
+    fmt.tab_stops.add_tab_stop(_HANG)
+    fmt.space_before = Pt(9)
+    fmt.space_after = Pt(2)
+    number = head.add_run(f"[{item.number}]")
+    number.bold = True
+    if item.warning:
+        number.font.color.rgb = WARN
+    head.add_run("\t")
+    _add_citation(head, item.reference.html)
+    _work_link(head, item)
+    if item.warning:
+        _warning(document, item.warning)
+    if item.note:
+        run = _indented(document).add_run(_text(item.note))
+        run.italic = True
+        run.font.size = Pt(9)
+        run.font.color.rgb = MUTED
+    ann = item.record.annotation
+    if ann is None:
+        return
+    if "summary" in sections and ann.summary:
+        _indented(document).add_run(_text(ann.summary))
+    if "agents" in sections and ann.agents:
+        paragraph = _indented(document)
+        _label(paragraph, "Agents: ")
+        names = []
+        for use in ann.agents:
+            agent = vocabulary.agents.get(use.id)
+            extra = "; ".join(x for x in (use.role, use.dose, use.route) if x)
+            name = agent.label if agent else use.name
+            names.append(f"{name} ({extra})" if extra else name)
+        paragraph.add_run(_text(", ".join(names)))
+    if "agents" in sections and ann.cancers:
+        paragraph = _indented(document)
+        _label(paragraph, "Cancers: ")
+        paragraph.add_run(_text(", ".join(ann.cancers)))
+    if "claims" in sections and ann.claims:
+        _label(_indented(document), "Key claims")
+        _bullets(
+            document,
+            [(c.text + (f" ({c.numbers})" if c.numbers else ""), c.evidence or "")
+             for c in ann.claims],
+        )  # fmt: skip
+    if "caveats" in sections and ann.caveats:
+        _label(_indented(document), "Caveats")
+        _bullets(document, [(c, "") for c in ann.caveats])
+    abstract = item.record.entry.text("abstract")
+    if "abstract" in sections and abstract:
+        paragraph = _indented(document)
+        _label(paragraph, "Abstract: ")
+        paragraph.add_run(_text(abstract)).font.size = Pt(9.5)
+
+
+_REFERENCE_SIZE = Pt(9.5)
+
+
+def _references(document: Any, items: Sequence[Item], size: Pt = _REFERENCE_SIZE) -> None:
+    if not items:
+        return
+    document.add_heading("References", level=1)
+    for item in items:
+        paragraph: Paragraph = document.add_paragraph()
+        fmt = paragraph.paragraph_format
+        fmt.left_indent = _HANG
+        fmt.first_line_indent = -_HANG
+        fmt.tab_stops.add_tab_stop(_HANG)
+        fmt.space_after = Pt(3)
+        paragraph.add_run(f"[{item.number}]\t").font.size = size
+        _add_citation(paragraph, item.reference.html, size)
+        _work_link(paragraph, item, size)
+        if item.warning:
+            run = paragraph.add_run(" ⚠ " + _text(item.warning))
+            run.bold = True
+            run.font.size = size
+            run.font.color.rgb = WARN
+
+
+# --- pieces of a table -----------------------------------------------------------------------
+
+
+def _cell_text(cell: _Cell, text: str, *, size: Pt, bold: bool = False) -> Paragraph:
+    paragraph: Paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(_text(text))
+    run.font.size = size
+    run.bold = bold or None
+    return paragraph
+
+
+def _fill_cell(cell: _Cell, col: str, value: str | tuple[str, ...], size: Pt) -> None:
+    if isinstance(value, tuple):
+        values = [v for v in value if v]
+        for n, text in enumerate(values):
+            paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+            shown = f"• {_text(text)}" if len(values) > 1 else _text(text)
+            paragraph.add_run(shown).font.size = size
+        return
+    if col == "doi" and value:
+        _hyperlink(cell.paragraphs[0], doi_url(value), value, size)
+        return
+    _cell_text(cell, value, size=size)
+
+
+def _fill_row(cells: Sequence[_Cell], row: Row, columns: Sequence[str], size: Pt) -> None:
+    for cell, col in zip(cells, columns, strict=True):
+        value = row.cells.get(col, "")
+        if col == "citation" and row.flag:
+            flag = cell.paragraphs[0].add_run("⚠ " + _text(row.flag.split(" (")[0]))
+            flag.bold = True
+            flag.font.size = size
+            flag.font.color.rgb = WARN
+            cell.add_paragraph()
+            target = cell.paragraphs[-1]
+            text = value if isinstance(value, str) else "; ".join(value)
+            target.add_run(_text(text)).font.size = size
+        else:
+            _fill_cell(cell, col, value, size)
+        if row.flag:
+            _shade(cell, "FDECEE")
+
+
+def _heat(count: int, top: int) -> tuple[str, bool]:
+    """(hex fill, white text?) for a count: pale to deep blue, as in the HTML map."""
+    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
+    low, high = (222, 235, 247), (8, 48, 107)
+    rgb = tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
+    return "{:02X}{:02X}{:02X}".format(*rgb), t > 0.5
+
+
+class DocxFormat:
+    name = "docx"
+    binary = True
+
+    def reading_list(self, view: ReadingList, ctx: Any) -> bytes:
+        document = _document(view.title)
+        _meta(
+            document,
+            [
+                f"{view.count} works · style: {view.style}"
+                + (f" · grouped by {view.group_by}" if view.group_by else "")
+                + f" · generated {view.generated}",
+                f"Filter: {view.where}" if view.where else "",
+            ],
+        )
+        for group in view.groups:
+            if group.title:
+                document.add_heading(f"{_text(group.title)} ({len(group.items)})", level=1)
+            for item in group.items:
+                _item(document, item, view.sections, ctx.vocabulary)
+        return _save(document)
+
+    def table(self, table: Table, ctx: Any) -> bytes:
+        document = _document(table.title, landscape=True)
+        works = len({r.number for r in table.rows})
+        _meta(
+            document,
+            [
+                f"{works} works · one row per {table.rows_mode} · generated {table.generated}",
+                f"Filter: {table.where}" if table.where else "",
+            ],
+        )
+        columns = [c for c, _ in table.columns]
+        weights = [_WIDTHS.get(c, 1.2) for c in columns]
+        total = _text_width(document)
+        widths = [Emu(int(total * w / sum(weights))) for w in weights]
+        size = Pt(8) if len(columns) > 7 else Pt(9)
+        for group in table.groups:
+            if group.title:
+                document.add_heading(f"{_text(group.title)} ({len(group.rows)})", level=2)
+            grid = document.add_table(rows=len(group.rows) + 1, cols=len(columns))
+            _styled(grid, document)
+            for cell, (_, heading) in zip(grid.rows[0].cells, table.columns, strict=True):
+                _cell_text(cell, heading, size=size, bold=True)
+            for row, table_row in zip(group.rows, grid.rows[1:], strict=True):
+                _fill_row(table_row.cells, row, columns, size)
+            _repeat_header(grid)
+            _fixed_layout(grid, widths)
+            document.add_paragraph()
+        _references(document, table.references)
+        return _save(document)
+
+    def evidence_map(self, emap: EvidenceMap, ctx: Any) -> bytes:
+        document = _document(emap.title, landscape=len(emap.cols) > 6)
+        _meta(
+            document,
+            [
+                f"Rows: {emap.row_heading.lower()} · columns: {emap.col_heading.lower()} · "
+                f"{len(emap.references)} works",
+                "Each cell gives the number of works, then their numbers in the reference list.",
+            ],
+        )
+        top = max((len(v) for v in emap.cells.values()), default=0)
+        grid = document.add_table(rows=len(emap.rows) + 1, cols=len(emap.cols) + 1)
+        _styled(grid, document)
+        size = Pt(9)
+        for cell, heading in zip(grid.rows[0].cells, (emap.row_heading, *emap.cols), strict=True):
+            _cell_text(cell, heading, size=size, bold=True)
+        for label, table_row in zip(emap.rows, grid.rows[1:], strict=True):
+            cells = table_row.cells
+            _cell_text(cells[0], label, size=size, bold=True)
+            for cell, col in zip(cells[1:], emap.cols, strict=True):
+                numbers = emap.cells.get((label, col), ())
+                if not numbers:
+                    continue
+                fill, white = _heat(len(numbers), top)
+                _shade(cell, fill)
+                count = _cell_text(cell, str(len(numbers)), size=Pt(10), bold=True)
+                below = cell.add_paragraph()
+                cites = below.add_run("[" + ", ".join(str(n) for n in numbers) + "]")
+                cites.font.size = Pt(7.5)
+                count.alignment = below.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                if white:
+                    for run in (*count.runs, cites):
+                        run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+        total = _text_width(document)
+        first = int(total * 0.25) if emap.cols else total
+        rest = int((total - first) / len(emap.cols)) if emap.cols else 0
+        _fixed_layout(grid, [Emu(first)] + [Emu(rest)] * len(emap.cols))
+        _repeat_header(grid)
+        _references(document, emap.references)
+        return _save(document)
