@@ -105,7 +105,7 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
         column = mark.column + 1 if mark else None
         problem = exc.problem or str(exc)
         hint = "Check indentation and quoting on that line."
-        if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+        if "\\t" in problem or "tab" in problem.lower() or _tab_at(text, mark):
             problem = "a tab character is used for indentation; YAML allows only spaces"
             hint = "Replace the tabs with spaces (two per level)."
         elif "mapping values are not allowed" in problem:
@@ -118,6 +118,22 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
     positions: Positions = {}
     builder = _Builder(positions)
     return builder.build(node, ()), positions
+
+
+def _tab_at(text: str, mark: Any) -> bool:
+    """True when the error points into a line's indentation that holds a tab.
+
+    libyaml (CSafeLoader) says only "found character that cannot start any token", without
+    naming the tab that the pure-Python loader names.
+    """
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    if not 0 <= mark.line < len(lines):
+        return False
+    line = lines[mark.line]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    return "\t" in indent or line[mark.column : mark.column + 1] == "\t"
 
 
 class _Builder:
@@ -155,6 +171,11 @@ class _Builder:
                         key_node.start_mark.column + 1,
                         f"Keep one '{key}:' and merge the two values.",
                     )
+                # Where the key itself is written: an unknown field is reported there.
+                self.positions[(*path, str(key), "<key>")] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
                 out[key] = self.build(value_node, (*path, str(key)))
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -172,6 +193,8 @@ class _Builder:
 class LoadedAnnotations:
     annotations: Mapping[str, Annotation]
     issues: tuple[Issue, ...]
+    files: frozenset[str] = frozenset()
+    """Keys of entries that have a file, including files that could not be loaded."""
 
 
 def load_all(
@@ -190,6 +213,7 @@ def load_all(
         return LoadedAnnotations(out, ())
     shown_dir = shown_folder or str(folder)
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    with_file: set[str] = set()
     for path in files:
         shown = f"{shown_dir}/{path.name}"
         key = path.stem
@@ -208,11 +232,12 @@ def load_all(
                 )
             )
             continue
+        with_file.add(key)
         annotation, found = load_one(path, key, vocabulary, shown=shown)
         issues.extend(found)
         if annotation is not None:
             out[key] = annotation
-    return LoadedAnnotations(out, tuple(issues))
+    return LoadedAnnotations(out, tuple(issues), frozenset(k for k in keys if k in with_file))
 
 
 def load_one(
@@ -281,6 +306,11 @@ def load_one(
     for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
         path_t = tuple(error.absolute_path)
         err_line, column = _position(positions, path_t)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            unknown = [k for k in error.instance if k not in known and not str(k).startswith("x-")]
+            if unknown:
+                err_line, column = _position(positions, (*path_t, str(unknown[0]), "<key>"))
         where = ".".join(str(p) for p in path_t) or "(top level)"
         issues.append(
             _issue(

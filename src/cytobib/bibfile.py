@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -76,9 +77,10 @@ def read_text(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTE
         raise BibFileError(f"{shown} is a folder, not a BibTeX file.", hint="Pass --bib PATH.")
     size = p.stat().st_size
     if size > max_bytes:
+        # MB here are MiB, the unit of `max_bib_mb`, so the limit reads as configured.
         raise BibFileError(
-            f"{shown} is {size / 1e6:.0f} MB, more than the {max_bytes / 1e6:.0f} MB cytobib "
-            "reads by default.",
+            f"{shown} is {size / 2**20:.1f} MB, more than the {max_bytes / 2**20:g} MB limit "
+            "(`max_bib_mb`, 64 unless cytobib.toml sets it).",
             hint="If this really is your library, raise `max_bib_mb` in cytobib.toml; otherwise "
             "check that the path points at the .bib file.",
         )
@@ -263,6 +265,8 @@ def _parse_failure(block: object, path: str, line: int) -> Issue:
     )
     if "Unexpected block start" in reason or "still looking" in reason:
         hint = "An entry is not closed before the next one starts: add the missing `}`."
+        if 'closing `"`' in reason:
+            hint = 'A quoted value is not closed before the next entry starts: add the missing `"`.'
     return Issue(
         Severity.ERROR,
         "parse-error",
@@ -652,24 +656,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        mode = _new_file_mode()
+    fd, tmp = _mkstemp(path, folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise WriteError(
-                f"Could not write {path}: {exc.strerror}; the previous file is unchanged.",
-                hint="Check the folder's permissions and free disk space.",
-            ) from exc
+            raise _write_error(path, exc) from exc
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -682,20 +682,48 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def create_exclusive(path: Path, data: bytes) -> bool:
     """Write a new file atomically, never replacing an existing one; False if it exists."""
     folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _mkstemp(path, folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode())
         try:
             os.link(tmp, path)  # fails if the target exists: no overwrite race
         except FileExistsError:
             return False
         return True
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _mkstemp(path: Path, folder: Path) -> tuple[int, str]:
+    """A temp file beside ``path``; a folder that is missing or read-only is a WriteError."""
+    try:
+        return tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+
+
+def _write_error(path: Path, exc: OSError) -> WriteError:
+    return WriteError(
+        f"Could not write {path}: {exc.strerror or exc}; the previous file is unchanged.",
+        hint="Check that the folder exists, its permissions and free disk space.",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _new_file_mode() -> int:
+    """rw for whoever the umask allows, as open() would give (mkstemp's files are 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def line_of(text: str, offset: int) -> int:

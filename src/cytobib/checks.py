@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 
 from cytobib.annotations import is_safe_key
 from cytobib.model import Issue, Location, Record, Severity
@@ -73,14 +73,24 @@ _PAGES_RE = re.compile(r"^\s*[\w.]+(\s*(--|-|–|—)\s*[\w.]+)?\s*\+?\s*$")
 _ROMAN_PAGES = re.compile(r"^\s*[ivxlcdm]+(\s*--?\s*[ivxlcdm]+)?\s*$", re.IGNORECASE)
 
 
-def run(records: Sequence[Record], bib_path: str, *, this_year: int | None = None) -> list[Issue]:
-    """All offline checks over the loaded records."""
+def run(
+    records: Sequence[Record],
+    bib_path: str,
+    *,
+    this_year: int | None = None,
+    annotation_files: Container[str] = (),
+) -> list[Issue]:
+    """All offline checks over the loaded records.
+
+    ``annotation_files`` holds the keys that have an annotation file, loaded or not: a file
+    that could not be loaded has its own issue and is not also reported as missing.
+    """
     import datetime as dt
 
     year_max = (this_year or dt.date.today().year) + 1
     issues: list[Issue] = []
     for record in records:
-        issues.extend(_entry_checks(record, bib_path, year_max))
+        issues.extend(_entry_checks(record, bib_path, year_max, annotation_files))
     issues.extend(_duplicate_dois(records, bib_path))
     issues.extend(_near_duplicate_titles(records, bib_path))
     issues.extend(_related(records))
@@ -102,7 +112,9 @@ def issn_ok(value: str) -> bool:
     return digits[7].upper() == ("X" if check == 10 else str(check))
 
 
-def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issue]:
+def _entry_checks(
+    record: Record, bib_path: str, year_max: int, annotation_files: Container[str]
+) -> Iterator[Issue]:
     entry = record.entry
     key = entry.key
     loc = _loc(record, bib_path)
@@ -190,7 +202,7 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
             loc,
             "Read the notice before citing it; keep it only as a cautionary reference.",
         )
-    if record.annotation is None and is_safe_key(key):
+    if record.annotation is None and is_safe_key(key) and key not in annotation_files:
         yield Issue(
             Severity.INFO,
             "missing-annotation",

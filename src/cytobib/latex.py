@@ -272,14 +272,22 @@ def to_ascii_latex(text: str) -> str:
     if text.isascii():
         return text
     out: list[str] = []
+    bare = False  # the last piece is a bare - ` ' replacement that a neighbour could extend
     for ch in text:
         if ch.isascii():
+            if bare and ch in "-`'" and out[-1].endswith(ch):
+                out.append("{}")  # ” then ' is ''{}': TeX would join ''' otherwise
             out.append(ch)
+            bare = False
             continue
         if ch in _REVERSE_SYMBOLS:
             cmd = _REVERSE_SYMBOLS[ch]
-            out.append("{" + cmd + "}" if cmd.startswith(("\\", "$")) else cmd)
+            bare = not cmd.startswith(("\\", "$", "{"))
+            if bare and out and cmd[0] in "-`'" and out[-1].endswith(cmd[0]):
+                out.append("{}")  # ' then ” is '{}'', for the same reason
+            out.append(cmd if bare or cmd.startswith("{") else "{" + cmd + "}")
             continue
+        bare = False
         if ch in _SUP_REVERSE:
             out.append(r"\textsuperscript{" + _SUP_REVERSE[ch] + "}")
             continue

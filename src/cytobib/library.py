@@ -75,7 +75,7 @@ def open_project(
     )
     records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
     issues: list[Issue] = [*parsed.issues, *loaded.issues]
-    issues.extend(checks.run(records, bib_shown))
+    issues.extend(checks.run(records, bib_shown, annotation_files=loaded.files))
     library = Library(
         records=records,
         issues=tuple(sort_issues(issues)),

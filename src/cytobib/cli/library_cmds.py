@@ -15,7 +15,7 @@ import typer
 from cytobib import annotations as ann
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
-from cytobib.errors import UnknownKeyError
+from cytobib.errors import AnnotationFileError, UnknownKeyError, Where
 from cytobib.model import Issue, Severity
 from cytobib.project import init_project, schema_ref_for
 
@@ -185,6 +185,15 @@ def annotate(
                 f"No entry has the key '{key}'.",
                 hint=f"Did you mean {', '.join(close)}?" if close else "See `cytobib check`.",
             )
+        if not ann.is_safe_key(key):  # refused before any file is written
+            try:
+                ann.path_for(folder, key)
+            except AnnotationFileError as exc:
+                raise AnnotationFileError(
+                    exc.message,
+                    hint=exc.hint,
+                    where=Where(proj.parsed.source.path, record.entry.line),
+                ) from None
     for key in targets:
         record = lib.get(key)
         assert record is not None
