@@ -333,10 +333,18 @@ def test_load_caches_parse(tmp_path: Path) -> None:
     bib = tmp_path / "library.bib"
     bib.write_text("@article{a, title = {T}}\n", encoding="utf-8")
     cache = tmp_path / "cache"
-    first = bibfile.load(bib, cache_dir=cache)
+    calls = []
+
+    def checker(parsed: bibfile.ParsedBib) -> list:
+        calls.append(parsed)
+        return []
+
+    first, _ = bibfile.load(bib, cache_dir=cache, checker=checker)
     assert len(list((cache / "parse").iterdir())) == 1
-    second = bibfile.load(bib, cache_dir=cache)
+    second, _ = bibfile.load(bib, cache_dir=cache, checker=checker)
     assert second.entries == first.entries
+    assert [e.raw for e in second.entries] == [e.raw for e in first.entries]
+    assert len(calls) == 1  # the bib-only checks are cached with the parse
 
 
 def test_load_reparses_after_edit(tmp_path: Path) -> None:
@@ -346,7 +354,7 @@ def test_load_reparses_after_edit(tmp_path: Path) -> None:
     bib.write_text("@article{a, title = {Old}}\n", encoding="utf-8")
     bibfile.load(bib, cache_dir=cache)
     bib.write_text("@article{a, title = {New}}\n", encoding="utf-8")
-    assert bibfile.load(bib, cache_dir=cache).entries[0].fields["title"] == "New"
+    assert bibfile.load(bib, cache_dir=cache)[0].entries[0].fields["title"] == "New"
 
 
 def test_load_ignores_corrupt_cache(tmp_path: Path) -> None:
@@ -357,7 +365,7 @@ def test_load_ignores_corrupt_cache(tmp_path: Path) -> None:
     bibfile.load(bib, cache_dir=cache)
     for cached in (cache / "parse").iterdir():
         cached.write_bytes(b"not a pickle")
-    assert bibfile.load(bib, cache_dir=cache).entries[0].key == "a"
+    assert bibfile.load(bib, cache_dir=cache)[0].entries[0].key == "a"
 
 
 # --- the real libraries ------------------------------------------------------------------------

@@ -85,14 +85,45 @@ def run(
     ``annotation_files`` holds the keys that have an annotation file, loaded or not: a file
     that could not be loaded has its own issue and is not also reported as missing.
     """
+    return [
+        *bib_checks(records, bib_path, this_year=this_year),
+        *annotation_checks(records, bib_path, annotation_files=annotation_files),
+    ]
+
+
+def bib_checks(
+    records: Sequence[Record], bib_path: str, *, this_year: int | None = None
+) -> list[Issue]:
+    """Checks that depend on library.bib alone: cached with the parse, keyed by its content."""
     import datetime as dt
 
     year_max = (this_year or dt.date.today().year) + 1
     issues: list[Issue] = []
     for record in records:
-        issues.extend(_entry_checks(record, bib_path, year_max, annotation_files))
+        issues.extend(_entry_checks(record, bib_path, year_max))
     issues.extend(_duplicate_dois(records, bib_path))
     issues.extend(_near_duplicate_titles(records, bib_path))
+    return issues
+
+
+def annotation_checks(
+    records: Sequence[Record], bib_path: str, *, annotation_files: Container[str] = ()
+) -> list[Issue]:
+    """Checks that depend on annotations/: run on every load (they are cheap)."""
+    issues: list[Issue] = []
+    for record in records:
+        key = record.key
+        if record.annotation is None and key not in annotation_files and is_safe_key(key):
+            issues.append(
+                Issue(
+                    Severity.INFO,
+                    "missing-annotation",
+                    f"'{key}' has no annotation yet.",
+                    key,
+                    _loc(record, bib_path),
+                    f"Create one with `cytobib annotate {key}`.",
+                )
+            )
     issues.extend(_related(records))
     return issues
 
@@ -112,9 +143,7 @@ def issn_ok(value: str) -> bool:
     return digits[7].upper() == ("X" if check == 10 else str(check))
 
 
-def _entry_checks(
-    record: Record, bib_path: str, year_max: int, annotation_files: Container[str]
-) -> Iterator[Issue]:
+def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issue]:
     entry = record.entry
     key = entry.key
     loc = _loc(record, bib_path)
@@ -202,15 +231,6 @@ def _entry_checks(
             loc,
             "Read the notice before citing it; keep it only as a cautionary reference.",
         )
-    if record.annotation is None and is_safe_key(key) and key not in annotation_files:
-        yield Issue(
-            Severity.INFO,
-            "missing-annotation",
-            f"'{key}' has no annotation yet.",
-            key,
-            loc,
-            f"Create one with `cytobib annotate {key}`.",
-        )
 
 
 def _duplicate_dois(records: Sequence[Record], bib_path: str) -> Iterator[Issue]:
@@ -240,51 +260,73 @@ def title_fingerprint(title: str) -> str:
 
 
 def _near_duplicate_titles(records: Sequence[Record], bib_path: str) -> Iterator[Issue]:
-    """Exact fingerprints, then fuzzy matches inside blocks sharing a prefix or suffix.
+    """Identical fingerprints by hashing, then fuzzy matches inside blocks sharing a prefix or
+    suffix of the fingerprint.
 
     Blocking keeps this linear-ish on 10k entries; a pair whose titles differ in both their
     first and last 12 characters is not compared (such pairs are rarely the same work).
     """
     from rapidfuzz import fuzz
 
-    prints: list[tuple[str, Record]] = []
+    prints: list[tuple[str, str, Record]] = []  # fingerprint, its digits, record
     for record in records:
         raw = record.entry.fields.get("title", "")
         if not raw:
             continue
-        fp = title_fingerprint(record.entry.title if "\\" in raw else raw)
+        # LaTeX commands are dropped rather than decoded: accents fold away in the
+        # fingerprint anyway, and decoding every title cost more than the rest of the check.
+        fp = title_fingerprint(_LATEX_COMMAND.sub("", raw) if "\\" in raw else raw)
         if len(fp) >= 12:
-            prints.append((fp, record))
-    reported: set[tuple[str, str]] = set()
+            prints.append((fp, _DIGITS.sub("", fp), record))
+    # 1. Same fingerprint: compare each with the first of its kind only (linear).
+    first_of: dict[str, int] = {}
+    for i, (fp, digits, record) in enumerate(prints):
+        j = first_of.setdefault(fp, i)
+        if j != i and not _distinct(prints[j][2], record, prints[j][1], digits):
+            yield _near_issue(prints[j][2], record, 100.0, bib_path)
+    # 2. Different fingerprints that are close: blocks by prefix and suffix.
+    unique = list(first_of.values())
     blocks: dict[str, list[int]] = defaultdict(list)
-    for i, (fp, _) in enumerate(prints):
+    for i in unique:
+        fp = prints[i][0]
         blocks["p" + fp[:12]].append(i)
         blocks["s" + fp[-12:]].append(i)
+    reported: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) < 2 or len(members) > 200:
             continue
         for a_pos, a in enumerate(members):
+            fa, da, ra = prints[a]
             for b in members[a_pos + 1 :]:
-                fa, ra = prints[a]
-                fb, rb = prints[b]
-                pair = (ra.key, rb.key)
-                if pair in reported or _distinct(ra, rb, fa, fb):
+                fb, db, rb = prints[b]
+                short, long_ = sorted((len(fa), len(fb)))
+                if short < 0.88 * long_:  # a ratio of 94 needs lengths within ~12%
                     continue
-                score = 100.0 if fa == fb else fuzz.ratio(fa, fb, score_cutoff=94)
+                if (a, b) in reported or _distinct(ra, rb, da, db):
+                    continue
+                score = fuzz.ratio(fa, fb, score_cutoff=94)
                 if score >= 94:
-                    reported.add(pair)
-                    yield Issue(
-                        Severity.WARNING,
-                        "near-duplicate-title",
-                        f"'{rb.key}' has nearly the same title as '{ra.key}' (line "
-                        f"{ra.entry.line}, similarity {score:.0f}%).",
-                        rb.key,
-                        _loc(rb, bib_path),
-                        "If they are the same work, merge them; if not, ignore this.",
-                    )
+                    reported.add((a, b))
+                    yield _near_issue(ra, rb, score, bib_path)
 
 
-def _distinct(a: Record, b: Record, fa: str, fb: str) -> bool:
+def _near_issue(first: Record, other: Record, score: float, bib_path: str) -> Issue:
+    return Issue(
+        Severity.WARNING,
+        "near-duplicate-title",
+        f"'{other.key}' has nearly the same title as '{first.key}' (line "
+        f"{first.entry.line}, similarity {score:.0f}%).",
+        other.key,
+        _loc(other, bib_path),
+        "If they are the same work, merge them; if not, ignore this.",
+    )
+
+
+_DIGITS = re.compile(r"\D")
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
+
+
+def _distinct(a: Record, b: Record, digits_a: str, digits_b: str) -> bool:
     """Evidence that two similar titles are different works (RFC 1 and RFC 2 are both
     "Host Software"; "Part 1" and "Part 2" differ only in a digit)."""
     ea, eb = a.entry, b.entry
@@ -295,7 +337,7 @@ def _distinct(a: Record, b: Record, fa: str, fb: str) -> bool:
     na, nb = ea.fields.get("number", ""), eb.fields.get("number", "")
     if ea.type == eb.type and ea.type in ("techreport", "misc", "manual") and na and nb:
         return na != nb
-    return re.sub(r"\D", "", fa) != re.sub(r"\D", "", fb)
+    return digits_a != digits_b
 
 
 def _related(records: Sequence[Record]) -> Iterator[Issue]:

@@ -59,14 +59,19 @@ def open_project(
     if annotations_dir is not None:
         config = _replace(config, annotations=Path(annotations_dir))
     vocabulary = build(config.agents, extra_file=config.agents_file)
-    parsed = bibfile.load(
+
+    def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:
+        return checks.bib_checks([Record(e) for e in parsed.entries], parsed.source.path)
+
+    parsed, bib_issues = bibfile.load(
         config.bib,
         cache_dir=config.cache_dir if use_cache else None,
         max_bytes=config.max_bib_mb * 1024 * 1024,
+        checker=bib_only,
     )
     bib_shown = _shown(config.bib, config.root)
     if bib_shown != parsed.source.path:
-        parsed = _relabel(parsed, bib_shown)
+        parsed, bib_issues = _relabel(parsed, bib_issues, bib_shown)
     loaded = ann.load_all(
         config.annotations,
         parsed.entries,
@@ -74,8 +79,8 @@ def open_project(
         shown_folder=_shown(config.annotations, config.root),
     )
     records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
-    issues: list[Issue] = [*parsed.issues, *loaded.issues]
-    issues.extend(checks.run(records, bib_shown, annotation_files=loaded.files))
+    issues: list[Issue] = [*parsed.issues, *loaded.issues, *bib_issues]
+    issues.extend(checks.annotation_checks(records, bib_shown, annotation_files=loaded.files))
     library = Library(
         records=records,
         issues=tuple(sort_issues(issues)),
@@ -110,7 +115,9 @@ def _replace(config: Config, **changes: object) -> Config:
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
-def _relabel(parsed: bibfile.ParsedBib, shown: str) -> bibfile.ParsedBib:
+def _relabel(
+    parsed: bibfile.ParsedBib, found: list[Issue], shown: str
+) -> tuple[bibfile.ParsedBib, list[Issue]]:
     """Issues name the file as the user would type it (relative to the cwd)."""
     from dataclasses import replace
 
@@ -121,13 +128,14 @@ def _relabel(parsed: bibfile.ParsedBib, shown: str) -> bibfile.ParsedBib:
             return replace(issue, location=replace(issue.location, path=shown))
         return issue
 
-    return replace(
+    relabelled = replace(
         parsed,
         source=replace(
             parsed.source, path=shown, issues=tuple(fix(i) for i in parsed.source.issues)
         ),
         issues=tuple(fix(i) for i in parsed.issues),
     )
+    return relabelled, [fix(i) for i in found]
 
 
 def count_by_severity(issues: tuple[Issue, ...]) -> dict[Severity, int]:
