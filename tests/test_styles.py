@@ -285,10 +285,19 @@ def test_pybtex_without_source_is_a_style_error() -> None:
         styles.format_references(ITEMS, styles.resolve_style("plain"), bibtex={})
 
 
-def test_pybtex_missing_required_field_names_the_entry() -> None:
-    bib = {"noauthor": "@article{noauthor, title = {IL-2}, year = {2020}}"}
-    with pytest.raises(StyleError, match="noauthor"):
-        styles.format_references([{"id": "noauthor"}], styles.resolve_style("plain"), bibtex=bib)
+def test_pybtex_missing_required_field_keeps_the_list_and_says_why() -> None:
+    """An entry `plain` cannot format (no author) is listed with what is known and the reason,
+    like bibtex's own warning; the other entries are formatted normally."""
+    bib = {
+        "noauthor": "@article{noauthor, title = {IL-2}, year = {2020}}",
+        "ok": "@article{ok, author = {Doe, Jane}, title = {T cells}, journal = {J}, year = 2021}",
+    }
+    items = [{"id": "noauthor", "title": "IL-2", "issued": {"date-parts": [[2020]]}}, {"id": "ok"}]
+    refs = styles.format_references(items, styles.resolve_style("plain"), bibtex=bib)
+    assert (
+        refs[0].text == "IL-2. 2020. [plain cannot format this entry: missing author in noauthor]"
+    )
+    assert refs[1].text.startswith("Jane Doe. T cells.")
 
 
 def test_protect_title() -> None:

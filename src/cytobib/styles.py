@@ -679,33 +679,47 @@ def _render_pybtex(
         ) from exc
     backend = _SafeHtml()
     out: dict[int, tuple[str, str, str]] = {}
-    failed: list[str] = []
     for index, key in zip(indices, keys, strict=True):
         entry = data.entries.get(key)
         if entry is None:
-            failed.append(f"{key} (no @entry with this key in its BibTeX source)")
+            text = _fallback_text(items[index], style.name, "no BibTeX source for this key")
+            out[index] = (text, html.escape(text), "")
             continue
         if "title" in entry.fields:
             entry.fields["title"] = protect_title(entry.fields["title"])
+        base = ""
         try:
             base = formatter.label_style.format_label(entry) if style.name == "alpha" else ""
             formatted = formatter.format_entry(base, entry, bib_data=data)
             text = " ".join(formatted.text.render_as("text").split())
             markup = formatted.text.render(backend) if want_html else html.escape(text)
-        except FieldIsMissing as exc:
-            failed.append(f"{key} ({exc})")
-            continue
         except Exception as exc:
-            failed.append(f"{key} ({type(exc).__name__}: {exc})")
+            # One incomplete entry must not sink the list: BibTeX itself warns and prints
+            # what it has, and so does this, visibly.
+            reason = str(exc) if isinstance(exc, FieldIsMissing) else type(exc).__name__
+            text = _fallback_text(items[index], style.name, reason)
+            out[index] = (text, html.escape(text), base)
             continue
         out[index] = (text, " ".join(markup.split()), base)
-    if failed:
-        raise StyleError(
-            f"The BibTeX style {style.name!r} cannot format {len(failed)} entr"
-            f"{'y' if len(failed) == 1 else 'ies'}: {'; '.join(failed[:3])}.",
-            hint="Fill in the missing fields, or use a CSL style, which tolerates them.",
-        )
     return out
+
+
+def _fallback_text(item: Mapping[str, Any], style: str, reason: str) -> str:
+    """What is known of an entry the BibTeX style cannot format, and why."""
+    parts = []
+    names = [a.get("family") or a.get("literal") or "" for a in item.get("author") or []]
+    if names:
+        parts.append(", ".join(n for n in names if n))
+    for var in ("title", "container-title"):
+        if item.get(var):
+            parts.append(str(item[var]))
+    issued = (item.get("issued") or {}).get("date-parts") or [[]]
+    if issued and issued[0]:
+        parts.append(str(issued[0][0]))
+    if item.get("page"):
+        parts.append(str(item["page"]))
+    known = ". ".join(parts) or str(item.get("id", ""))
+    return f"{known}. [{style} cannot format this entry: {reason}]"
 
 
 # --------------------------------------------------------------------------------------------

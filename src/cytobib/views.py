@@ -22,6 +22,17 @@ from cytobib.model import Record
 from cytobib.query import compile_filter, field_values
 from cytobib.vocabulary import Vocabulary
 
+
+def today() -> str:
+    """The date stamped on outputs; ``SOURCE_DATE_EPOCH`` (reproducible builds) fixes it."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
+    return dt.date.today().isoformat()
+
+
 SORTS = ("author", "year", "priority", "title")
 GROUPS = ("agent", "agent-class", "cancer", "study-type", "evidence", "tag", "status", "year")
 SECTIONS = ("summary", "claims", "caveats", "agents", "abstract")
@@ -78,7 +89,7 @@ class ReadingList:
     items: tuple[Item, ...]  # every work once, in number order
     where: str | None = None
     group_by: str | None = None
-    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    generated: str = field(default_factory=today)
 
     @property
     def count(self) -> int:
@@ -333,7 +344,7 @@ class Table:
     references: tuple[Item, ...]
     rows_mode: str = "paper"
     where: str | None = None
-    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    generated: str = field(default_factory=today)
 
     @property
     def rows(self) -> tuple[Row, ...]:

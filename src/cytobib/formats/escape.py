@@ -98,9 +98,9 @@ def latex_url(url: str) -> str:
 
 
 # OWASP "CSV Injection" and ASVS 5.0 V1.2.10: a cell starting with = + - @, TAB, CR (or NUL)
-# is read as a formula by Excel, LibreOffice or Google Sheets. LF is added because some
-# importers drop a leading line break and then see the formula; the full-width forms because
-# Excel in East Asian locales normalises them to the ASCII ones while parsing a cell.
+# is read as a formula by Excel, LibreOffice or Google Sheets. LF and the full-width forms are
+# a precaution, not a documented attack: an importer that drops a leading line break, or an
+# East Asian input method that folds "＝" to "=", would otherwise uncover a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
 
 
@@ -191,7 +191,11 @@ class _Fragment(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.target == "md":
-            self.out.append(md_inline(data) if data.strip() else data)
+            # md_inline folds whitespace; keep one space at either edge of a run so that
+            # "therapy. <i>Journal</i>" does not become "therapy.*Journal*".
+            lead = " " if data[:1].isspace() else ""
+            trail = " " if data[-1:].isspace() else ""
+            self.out.append(lead + md_inline(data) + trail if data.strip() else data)
         elif self.target == "tex":
             self.out.append(latex.escape(data, ascii_only=True))
         else:
