@@ -439,6 +439,11 @@ def review_table(
     """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``."""
     if rows not in ("paper", "agent"):
         raise UsageError(f"Unknown --rows '{rows}'.", hint="Use paper or agent.")
+    if rows == "agent" and group_by not in (None, "agent", "agent-class"):
+        raise UsageError(
+            f"With --rows agent the rows are grouped by agent or agent-class, not '{group_by}'.",
+            hint="Use --rows paper to group by another field.",
+        )
     cols = tuple(columns or project.config.review_columns or DEFAULT_COLUMNS)
     for col in cols:
         if col not in COLUMNS:

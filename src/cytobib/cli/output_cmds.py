@@ -35,7 +35,10 @@ def _emit(data: str | bytes, output: Path | None, fmt_name: str) -> None:
             raise UsageError(
                 f"The {fmt_name} format is binary; it needs a file.", hint="Pass -o FILE."
             )
-        sys.stdout.write(data)
+        # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data.encode("utf-8"))
+        sys.stdout.buffer.flush()
         return
     render.write(data, output)
     print(f"wrote {os.path.relpath(output)}", file=sys.stderr)
@@ -125,9 +128,11 @@ def review_table(
 def evidence_map(
     output: OutOpt = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help="md, csv, html, tex, xlsx, docx, svg, png.")
+        str | None,
+        typer.Option("--format", "-f", help="md, csv, tsv, html, tex, xlsx, docx, svg, png."),
     ] = None,
     by: Annotated[str, typer.Option("--by", help="Columns: cancer or evidence.")] = "cancer",
+    bom: Annotated[bool, typer.Option("--bom", help="CSV/TSV: UTF-8 BOM for Excel.")] = False,
     agent_class: Annotated[
         bool, typer.Option("--agent-class", help="Rows are agent classes, not agents.")
     ] = False,
@@ -147,7 +152,7 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj)), output, fmt_obj.name)
+    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj.name)
 
 
 @app.command()
