@@ -27,24 +27,11 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cytobib.model import Location
 
-
-@dataclass(frozen=True)
-class Where:
-    """A place in a user file, for error messages (1-based line and column)."""
-
-    path: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        out = self.path
-        if self.line is not None:
-            out += f":{self.line}"
-            if self.column is not None:
-                out += f":{self.column}"
-        return out
+# A place in a user file (1-based line and column): the model's Location, under the name
+# error messages have always used.
+Where = Location
 
 
 class CytobibError(Exception):

@@ -360,13 +360,18 @@ def bibtex_title(text: str, *, ascii_only: bool = False) -> str:
     return "".join(out)
 
 
-def is_balanced(value: str) -> bool:
-    """True when braces balance (ignoring escaped ones), as BibTeX requires of a value."""
+def is_balanced(value: str, *, count_escaped: bool = False) -> bool:
+    """True when braces balance.
+
+    By default ``\\{`` is a literal brace, as LaTeX and bibtexparser read it; with
+    ``count_escaped`` every brace counts, as bibtex itself counts them. A value written to a
+    .bib file must pass both.
+    """
     depth = 0
     i = 0
     while i < len(value):
         ch = value[i]
-        if ch == "\\":
+        if ch == "\\" and not count_escaped:
             i += 2
             continue
         if ch == "{":

@@ -355,7 +355,11 @@ def parse_names(value: str) -> tuple[Person, ...]:
             people.append(Person(family="others", corporate=True))
             continue
         stripped = raw.strip()
-        if stripped.startswith("{") and stripped.endswith("}") and _balanced(stripped[1:-1]):
+        if (
+            stripped.startswith("{")
+            and stripped.endswith("}")
+            and latex.is_balanced(stripped[1:-1], count_escaped=True)
+        ):
             people.append(Person(family=latex.to_text(stripped[1:-1]), corporate=True))
             continue
         try:
@@ -372,15 +376,3 @@ def parse_names(value: str) -> tuple[Person, ...]:
             )
         )
     return tuple(people)
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
