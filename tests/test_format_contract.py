@@ -227,6 +227,8 @@ _LINK_SYNTAX = {
     "tex": r"\href{javascript:",
     "docx": 'Target="javascript:',
 }
+
+
 @pytest.mark.parametrize("name", ["md", "html", "tex", "docx"])
 def test_javascript_urls_are_never_links(name: str) -> None:
     """A url field of javascript:alert(1) is never made a link target."""
