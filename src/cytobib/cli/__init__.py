@@ -42,6 +42,7 @@ def _root(
 # Command modules register themselves on `app` when imported.
 from cytobib.cli import (  # noqa: E402
     crossref_cmds,  # noqa: F401
+    export_cmds,  # noqa: F401
     library_cmds,  # noqa: F401
     output_cmds,  # noqa: F401
 )

@@ -1,0 +1,168 @@
+"""Commands that move records out of and into the library: export, import."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from cytobib.bibfile import atomic_write_bytes
+from cytobib.cli import _errors, app
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.exports import ExportOptions, NotesLevel, available, export_library, parse_facets
+from cytobib.model import Issue
+
+if TYPE_CHECKING:
+    from cytobib.importer import ImportPlan
+
+
+@app.command("export")
+def export_cmd(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            "-t",
+            help="Format: bibtex, biblatex, csl-json or ris (default: from the -o suffix).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Export only records matching this filter.")
+    ] = None,
+    notes: Annotated[
+        NotesLevel,
+        typer.Option("--notes", help="How much of each annotation: none, summary or full."),
+    ] = NotesLevel.FULL,
+    tags: Annotated[
+        str,
+        typer.Option(
+            "--tags",
+            help="Tag facets to include, comma-separated: agents,cancers,evidence,tags,status "
+            "(or all, none). A retraction is always tagged.",
+        ),
+    ] = "all",
+    list_formats: Annotated[
+        bool, typer.Option("--list-formats", help="List the export formats and exit.")
+    ] = False,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> int:
+    """Export the library as BibTeX, BibLaTeX, CSL-JSON or RIS, notes and tags included."""
+    if list_formats:
+        for name, aliases, suffixes, description in available():
+            also = ", ".join([*aliases, *suffixes])
+            print(f"{name:10} {description}" + (f" ({also})" if also else ""))
+        return _errors.EXIT_OK
+    options = ExportOptions(notes=notes, facets=parse_facets(tags))
+    proj = project(root, bib, annotations)
+    result = export_library(
+        proj.library,
+        to=to,
+        path=output,
+        where=where,
+        vocabulary=proj.vocabulary,
+        options=options,
+    )
+    data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        atomic_write_bytes(output, data)
+        print(f"exported {result.count} entries as {result.format} to {output}", file=sys.stderr)
+    return _errors.EXIT_OK
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A BibTeX or RIS file (e.g. a Zotero export).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print a unified diff and write nothing.")
+    ] = False,
+    accept: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept",
+            help="Take the imported value of this field where it differs (repeatable, or "
+            "comma-separated).",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Take every differing imported value.")
+    ] = False,
+    source_format: Annotated[
+        str | None,
+        typer.Option("--from", help="bibtex or ris (default: from the suffix or content)."),
+    ] = None,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> int:
+    """Merge a BibTeX or RIS file into the library: new works added, known ones filled.
+
+    Differing values are reported, not applied, unless --accept or --overwrite says so.
+    Notes and tags go to a new annotation stub; an existing annotation is never changed.
+    """
+    from cytobib.importer import apply_import, plan_import
+
+    fields = [f.strip() for item in accept or [] for f in item.split(",") if f.strip()]
+    proj = project(root, bib, annotations)
+    plan = plan_import(proj, file, fmt=source_format, accept=fields, overwrite=overwrite)
+    if dry_run:
+        sys.stdout.write(plan.diff(proj.config.root))
+        _report(plan, file, out=sys.stderr)
+        print("dry run: nothing was written", file=sys.stderr)
+        return _errors.EXIT_OK
+    apply_import(proj, plan)
+    _report(plan, file, out=sys.stdout)
+    return _errors.EXIT_OK
+
+
+def _report(plan: ImportPlan, file: Path, *, out: TextIO) -> None:
+    def say(text: str) -> None:
+        print(text, file=out)
+
+    def keys(items: list[str]) -> str:
+        shown = ", ".join(items[:8])
+        return shown + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+    say(f"{file} ({plan.format}):")
+    if plan.added:
+        say(f"  added {len(plan.added)}: {keys([n.key for n in plan.added])}")
+    for p in plan.updated:
+        say(f"  filled {p.key}: {', '.join(p.updates)}")
+    for theirs, (ours, how) in plan.matched.items():
+        say(f"  matched {theirs} to {ours} by {'DOI' if how == 'doi' else 'title and year'}")
+    if plan.stubs:
+        say(f"  annotation stubs: {keys([s.key for s in plan.stubs])}")
+    if plan.notes_not_applied:
+        say(
+            "  notes and tags not applied (the annotation exists): "
+            + keys(list(plan.notes_not_applied))
+        )
+    if not (plan.added or plan.updated or plan.stubs):
+        say("  nothing to change")
+    if plan.conflicts:
+        say(f"  {len(plan.conflicts)} conflicts, not applied (use --accept FIELD or --overwrite):")
+        for c in plan.conflicts:
+            say(f"    {c.key}.{c.field}: library “{_clip(c.ours)}” / import “{_clip(c.theirs)}”")
+    for issue in plan.issues:
+        say(_issue_line(issue))
+
+
+def _clip(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _issue_line(issue: Issue) -> str:
+    where = f" ({issue.location})" if issue.location else ""
+    return f"  {issue.severity}: {issue.message}{where}"

@@ -1,0 +1,128 @@
+"""Finding exporters by name, alias, suffix and entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from cytobib.errors import UnknownFormatError, UsageError
+from cytobib.exports import ALL_FACETS, ExportOptions, Facet, parse_facets, registry
+from cytobib.model import Record
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("bibtex", "bibtex"),
+        ("BibTeX", "bibtex"),
+        ("bib", "bibtex"),
+        ("biblatex", "biblatex"),
+        ("biber", "biblatex"),
+        ("csl-json", "csl-json"),
+        ("csl", "csl-json"),
+        ("json", "csl-json"),
+        ("ris", "ris"),
+    ],
+)
+def test_find_by_name_or_alias(name: str, expected: str) -> None:
+    """Names and aliases are matched ignoring case."""
+    assert registry.find_exporter(name).name == expected
+
+
+def test_name_wins_over_suffix() -> None:
+    """--to ris -o refs.bib writes RIS: an explicit format beats the suffix."""
+    assert registry.find_exporter("ris", path="refs.bib").name == "ris"
+
+
+def test_unknown_name_lists_known_formats() -> None:
+    """An unknown name fails with every known format in the hint."""
+    with pytest.raises(UnknownFormatError) as info:
+        registry.find_exporter("endnote")
+    assert info.value.hint is not None
+    for name in ("bibtex", "biblatex", "csl-json", "ris"):
+        assert name in info.value.hint
+
+
+def test_unknown_suffix_asks_for_to() -> None:
+    """A suffix no format claims fails and says to pass --to."""
+    with pytest.raises(UnknownFormatError, match=r"refs\.txt"):
+        registry.find_exporter(path="refs.txt")
+
+
+def test_nothing_given_is_an_error() -> None:
+    """Neither a name nor a path is a usage error, not a default."""
+    with pytest.raises(UnknownFormatError):
+        registry.find_exporter()
+
+
+class _Shout:
+    name = "shout"
+    aliases: tuple[str, ...] = ("loud",)
+    suffixes: tuple[str, ...] = ("txt",)
+    description = "Keys in capitals."
+
+    def render(self, records: Sequence[Record], options: ExportOptions) -> str:
+        return "".join(r.key.upper() + "\n" for r in records)
+
+
+class _EntryPoint:
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def load(self) -> Any:
+        return self.obj
+
+
+class _Broken:
+    def load(self) -> Any:
+        raise ImportError("missing dependency")
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_entry_points(*, group: str) -> list[Any]:
+        assert group == "cytobib.exporters"
+        return [_EntryPoint(_Shout), _Broken(), _EntryPoint(object())]
+
+    registry._plugins.cache_clear()
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    yield
+    registry._plugins.cache_clear()
+
+
+@pytest.mark.usefixtures("plugins")
+def test_plugin_found_by_name_alias_and_suffix() -> None:
+    """A third-party exporter is found like a built-in; broken plug-ins are skipped."""
+    assert registry.find_exporter("shout").name == "shout"
+    assert registry.find_exporter("LOUD").name == "shout"
+    assert registry.find_exporter(path="keys.txt").name == "shout"
+    assert "shout" in registry.known_names()
+    assert [n for n, *_ in registry.available()][-1] == "shout"
+
+
+@pytest.mark.usefixtures("plugins")
+def test_plugin_cannot_shadow_builtin_suffix() -> None:
+    """Built-in suffixes win over plug-ins."""
+    assert registry.find_exporter(path="refs.ris").name == "ris"
+
+
+def test_builtins_are_literal_and_lazy() -> None:
+    """The built-in table names each exporter by module path; loading gives an Exporter."""
+    for info in registry.BUILTINS.values():
+        assert ":" in info.target
+        exporter = registry.find_exporter(info.name)
+        assert exporter.name == info.name
+        assert tuple(exporter.aliases) == info.aliases
+        assert tuple(exporter.suffixes) == info.suffixes
+
+
+def test_parse_facets() -> None:
+    """--tags accepts a list, 'all' and 'none', and rejects unknown facets."""
+    assert parse_facets("all") == ALL_FACETS
+    assert parse_facets(None) == ALL_FACETS
+    assert parse_facets("none") == frozenset()
+    assert parse_facets("agents, Status") == {Facet.AGENTS, Facet.STATUS}
+    with pytest.raises(UsageError, match="agent"):
+        parse_facets("agent")

@@ -1,0 +1,363 @@
+"""`cytobib import`: Zotero's BibTeX and RIS, cytobib's own exports, merge policy, stubs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import cytobib.cli.export_cmds  # noqa: F401 - registers export/import on the app
+from cytobib import bibfile, merge
+from cytobib.errors import LibraryStateError, UnknownFormatError
+from cytobib.exports import export
+from cytobib.importer import (
+    apply_import,
+    draft_annotation,
+    make_key,
+    plan_import,
+    read_source,
+)
+from cytobib.library import Project, open_project
+
+DATA = Path(__file__).parent / "data" / "export"
+ZOTERO_BIB = DATA / "zotero-export.bib"
+ZOTERO_RIS = DATA / "zotero-export.ris"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A writable copy of the hostile test library."""
+    target = tmp_path / "lib"
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("library_*", "zotero-*"))
+    return target
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    target = tmp_path / "empty"
+    (target / "annotations").mkdir(parents=True)
+    (target / "cytobib.toml").write_text('[library]\nbib = "library.bib"\n')
+    (target / "library.bib").write_text("% an empty library\n")
+    return target
+
+
+def load(root: Path) -> Project:
+    return open_project(root, use_cache=False)
+
+
+def entries(root: Path) -> dict[str, bibfile.Entry]:
+    parsed = bibfile.parse(bibfile.read_text(root / "library.bib"))
+    return {e.key: e for e in parsed.entries}
+
+
+# --- Zotero BibTeX --------------------------------------------------------------------------
+
+
+def test_dry_run_writes_nothing_and_shows_a_diff(
+    root: Path, snapshot: Callable[[Path], dict[str, str]]
+) -> None:
+    """plan_import only plans; its diff shows the new entry and the new annotation file."""
+    before = snapshot(root)
+    plan = plan_import(load(root), ZOTERO_BIB)
+    diff = plan.diff(root)
+    assert snapshot(root) == before
+    assert "--- a/library.bib\n+++ b/library.bib\n" in diff
+    assert "+@article{smith_il-2_2021," in diff
+    assert "+++ b/annotations/smith_il-2_2021.yaml" in diff
+
+
+def test_zotero_bibtex_import(root: Path) -> None:
+    """New works are added, known ones filled, conflicts reported, notes become a stub."""
+    old_text = (root / "library.bib").read_text("utf-8")
+    plan = plan_import(load(root), ZOTERO_BIB)
+    assert [n.key for n in plan.added] == ["smith_il-2_2021", "cytokine2019cytokines"]
+    apply_import(load(root), plan)
+    new = entries(root)
+
+    added = new["smith_il-2_2021"]
+    assert added.get("pmid") == "34000001"  # Zotero's Extra (in `note`) read into fields
+    assert added.get("pmcid") == "PMC8000001"
+    assert "note" not in added.fields
+    assert "file" not in added.fields  # a path on someone's disk
+    assert "annote" not in added.fields and "keywords" not in added.fields
+    assert added.get("title") == "A new {IL}-2 variant that spares regulatory {T} cells"
+
+    # Existing key: empty fields filled (issn), a differing title reported, not applied.
+    assert new["retracted2019tnf"].get("issn") == "1234-5678"
+    assert new["retracted2019tnf"].text("title") == "TNF-α blockade cures all solid tumours"
+    assert {(c.key, c.field) for c in plan.conflicts} == {
+        ("retracted2019tnf", "title"),
+        ("panek2021ifn", "title"),  # Zotero's item has a shortened title
+    }
+
+    # Matched by DOI under another key: filled, key unchanged.
+    assert plan.matched == {"zotero-item-39": ("panek2021ifn", "doi")}
+    assert new["panek2021ifn"].get("language") == "en"
+
+    # A key that cannot name a file gets one from the key scheme.
+    assert "cytokine2019cytokines" in new
+    assert any(i.code == "import-renamed" for i in plan.issues)
+
+    # Untouched entries are byte-for-byte what they were.
+    for key in ("who2020guidelines", "Smith_2018-IL2.b", "francois2015phd"):
+        assert new[key].raw in old_text
+
+
+def test_notes_and_tags_become_a_stub(root: Path) -> None:
+    """Zotero's notes and tags arrive in annotations/<key>.yaml; facet tags fill fields."""
+    apply_import(load(root), plan_import(load(root), ZOTERO_BIB))
+    text = (root / "annotations" / "smith_il-2_2021.yaml").read_text("utf-8")
+    assert text.startswith("# yaml-language-server: $schema=")
+    data = yaml.safe_load(text)
+    assert data["summary"] == (
+        "The variant binds CD122 and spares Tregs.\n\n"
+        "Second note, first line second line of the same note"
+    )
+    assert data["agents"] == [{"name": "aldesleukin"}]
+    assert data["cancers"] == ["melanoma"]
+    assert data["status"] == "read"
+    assert data["tags"] == ["Immunotherapy"]
+    project = load(root)
+    record = project.library.get("smith_il-2_2021")
+    assert record is not None and record.annotation is not None
+    assert not [i for i in project.library.issues if i.key == "smith_il-2_2021" and i.severity >= 2]
+
+
+def test_existing_annotation_is_never_changed(root: Path) -> None:
+    """Notes for a key with an annotation are listed as not applied; the file is unchanged."""
+    path = root / "annotations" / "retracted2019tnf.yaml"
+    before = path.read_bytes()
+    plan = plan_import(load(root), ZOTERO_BIB)
+    assert "retracted2019tnf" in plan.notes_not_applied
+    apply_import(load(root), plan)
+    assert path.read_bytes() == before
+
+
+def test_accept_and_overwrite(root: Path) -> None:
+    """--accept FIELD takes that imported value; --overwrite takes them all."""
+    plan = plan_import(load(root), ZOTERO_BIB, accept=["title"])
+    assert plan.conflicts == ()
+    apply_import(load(root), plan)
+    assert entries(root)["retracted2019tnf"].get("title") == (
+        "{TNF}-alpha blockade cures some solid tumours"
+    )
+
+
+def test_dismissed_conflicts_stay_quiet(root: Path) -> None:
+    """A conflict dismissed in provenance.json is not reported again."""
+    project = load(root)
+    conflicts = plan_import(project, ZOTERO_BIB).conflicts
+    assert conflicts
+    provenance = merge.Provenance.load(root)
+    provenance.dismiss(conflicts)
+    provenance.save()
+    assert plan_import(load(root), ZOTERO_BIB).conflicts == ()
+
+
+def test_provenance_records_imported_fields(root: Path) -> None:
+    """Fields written by the import are recorded with their source."""
+    apply_import(load(root), plan_import(load(root), ZOTERO_BIB))
+    provenance = merge.Provenance.load(root)
+    assert provenance.source_of("retracted2019tnf", "issn") == "import:zotero-export.bib"
+    assert provenance.source_of("retracted2019tnf", "title") == "user"
+
+
+def test_library_changed_on_disk_refuses_to_write(root: Path) -> None:
+    """If library.bib changes between plan and apply, nothing is written."""
+    plan = plan_import(load(root), ZOTERO_BIB)
+    bib = root / "library.bib"
+    bib.write_text(bib.read_text("utf-8") + "\n% edited meanwhile\n", encoding="utf-8")
+    changed = bib.read_bytes()
+    with pytest.raises(LibraryStateError, match="changed"):
+        apply_import(load(root), plan)
+    assert bib.read_bytes() == changed
+    assert not (root / "annotations" / "smith_il-2_2021.yaml").exists()
+
+
+# --- RIS ----------------------------------------------------------------------------------
+
+
+def test_zotero_ris_import(root: Path) -> None:
+    """RIS works are added with generated keys; a work without DOI matches by title and year."""
+    plan = plan_import(load(root), ZOTERO_RIS)
+    assert plan.format == "ris"
+    assert [n.key for n in plan.added] == ["nguyen2022lowdose"]
+    assert list(plan.matched.values()) == [("who2020guidelines", "title")]
+    apply_import(load(root), plan)
+    added = entries(root)["nguyen2022lowdose"]
+    assert added.get("author") == "Nguyen, Thi and Okafor, Chidi"
+    assert added.get("title") == "Low-dose {IL-2} in lupus and melanoma"
+    got = {n: added.get(n) for n in ("journal", "year", "month", "volume", "number", "pages")}
+    assert got == {
+        "journal": "Lancet",
+        "year": "2022",
+        "month": "may",
+        "volume": "399",
+        "number": "10",
+        "pages": "1001--1010",
+    }
+    assert (added.get("pmid"), added.get("issn")) == ("35000001", "0140-6736")
+    data = yaml.safe_load((root / "annotations" / "nguyen2022lowdose.yaml").read_text("utf-8"))
+    assert data["summary"] == (
+        "Plain Zotero note with bold text.\n\nA plain-text note from EndNote"
+    )
+    assert data["agents"] == [{"name": "low-dose IL-2"}]
+    assert data["cancers"] == ["melanoma"]
+    assert data["tags"] == ["Tregs"]
+
+
+def test_format_detection_and_errors(tmp_path: Path) -> None:
+    """The format comes from the suffix or the content; an unknown one is a usage error."""
+    copy = tmp_path / "export.txt"
+    copy.write_bytes(ZOTERO_RIS.read_bytes())
+    assert read_source(copy)[0] == "ris"
+    other = tmp_path / "notes.txt"
+    other.write_text("just some text\n")
+    with pytest.raises(UnknownFormatError):
+        read_source(other)
+    with pytest.raises(UnknownFormatError, match="endnote"):
+        read_source(ZOTERO_RIS, "endnote")
+
+
+# --- round trips ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("bibtex", ".bib"), ("biblatex", ".bib"), ("ris", ".ris")]
+)
+def test_own_export_back_into_the_same_library_changes_nothing(
+    root: Path, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    """Importing cytobib's export into the library it came from is a no-op."""
+    out = tmp_path / f"export{suffix}"
+    out.write_bytes(export(load(root).library, fmt).encode("utf-8"))
+    plan = plan_import(load(root), out)
+    assert plan.added == ()
+    assert plan.updated == ()
+    assert plan.conflicts == ()
+    assert not plan.changes_bib
+    assert plan.stubs == ()
+
+
+def _annotation_view(project: Project, key: str) -> dict[str, Any]:
+    record = project.library.get(key)
+    assert record is not None and record.annotation is not None
+    a = record.annotation
+    return {
+        "summary": " ".join(a.summary.split()),
+        "status": a.status,
+        "agents": [(x.id, x.role, x.dose and x.dose.replace("μ", "µ")) for x in a.agents],
+        "cancers": list(a.cancers),
+        "claims": [
+            (c.text, c.evidence, c.page, c.quote and " ".join(c.quote.split()), c.numbers)
+            for c in a.claims
+        ],
+        "caveats": [" ".join(c.split()) for c in a.caveats],
+    }
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("bibtex", ".bib"), ("biblatex", ".bib"), ("ris", ".ris")]
+)
+def test_own_export_into_an_empty_library(
+    empty: Path, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    """An export read into an empty library gives the same keys, fields and annotations."""
+    source = load(DATA)
+    out = tmp_path / f"export{suffix}"
+    out.write_bytes(export(source.library, fmt).encode("utf-8"))
+    apply_import(load(empty), plan_import(load(empty), out))
+    target = load(empty)
+    assert [r.key for r in target.library] == [r.key for r in source.library]
+    for record in source.library:
+        theirs = target.library.get(record.key)
+        assert theirs is not None
+        for name in ("title", "journal", "year", "volume", "pages", "doi", "publisher"):
+            ours_value = record.entry.get(name)
+            if ours_value:
+                assert merge.same(name, ours_value, theirs.entry.get(name)), (record.key, name)
+        assert [p.last for p in theirs.entry.authors if p.family != "others"] == [
+            p.last for p in record.entry.authors if p.family != "others"
+        ]
+        if record.annotation is not None:
+            assert _annotation_view(target, record.key) == _annotation_view(source, record.key)
+    assert not [i for i in target.library.issues if i.severity >= 3 and i.code != "retracted"]
+
+
+# --- notes parsing --------------------------------------------------------------------------
+
+
+def test_draft_reads_cytobib_sections() -> None:
+    """cytobib's plain-text sections come back as fields; the retraction line is skipped."""
+    note = (
+        "RETRACTED. Notice: doi:10.1/x; 2020-01-01; source: Crossref\n"
+        "Summary: One line.\n"
+        "Key claims:\n- A claim [evidence: review; p. 3] “a quote”\n"
+        "- Another claim\n  continued\n"
+        "Caveats:\n- Small\n"
+        "Agents:\n- aldesleukin (role: primary; route: iv)"
+    )
+    draft = draft_annotation([note], ["status: retracted", "evidence: review"], is_html=False)
+    assert draft.summary == ["One line."]
+    assert draft.claims == [
+        {"text": "A claim", "evidence": "review", "page": "3", "quote": "a quote"},
+        {"text": "Another claim continued"},
+    ]
+    assert draft.caveats == ["Small"]
+    assert draft.agents == [{"name": "aldesleukin", "role": "primary", "route": "iv"}]
+    assert draft.status is None and draft.tags == []
+
+
+def test_make_key_follows_the_library_scheme() -> None:
+    """Family name folded to ASCII, year, first significant title word."""
+    fields = {"author": "de la Torre, Ana", "year": "2019", "title": "The {IL-2} story"}
+    assert make_key(fields) == "delatorre2019il2"
+    assert make_key({"title": "On λ"}) == "anon0000"
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_import_dry_run(root: Path, cli: Callable[..., Any]) -> None:
+    """`cytobib import --dry-run` prints the diff on stdout, the report on stderr."""
+    result = cli("import", ZOTERO_BIB, "--dry-run", "-C", root)
+    assert result.code == 0
+    assert result.out.startswith("--- a/library.bib")
+    assert "added 2: smith_il-2_2021, cytokine2019cytokines" in result.err
+    assert "retracted2019tnf.title: library" in result.err
+    assert "dry run: nothing was written" in result.err
+    assert "smith_il-2_2021" not in (root / "library.bib").read_text("utf-8")
+
+
+def test_cli_import_applies(root: Path, cli: Callable[..., Any]) -> None:
+    """`cytobib import` writes and reports what it did."""
+    result = cli("import", ZOTERO_BIB, "-C", root, "--accept", "title,issn")
+    assert result.code == 0, result.err
+    assert "filled retracted2019tnf: " in result.out
+    assert entries(root)["retracted2019tnf"].get("issn") == "1234-5678"
+    assert "annotation stubs: smith_il-2_2021" in result.out
+    assert "smith_il-2_2021" in entries(root)
+
+
+def test_cli_import_missing_file(root: Path, cli: Callable[..., Any]) -> None:
+    """A missing file is an input error (exit 3) with a message."""
+    result = cli("import", root / "nope.bib", "-C", root)
+    assert result.code == 3
+    assert "does not exist" in result.err
+
+
+def test_zotero_extra_is_read_but_real_notes_are_kept() -> None:
+    """A note of identifier lines is Zotero's Extra; "Erratum in: ..." stays a note."""
+    from cytobib.importer import from_bibtex
+    from cytobib.model import Entry
+
+    extra = Entry("k", "article", {"note": "PMID: 123\nPMCID: PMC9"}, 1)
+    work = from_bibtex(extra)
+    assert (work.fields.get("pmid"), work.fields.get("pmcid")) == ("123", "PMC9")
+    assert "note" not in work.fields
+    real = Entry("k", "article", {"note": "Erratum in: J Immunol 2020"}, 1)
+    assert from_bibtex(real).fields["note"] == "Erratum in: J Immunol 2020"
