@@ -64,7 +64,9 @@ class MarkdownFormat:
                 )
                 if ctx_vars["doi"]:
                     ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
-                    ctx_vars["link_text"] = f"doi:{ctx_vars['doi']}"
+                    # Most styles print the DOI already: then the link need not repeat it.
+                    printed = ctx_vars["doi"].lower() in item.reference.text.lower()
+                    ctx_vars["link_text"] = "DOI ↗" if printed else f"doi:{ctx_vars['doi']}"
                 elif ctx_vars["url"] and http_url(ctx_vars["url"]):
                     ctx_vars["link_text"] = ctx_vars["url"]
                     # Parentheses would end a Markdown link target early.
