@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cytobib import latex
 from cytobib.model import Person, Record
 
 # BibTeX/BibLaTeX entry type -> CSL type.
@@ -95,6 +96,9 @@ def to_csl(record: Record, *, note: str | None = None, keywords: bool = False) -
         item["page"] = re.sub(r"\s*[–—-]+\s*", "–", pages)
     if entry.doi:
         item["DOI"] = entry.doi
+    url = entry.fields.get("url")
+    if url:
+        item["URL"] = latex.verbatim(url)
     for bib_name, csl_name in _TEXT_FIELDS.items():
         value = entry.text(bib_name)
         if value and csl_name not in item:

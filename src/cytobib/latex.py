@@ -52,7 +52,7 @@ _SYMBOLS = {
     "sim": "∼", "neq": "≠", "ne": "≠", "textbullet": "•", "euro": "€", "pounds": "£",
     "textsterling": "£", "quad": " ", "qquad": " ", "space": " ", "newline": " ",
     "par": " ", "LaTeX": "LaTeX", "TeX": "TeX", "relax": "", "protect": "",
-    "noopsort": "", "/": "", "-": "", "nobreak": "", "textsuperscript": "",
+    "noopsort": "", "/": "", "-": "", "nobreak": "",
 }  # fmt: skip
 _SYMBOLS.update(_GREEK)
 _SYMBOLS.update({"text" + k: v for k, v in _GREEK.items()})
@@ -358,6 +358,19 @@ def bibtex_title(text: str, *, ascii_only: bool = False) -> str:
         else:
             out.append(escape(token, ascii_only=ascii_only))
     return "".join(out)
+
+
+_VERBATIM_ESCAPE = re.compile(r"\\([_%&#$~{}])")
+
+
+def verbatim(value: str) -> str:
+    """A DOI or URL as written in BibTeX -> the identifier itself.
+
+    Only escapes and grouping braces are removed (``10.1000/a\\_b`` -> ``10.1000/a_b``);
+    unlike :func:`to_text`, ``~`` stays a tilde and ``--`` stays two hyphens.
+    """
+    text = _VERBATIM_ESCAPE.sub(r"\1", value.strip())
+    return text.replace("{", "").replace("}", "") if "\\" not in text else text
 
 
 def is_balanced(value: str, *, count_escaped: bool = False) -> bool:

@@ -192,7 +192,7 @@ class Entry:
     @lazy
     def doi(self) -> str:
         """The DOI without resolver prefix, lower-cased (DOIs are case-insensitive)."""
-        raw = self.fields.get("doi", "").strip()
+        raw = latex.verbatim(self.fields.get("doi", ""))
         return _DOI_PREFIX.sub("", raw).strip().lower()
 
     @lazy
