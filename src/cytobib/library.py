@@ -18,7 +18,7 @@ from pathlib import Path
 from cytobib import annotations as ann
 from cytobib import bibfile, checks
 from cytobib.config import Config, load_config
-from cytobib.model import Issue, Library, Record, Severity
+from cytobib.model import Issue, Library, Record
 from cytobib.vocabulary import Vocabulary, build
 
 
@@ -136,10 +136,3 @@ def _relabel(
         issues=tuple(fix(i) for i in parsed.issues),
     )
     return relabelled, [fix(i) for i in found]
-
-
-def count_by_severity(issues: tuple[Issue, ...]) -> dict[Severity, int]:
-    out = dict.fromkeys(Severity, 0)
-    for issue in issues:
-        out[issue.severity] += 1
-    return out

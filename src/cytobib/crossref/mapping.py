@@ -442,6 +442,8 @@ def markup_to_text(text: str) -> str:
 # LaTeX
 # -------------------------------------------------------------------------------------------
 
+# Specials only: unlike latex.escape (text -> LaTeX), a mapped value may already hold LaTeX
+# on purpose (a "--" page range), so dashes and quote pairs are left alone here.
 _LATEX_ESCAPES: Final = {
     "\\": r"\textbackslash{}",
     "{": r"\textbraceleft{}",
