@@ -1,9 +1,12 @@
 """Reading and writing library.bib without losing a byte the user wrote.
 
-The only module that imports bibtexparser. Reading: bibtexparser v2 splits the file into
-blocks with their exact ``raw`` text and start line, and nothing more (an empty parse stack:
-its middlewares are slow and its writer re-serialises everything). Macro resolution and
-delimiter removal are done here; LaTeX decoding is left to display time.
+The only module that imports bibtexparser. Reading: the file is split into blocks with
+their exact text, spans and lines as bibtexparser v2's splitter splits it, and nothing more
+(no middlewares: they are slow, and its writer re-serialises everything). Well-formed files
+go through a faster copy of the splitter's rules (:func:`_fast_split`, tested against
+bibtexparser on real libraries and generated text); anything unusual, every file with an
+error included, goes to bibtexparser itself. Macro resolution and delimiter removal are done
+here; LaTeX decoding is left to display time.
 
 Writing: every command that changes the library goes through :func:`apply_changes`, which
 splices new text into the original by character span. Inside an entry only the changed
@@ -53,6 +56,7 @@ class BibText:
     encoding: str  # "utf-8", "utf-8-sig" (BOM) or "cp1252" (legacy latin-1 family)
     newline: str  # "\n" or "\r\n", the dominant style, used for inserted text
     issues: tuple[Issue, ...] = ()
+    digest: str = ""  # blake2b of the bytes decoded: the parse cache key
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,15 @@ class ParsedBib:
     issues: tuple[Issue, ...] = field(default=())
 
 
-def read_text(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> BibText:
-    """Read a .bib file: UTF-8 (BOM or not), CRLF, or legacy latin-1 with a warning."""
+def read_text(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES, shown: str | None = None
+) -> BibText:
+    """Read a .bib file: UTF-8 (BOM or not), CRLF, or legacy latin-1 with a warning.
+
+    ``shown`` is the name messages use for the file (default: ``path`` as given).
+    """
     p = Path(path)
-    shown = str(path)
+    shown = shown or str(path)
     if not p.exists():
         raise BibFileError(
             f"{shown} does not exist.",
@@ -117,7 +126,8 @@ def decode_bytes(data: bytes, shown: str) -> BibText:
         )
     crlf = text.count("\r\n")
     newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-    return BibText(shown, text, encoding, newline, tuple(issues))
+    digest = hashlib.blake2b(data, digest_size=20).hexdigest()
+    return BibText(shown, text, encoding, newline, tuple(issues), digest)
 
 
 def _legacy_decode(data: bytes, exc: UnicodeDecodeError, shown: str) -> tuple[str, str]:
@@ -143,60 +153,263 @@ def _legacy_decode(data: bytes, exc: UnicodeDecodeError, shown: str) -> tuple[st
 
 # --- parsing -----------------------------------------------------------------------------------
 
+# Both splitters produce the same light blocks, in file order, with character spans:
+#   ("string", start, end, line, key, raw value)
+#   ("entry", start, end, line, type, key, [(field name, raw value, where), ...])
+#   ("failed", start, end, line, bibtexparser's failed block)
+# Lines are 1-based. A field's ``where`` is turned into its line only when an issue needs it
+# (the fast splitter gives the offset of its `=`, bibtexparser the line). Comments and
+# @preamble produce nothing: the splice writer keeps them.
+_Field = tuple[str, str, int]
+_Block = tuple[Any, ...]
 
-def parse(source: BibText) -> ParsedBib:
-    """Split the text into blocks with bibtexparser and build entries and issues."""
+# bibtexparser's marks (splitter.py): an `@type` followed by `{` or `(` starts a block
+# anywhere; `{ } " , =` count unless a backslash precedes them.
+_AT = r"@\w*[ \t]*(?=[{(])"
+_BLOCK_START = re.compile(_AT)
+_MARKS = re.compile(r'(?<!\\)[{}",=]|' + _AT)
+_BRACES = re.compile(r"(?<!\\)[{}]|" + _AT)
+_QUOTES = re.compile(r'(?<!\\)"|' + _AT)
+# The usual field in one match: a name, `=`, then braced values without nested braces, quoted
+# values without braces, and bare words or `#`, up to the `,` or `}` that ends it. Backslashes
+# and `@` are left to the general scanner (they change what counts as a mark).
+_SIMPLE_FIELD = re.compile(r'([^{}",=@\\]*)=((?:\{[^{}\\@]*\}|"[^"{}\\@]*"|[^{}",=@\\])*)([,}])')
+
+
+class _Unusual(Exception):
+    """The fast splitter met something it leaves to bibtexparser (any error, `(` blocks)."""
+
+
+class _LineCounter:
+    """Line of a position, counted forward as bibtexparser counts: a newline right after a
+    backslash is not a mark there, so it does not count. Positions must not go backwards."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def at(self, pos: int) -> int:
+        text, start = self.text, self.pos
+        self.line += text.count("\n", start, pos) - text.count("\\\n", max(start - 1, 0), pos)
+        self.pos = pos
+        return self.line
+
+
+def _fast_split(text: str) -> list[_Block]:
+    """bibtexparser's splitter, for well-formed `{`-delimited files, several times faster.
+
+    It makes the same decisions from the same marks, but jumps over the inside of a value with
+    one regex search per brace instead of stepping through every comma, quote and newline.
+    Anything it does not handle exactly like bibtexparser (a parse error, a `(` block, an
+    `@type{` at a line start inside a value) raises :class:`_Unusual`, and the caller hands
+    the whole file to bibtexparser. tests/test_fast_split.py checks both agree.
+    """
+    blocks: list[_Block] = []
+    lines = _LineCounter(text)
+    block_start, marks = _BLOCK_START.search, _MARKS.search
+    pos = 0
+    while (m := block_start(text, pos)) is not None:
+        start, opener = m.start(), m.end()
+        if text[opener] == "(":
+            raise _Unusual
+        line = lines.at(start)
+        kind = m.group().lower()
+        body = opener + 1
+        if kind.startswith(("@comment", "@preamble")):
+            pos = _closing_brace(text, body) + 1
+            continue
+        if kind.startswith("@string"):
+            eq = marks(text, body)
+            if eq is None or eq.group() != "=":
+                raise _Unusual
+            close = _closing_brace(text, eq.end())
+            key, value = text[body : eq.start()].strip(), text[eq.end() : close].strip()
+            blocks.append(("string", start, close + 1, line, key, value))
+            pos = close + 1
+            continue
+        first = marks(text, body)
+        if first is None:
+            raise _Unusual
+        key = text[body : first.start()].strip()
+        if first.group() == "}":
+            fields: list[_Field] = []
+            end = first.end()
+        elif first.group() == ",":
+            fields, end = _fast_fields(text, first.end())
+        else:
+            raise _Unusual
+        blocks.append(("entry", start, end, line, kind[1:].strip(), key, fields))
+        pos = end
+    return blocks
+
+
+def _at_line_start(text: str, pos: int) -> bool:
+    for i in range(pos - 1, -1, -1):
+        if text[i] == "\n":
+            return True
+        if not text[i].isspace():
+            return False
+    return True
+
+
+def _closing_brace(text: str, pos: int) -> int:
+    """Index of the `}` closing a comment, @preamble or @string body that starts at ``pos``."""
+    depth = 0
+    braces = _BRACES.search
+    while (m := braces(text, pos)) is not None:
+        pos = m.end()
+        mark = m.group()
+        if mark == "{":
+            depth += 1
+        elif mark == "}":
+            if not depth:
+                return m.start()
+            depth -= 1
+        elif _at_line_start(text, m.start()):
+            raise _Unusual
+    raise _Unusual
+
+
+def _fast_fields(text: str, pos: int) -> tuple[list[_Field], int]:
+    fields: list[_Field] = []
+    marks, braces, quotes = _MARKS.search, _BRACES.search, _QUOTES.search
+    simple_field = _SIMPLE_FIELD.match
+    size = len(text)
+    while True:
+        while (simple := simple_field(text, pos)) is not None:
+            name, value, closing = simple.groups()
+            fields.append((name.strip(), value.strip(), simple.end(1)))
+            pos = simple.end()
+            if closing == "}":
+                return fields, pos
+        eq = marks(text, pos)
+        if eq is None:
+            raise _Unusual
+        if eq.group() == "}":
+            if text[pos : eq.start()].strip():
+                raise _Unusual  # a name with no `=`
+            return fields, eq.end()
+        if eq.group() != "=":
+            raise _Unusual
+        name_end = value_start = eq.end()
+        # The value runs to the first `,` or `}` outside braces and quotes.
+        depth, quoted, cur = 0, False, value_start
+        while True:
+            m = (braces if depth else quotes if quoted else marks)(text, cur)
+            if m is None:
+                raise _Unusual
+            mark, at = m.group(), m.start()
+            cur = m.end()
+            if mark[0] == "@":
+                if _at_line_start(text, at):
+                    raise _Unusual
+            elif depth:
+                depth += 1 if mark == "{" else -1
+            elif quoted:
+                # `{"}` is a literal quote inside a quoted value (bibtexparser issue #487).
+                if not (at + 2 < size and text[at - 1] == "{" and text[at + 1] == "}"):
+                    quoted = False
+            elif mark == '"':
+                quoted = True
+            elif mark == "{":
+                depth = 1
+            elif mark in ",}":
+                break
+        fields.append((text[pos : name_end - 1].strip(), text[value_start:at].strip(), eq.start()))
+        if mark == "}":
+            return fields, cur
+        pos = cur
+
+
+def _slow_split(text: str) -> list[_Block]:
+    """bibtexparser's own splitter, for files the fast one leaves alone (and as its oracle)."""
     from bibtexparser import model as bm
     from bibtexparser.entrypoint import parse_string
 
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+    library = parse_string(text, parse_stack=[])
+    blocks: list[_Block] = []
+    cursor = 0
+    for wrapped in library.blocks:
+        # The library wraps a second block with the same key; the splitter one with repeated
+        # fields. Both are read as plain blocks: parse() reports them its own way.
+        block: bm.Block | None = wrapped
+        if isinstance(wrapped, bm.DuplicateBlockKeyBlock | bm.DuplicateFieldKeyBlock):
+            block = wrapped.ignore_error_block
+        if block is None:
+            continue
+        # Blocks come in file order and each raw is a verbatim slice of the text, so the next
+        # occurrence after the previous block is this block.
+        raw = block.raw or ""
+        start = text.find(raw, cursor)
+        if start < 0:  # cannot happen for blocks the splitter cut out of this text
+            continue
+        cursor = end = start + len(raw)
+        line = (block.start_line or 0) + 1
+        if isinstance(block, bm.String):
+            blocks.append(("string", start, end, line, block.key, str(block.value)))
+        elif isinstance(block, bm.Entry):
+            fields = [(f.key, str(f.value), (f.start_line or 0) + 1) for f in block.fields]
+            blocks.append(("entry", start, end, line, block.entry_type, block.key, fields))
+        elif isinstance(block, bm.ParsingFailedBlock):
+            blocks.append(("failed", start, end, line, block))
+    return blocks
+
+
+def split_blocks(text: str) -> tuple[list[_Block], Callable[[int, int, int], int]]:
+    """The file's strings and entries (and failed blocks), as bibtexparser splits them, and
+    ``field_line(where, entry_start, entry_line)``, which turns a field's ``where`` into a line.
+    """
+    try:
+        blocks = _fast_split(text)
+    except _Unusual:
+        return _slow_split(text), _given_line
+
+    def line_of(where: int, start: int, line: int) -> int:
+        # Counted from the entry's line as bibtexparser counts: a newline after a backslash
+        # does not count.
+        return line + text.count("\n", start, where) - text.count("\\\n", start, where)
+
+    return blocks, line_of
+
+
+def _given_line(where: int, start: int, line: int) -> int:
+    return where
+
+
+def parse(source: BibText) -> ParsedBib:
+    """Split the text into blocks and build entries and issues."""
     text = source.text
     path = source.path
-    library = parse_string(text, parse_stack=[])
-
     issues: list[Issue] = list(source.issues)
     strings: dict[str, str] = dict(_STANDARD_MONTHS)
     entries: list[Entry] = []
     seen: dict[str, int] = {}
-    cursor = 0
-
-    def span_of(block: bm.Block) -> tuple[int, int]:
-        # Blocks come in file order and each raw is a verbatim slice of the text, so the next
-        # occurrence after the previous block is this block.
-        nonlocal cursor
-        raw = block.raw or ""
-        at = text.find(raw, cursor)
-        if at < 0:  # cannot happen for blocks the splitter cut out of this text
-            starts = _line_starts(text)
-            at = starts[min(block.start_line or 0, len(starts) - 1)]
-            return (at, at)
-        cursor = at + len(raw)
-        return (at, at + len(raw))
-
-    for block in library.blocks:
-        start, end = span_of(block)
-        line = (block.start_line or 0) + 1
-        if isinstance(block, bm.String):
-            value, missing = resolve_value(str(block.value), strings)
-            strings[block.key.lower()] = value
+    blocks, field_line = split_blocks(text)
+    for block in blocks:
+        kind, start, end, line = block[:4]
+        if kind == "string":
+            value, missing = resolve_value(block[5], strings)
+            strings[block[4].lower()] = value
             for name in missing:
                 issues.append(_undefined_macro(path, line, None, name))
             continue
-        if isinstance(block, bm.DuplicateFieldKeyBlock):
-            inner = block.ignore_error_block
-            assert isinstance(inner, bm.Entry)
-            entry, extra = _make_entry(inner, strings, path, (start, end), block.raw or "", line)
-            issues.extend(extra)
-        elif isinstance(block, bm.DuplicateBlockKeyBlock):
-            continue  # the splitter never makes these without middlewares; see below
-        elif isinstance(block, bm.ParsingFailedBlock):
-            issues.append(_parse_failure(block, path, line))
+        if kind == "failed":
+            issues.append(_parse_failure(block[4], path, line))
             continue
-        elif isinstance(block, bm.Entry):
-            entry, extra = _make_entry(block, strings, path, (start, end), block.raw or "", line)
-            issues.extend(extra)
-        else:
-            continue  # comments, @preamble: kept verbatim by the splice writer
+        entry, extra = _make_entry(
+            block[5],
+            block[4],
+            block[6],
+            strings,
+            path,
+            (start, end),
+            text[start:end],
+            line,
+            field_line,
+        )
+        issues.extend(extra)
         if not entry.key:
             issues.append(
                 Issue(
@@ -279,20 +492,22 @@ def _parse_failure(block: object, path: str, line: int) -> Issue:
 
 
 def _make_entry(
-    block: object,
+    key: str,
+    entry_type: str,
+    fields: Sequence[_Field],
     strings: Mapping[str, str],
     path: str,
     span: tuple[int, int],
     raw: str,
     line: int,
+    field_line: Callable[[int, int, int], int],
 ) -> tuple[Entry, list[Issue]]:
     issues: list[Issue] = []
-    key = str(getattr(block, "key", "") or "").strip()
-    entry_type = str(getattr(block, "entry_type", "misc")).lower()
+    key = key.strip()
+    entry_type = entry_type.lower()
     values: dict[str, str] = {}
-    for fld in getattr(block, "fields", ()):
-        name = fld.key.lower()
-        raw_value: str = fld.value
+    for fname, raw_value, where in fields:
+        name = fname.lower()
         # Fast path for the usual single braced or quoted token (no `#`, no macro).
         if (
             len(raw_value) >= 2
@@ -304,10 +519,8 @@ def _make_entry(
         else:
             value, missing = resolve_value(str(raw_value), strings)
             for macro in missing:
-                fline = (fld.start_line or 0) + 1 if fld.start_line is not None else line
-                issues.append(_undefined_macro(path, fline, key, macro))
+                issues.append(_undefined_macro(path, field_line(where, span[0], line), key, macro))
         if name in values:
-            fline = (fld.start_line or 0) + 1 if fld.start_line is not None else line
             if name in MERGEABLE_FIELDS:
                 if value.strip() and value.strip() != values[name].strip():
                     values[name] = values[name] + MERGEABLE_FIELDS[name] + value
@@ -319,7 +532,7 @@ def _make_entry(
                     f"Field '{name}' appears twice in '{key}'; the first value is used, as "
                     "BibTeX does.",
                     key=key or None,
-                    location=Location(path, fline),
+                    location=Location(path, field_line(where, span[0], line)),
                     hint=f"Delete one of the two '{name}' lines.",
                 )
             )
@@ -382,7 +595,7 @@ def _split_concatenation(raw: str) -> list[str]:
 
 # --- the parse cache ---------------------------------------------------------------------------
 
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 def load(
@@ -391,6 +604,7 @@ def load(
     cache_dir: Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     checker: Callable[[ParsedBib], list[Issue]] | None = None,
+    shown: str | None = None,
 ) -> tuple[ParsedBib, list[Issue]]:
     """Read and parse a .bib file (and run ``checker`` on it), reusing a cached result when
     the bytes are unchanged.
@@ -404,12 +618,13 @@ def load(
     import datetime as dt
 
     p = Path(path)
-    source = read_text(p, max_bytes=max_bytes)
+    source = read_text(p, max_bytes=max_bytes, shown=shown)
     if cache_dir is None:
         parsed = parse(source)
         return parsed, checker(parsed) if checker else []
-    digest = hashlib.blake2b(source.text.encode("utf-8", "surrogatepass"), digest_size=20)
-    for part in (__version__, str(p.resolve()), str(dt.date.today().year), str(_CACHE_FORMAT)):
+    digest = hashlib.blake2b(source.digest.encode(), digest_size=20)
+    for part in (__version__, str(p.resolve()), source.path, str(dt.date.today().year),
+                 str(_CACHE_FORMAT)):  # fmt: skip
         digest.update(part.encode())
     cached = cache_dir / "parse" / f"{digest.hexdigest()}.pickle"
     if cached.exists():
@@ -429,7 +644,20 @@ def load(
 def _to_payload(parsed: ParsedBib, found: list[Issue]) -> tuple[Any, ...]:
     entries = [(e.key, e.type, dict(e.fields), e.line, e.span) for e in parsed.entries]
     own = len(parsed.source.issues)  # decoding issues are recomputed from the bytes
-    return (_CACHE_FORMAT, entries, dict(parsed.strings), parsed.issues[own:], found)
+    issues = [_issue_row(i) for i in parsed.issues[own:]]
+    return (_CACHE_FORMAT, entries, dict(parsed.strings), issues, [_issue_row(i) for i in found])
+
+
+# Issues travel as plain tuples: unpickling 30k frozen dataclasses took longer than the rest.
+def _issue_row(i: Issue) -> tuple[Any, ...]:
+    loc = i.location
+    where = (loc.path, loc.line, loc.column) if loc else None
+    return (int(i.severity), i.code, i.message, i.key, where, i.hint)
+
+
+def _row_issue(row: tuple[Any, ...]) -> Issue:
+    severity, code, message, key, where, hint = row
+    return Issue(Severity(severity), code, message, key, Location(*where) if where else None, hint)
 
 
 def _from_payload(source: BibText, payload: tuple[Any, ...]) -> tuple[ParsedBib, list[Issue]]:
@@ -441,8 +669,8 @@ def _from_payload(source: BibText, payload: tuple[Any, ...]) -> tuple[ParsedBib,
         Entry(key=k, type=t, fields=f, line=line, raw=text[s:e], span=(s, e))
         for k, t, f, line, (s, e) in rows
     )
-    parsed = ParsedBib(source, entries, strings, (*source.issues, *issues))
-    return parsed, list(found)
+    parsed = ParsedBib(source, entries, strings, (*source.issues, *map(_row_issue, issues)))
+    return parsed, [_row_issue(row) for row in found]
 
 
 # --- editing -----------------------------------------------------------------------------------

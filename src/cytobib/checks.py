@@ -182,7 +182,7 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
         value = entry.fields.get(field_name, "").strip()
         if value:
             # Zotero writes "1234-5678 (Print), 2345-6789 (Linking)": check each number.
-            parts = re.findall(r"[0-9Xx-]{8,9}", value)
+            parts = _ISSN_PARTS.findall(value)
             bad = [p for p in parts if not issn_ok(p)] or ([] if parts else [value])
             if bad:
                 yield Issue(
@@ -195,7 +195,7 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
                 )
     year_raw = entry.fields.get("year", "").strip()
     if year_raw:
-        match = re.fullmatch(r"\d{4}", year_raw)
+        match = _YEAR_RE.fullmatch(year_raw)
         if not match or not 1400 <= int(year_raw) <= year_max:
             yield Issue(
                 Severity.WARNING,
@@ -255,8 +255,9 @@ def _duplicate_dois(records: Sequence[Record], bib_path: str) -> Iterator[Issue]
 
 def title_fingerprint(title: str) -> str:
     """Casefolded letters and digits of a title, accents removed: the near-duplicate key."""
-    text = unicodedata.normalize("NFKD", title)
-    return re.sub(r"[^0-9a-z\u0370-\u03ff]+", "", text.casefold())
+    if not title.isascii():
+        title = unicodedata.normalize("NFKD", title)
+    return _NOT_FINGERPRINT.sub("", title.casefold())
 
 
 def _near_duplicate_titles(records: Sequence[Record], bib_path: str) -> Iterator[Issue]:
@@ -323,6 +324,9 @@ def _near_issue(first: Record, other: Record, score: float, bib_path: str) -> Is
 
 
 _DIGITS = re.compile(r"\D")
+_NOT_FINGERPRINT = re.compile(r"[^0-9a-z\u0370-\u03ff]+")
+_ISSN_PARTS = re.compile(r"[0-9Xx-]{8,9}")
+_YEAR_RE = re.compile(r"\d{4}")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
 
 

@@ -63,15 +63,14 @@ def open_project(
     def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:
         return checks.bib_checks([Record(e) for e in parsed.entries], parsed.source.path)
 
+    bib_shown = _shown(config.bib, config.root)
     parsed, bib_issues = bibfile.load(
         config.bib,
         cache_dir=config.cache_dir if use_cache else None,
         max_bytes=config.max_bib_mb * 1024 * 1024,
         checker=bib_only,
+        shown=bib_shown,
     )
-    bib_shown = _shown(config.bib, config.root)
-    if bib_shown != parsed.source.path:
-        parsed, bib_issues = _relabel(parsed, bib_issues, bib_shown)
     loaded = ann.load_all(
         config.annotations,
         parsed.entries,
@@ -113,26 +112,3 @@ def _replace(config: Config, **changes: object) -> Config:
     from dataclasses import replace
 
     return replace(config, **changes)  # type: ignore[arg-type]
-
-
-def _relabel(
-    parsed: bibfile.ParsedBib, found: list[Issue], shown: str
-) -> tuple[bibfile.ParsedBib, list[Issue]]:
-    """Issues name the file as the user would type it (relative to the cwd)."""
-    from dataclasses import replace
-
-    old = parsed.source.path
-
-    def fix(issue: Issue) -> Issue:
-        if issue.location and issue.location.path == old:
-            return replace(issue, location=replace(issue.location, path=shown))
-        return issue
-
-    relabelled = replace(
-        parsed,
-        source=replace(
-            parsed.source, path=shown, issues=tuple(fix(i) for i in parsed.source.issues)
-        ),
-        issues=tuple(fix(i) for i in parsed.issues),
-    )
-    return relabelled, [fix(i) for i in found]
