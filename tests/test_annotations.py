@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -378,3 +379,65 @@ def test_schema_is_packaged() -> None:
     schema = ann.schema()
     assert schema["additionalProperties"] is False
     assert "claims" in schema["properties"]
+
+
+# --- the annotation cache ----------------------------------------------------------------------
+
+
+def _snapshot(root: Path) -> tuple[dict[str, Any], list[Issue]]:
+    library = open_project(root).library
+    return {r.key: r.annotation for r in library.records}, list(library.issues)
+
+
+def test_a_warm_load_from_the_cache_equals_a_fresh_parse(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "summary: [unclosed\n"
+    root = make_project(BIB, {"rosenberg2014il2": GOOD, "lasfar2016ifn": broken, "orphan": GOOD})
+    cold = _snapshot(root)
+    cache_files = list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "annotations").glob("*.pickle"))
+    assert len(cache_files) == 1
+
+    def no_parsing(text: str) -> Any:
+        raise AssertionError("a cached file was parsed again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ann, "load_yaml", no_parsing)
+        warm = _snapshot(root)
+    assert warm == cold
+    assert cold[0]["rosenberg2014il2"].agents[0].canonical == "aldesleukin"
+    assert {i.code for i in cold[1]} >= {"annotation-yaml", "orphan-annotation"}
+    uncached = open_project(root, use_cache=False).library
+    assert {r.key: r.annotation for r in uncached.records} == cold[0]
+
+
+def test_an_edited_file_is_parsed_again(make_project: Callable[..., Path]) -> None:
+    root = make_project(BIB, {"rosenberg2014il2": GOOD})
+    _snapshot(root)
+    path = root / "annotations" / "rosenberg2014il2.yaml"
+    path.write_text(GOOD.replace("priority: 1", "priority: 4"), encoding="utf-8")
+    annotations, _ = _snapshot(root)
+    assert annotations["rosenberg2014il2"].priority == 4
+    path.write_text(GOOD + "agents_extra: 1\n", encoding="utf-8")
+    _, issues = _snapshot(root)
+    assert [i.code for i in issues if i.key == "rosenberg2014il2"] == ["annotation-schema"]
+
+
+def test_a_vocabulary_change_reresolves_cached_agents(make_project: Callable[..., Path]) -> None:
+    text = GOOD.replace("name: IFN-α", "name: cytobibumab")
+    root = make_project(BIB, {"rosenberg2014il2": text})
+    _, issues = _snapshot(root)
+    assert "unknown-agent" in {i.code for i in issues}
+    with (root / "cytobib.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[agents]]\nid = "cytobibumab"\nlabel = "Cytobibumab"\nclass = "cytokine"\n')
+    annotations, issues = _snapshot(root)
+    assert "unknown-agent" not in {i.code for i in issues}
+    assert annotations["rosenberg2014il2"].agents[1].canonical == "cytobibumab"
+
+
+def test_a_damaged_cache_is_ignored(make_project: Callable[..., Path]) -> None:
+    root = make_project(BIB, {"rosenberg2014il2": GOOD})
+    cold = _snapshot(root)
+    for cache_file in (Path(os.environ["CYTOBIB_CACHE_DIR"]) / "annotations").glob("*.pickle"):
+        cache_file.write_bytes(b"not a pickle")
+    assert _snapshot(root) == cold

@@ -644,18 +644,19 @@ def load(
 def _to_payload(parsed: ParsedBib, found: list[Issue]) -> tuple[Any, ...]:
     entries = [(e.key, e.type, dict(e.fields), e.line, e.span) for e in parsed.entries]
     own = len(parsed.source.issues)  # decoding issues are recomputed from the bytes
-    issues = [_issue_row(i) for i in parsed.issues[own:]]
-    return (_CACHE_FORMAT, entries, dict(parsed.strings), issues, [_issue_row(i) for i in found])
+    issues = [issue_to_row(i) for i in parsed.issues[own:]]
+    return (_CACHE_FORMAT, entries, dict(parsed.strings), issues, [issue_to_row(i) for i in found])
 
 
-# Issues travel as plain tuples: unpickling 30k frozen dataclasses took longer than the rest.
-def _issue_row(i: Issue) -> tuple[Any, ...]:
+# Issues travel in caches as plain tuples: unpickling 30k frozen dataclasses took longer than
+# everything else in a warm load.
+def issue_to_row(i: Issue) -> tuple[Any, ...]:
     loc = i.location
     where = (loc.path, loc.line, loc.column) if loc else None
     return (int(i.severity), i.code, i.message, i.key, where, i.hint)
 
 
-def _row_issue(row: tuple[Any, ...]) -> Issue:
+def issue_from_row(row: tuple[Any, ...]) -> Issue:
     severity, code, message, key, where, hint = row
     return Issue(Severity(severity), code, message, key, Location(*where) if where else None, hint)
 
@@ -669,8 +670,8 @@ def _from_payload(source: BibText, payload: tuple[Any, ...]) -> tuple[ParsedBib,
         Entry(key=k, type=t, fields=f, line=line, raw=text[s:e], span=(s, e))
         for k, t, f, line, (s, e) in rows
     )
-    parsed = ParsedBib(source, entries, strings, (*source.issues, *map(_row_issue, issues)))
-    return parsed, [_row_issue(row) for row in found]
+    parsed = ParsedBib(source, entries, strings, (*source.issues, *map(issue_from_row, issues)))
+    return parsed, [issue_from_row(row) for row in found]
 
 
 # --- editing -----------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def open_project(
         parsed.entries,
         vocabulary,
         shown_folder=_shown(config.annotations, config.root),
+        cache_dir=config.cache_dir if use_cache else None,
     )
     records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
     issues: list[Issue] = [*parsed.issues, *loaded.issues, *bib_issues]
