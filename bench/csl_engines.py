@@ -995,28 +995,49 @@ def run_adapter(sizes: Iterable[int]) -> None:
 
 
 def run_adapter_check(n: int = 600) -> None:
-    """Chunked adapter output == one unchunked pandoc run with the full style, per entry."""
+    """Chunked adapter output == one unchunked pandoc run with the full style, per entry.
+
+    Three sets: the first n real entries; the first n/3 real entries each with two exact
+    copies (every cite ambiguous: year suffixes a-c); and the same-surname-heaviest n real
+    entries (Wang, Li, Zhang... in the oncology library: names and initials get added).
+    """
     sys.path.insert(0, str(REPO / "src"))
     from cytobib import styles
 
-    base = GENERATED / "zotero-csl-base.json"
+    base_path = GENERATED / "zotero-csl-base.json"
     dataset(1000)
-    items = json.loads(base.read_text(encoding="utf-8"))[:n]
-    print(f"adapter equivalence on the first {n} real entries (one run vs chunked)")
-    for name in ("apa", "vancouver", "cell", "j-immunol"):
-        ref = styles.resolve_style(name)
-        assert ref.path is not None
-        prep = styles._prepare(ref.path, ref.digest)
-        t0 = time.perf_counter()
-        one = styles._render_csl(items, ref, prep, [(True, list(range(len(items))))])
-        t1 = time.perf_counter()
-        refs = styles.format_references(items, ref, output="html")
-        t2 = time.perf_counter()
-        diff = [i for i, r in enumerate(refs) if one[i] != (r.text, r.html)]
-        print(
-            f"  {name:10} one run {t1 - t0:6.2f} s | chunked {t2 - t1:6.2f} s | "
-            f"differing entries: {len(diff)}"
-        )
+    base = json.loads(base_path.read_text(encoding="utf-8"))
+    third = base[: n // 3]
+    twins = [{**it, "id": f"{it['id']}-t{k}"} for k in range(3) for it in third]
+
+    def family(it: dict[str, Any]) -> str:
+        names = it.get("author") or [{}]
+        return str(names[0].get("family", "")).casefold()
+
+    counts: dict[str, int] = {}
+    for it in base:
+        counts[family(it)] = counts.get(family(it), 0) + 1
+    crowded = sorted(base, key=lambda it: (-counts[family(it)], family(it)))[:n]
+    sets = {"first": base[:n], "twins": twins, "crowded": crowded}
+    for label, items in sets.items():
+        print(f"adapter equivalence, {label} set ({len(items)} entries): one run vs chunked")
+        for name in ("apa", "vancouver", "cell", "j-immunol"):
+            ref = styles.resolve_style(name)
+            assert ref.path is not None
+            prep = styles._prepare(ref.path, ref.digest)
+            t0 = time.perf_counter()
+            one = styles._render_csl(items, ref, prep, [(True, list(range(len(items))))])
+            t1 = time.perf_counter()
+            refs = styles.format_references(items, ref, output="html")
+            t2 = time.perf_counter()
+            diff = [i for i, r in enumerate(refs) if one[i] != (r.text, r.html)]
+            print(
+                f"  {name:10} one run {t1 - t0:6.2f} s | chunked {t2 - t1:6.2f} s | "
+                f"differing entries: {len(diff)}"
+            )
+            for i in diff[:3]:
+                print(f"      one run: {one[i][0][:160]}")
+                print(f"      chunked: {refs[i].text[:160]}")
 
 
 # --------------------------------------------------------------------------------------------

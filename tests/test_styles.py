@@ -271,6 +271,56 @@ def test_year_suffix_survives_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     assert found == ["(2011a)", "(2011b)"]
 
 
+def _suffixes(refs: list[styles.Reference]) -> dict[str, str]:
+    return {
+        r.key: m.group(1) if (m := re.search(r"\((\d{4}[a-z]?)\)", r.text)) else "" for r in refs
+    }
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_one_work_under_three_keys_gets_three_year_suffixes(tmp_path: Path, cached: bool) -> None:
+    # Identical items once shared one cache key, so all three printed "(2016c)".
+    twin = ITEMS[1]
+    items = [{**twin, "id": f"twin{k}"} for k in range(3)] + [ITEMS[0]]
+    cache = tmp_path / "cache" if cached else None
+    refs = styles.format_references(items, styles.resolve_style("apa"), cache_dir=cache)
+    assert _suffixes(refs) == {
+        "twin0": "2016a",
+        "twin1": "2016b",
+        "twin2": "2016c",
+        "wang2021": "2021",
+    }
+    if cached:
+        again = styles.format_references(items, styles.resolve_style("apa"), cache_dir=cache)
+        assert again == refs
+
+
+def test_disambiguation_groups_need_only_surname_and_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Same surname, different years: separate groups; same surname and year: one group that
+    # no chunk splits, even with chunks of one item.
+    items = [
+        _article("lee2011a", "Interleukins in cancer therapy", family="Lee", year=2011),
+        _article("lee2012", "IL-2 and regulatory T cells", family="Lee", year=2012),
+        _article("lee2011b", "Interferon lambda in cancer immunotherapy", family="Lee", year=2011),
+        _article("lee2011c", "Interferon lambda in cancer immunotherapy", family="Lee", year=2011),
+        _article("kim2011", "Anakinra in myeloma", family="Kim", year=2011),
+    ]
+    assert sorted(map(sorted, styles._groups(items))) == [[0, 2, 3], [1], [4]]
+    apa = styles.resolve_style("apa")
+    whole = styles._render_csl(
+        items, apa, styles._prepare(styles._style_path(apa), apa.digest), [(True, [0, 1, 2, 3, 4])]
+    )
+    monkeypatch.setattr(styles, "_CHUNK", 1)
+    monkeypatch.setattr(styles, "_GROUP_CHUNK", 1)
+    chunked = styles.format_references(items, apa)
+    assert [whole[i][0] for i in range(5)] == [r.text for r in chunked]
+    assert _suffixes(chunked) == {
+        # Suffixes follow the bibliography's order (APA: by title), not the list's.
+        "lee2011a": "2011c", "lee2012": "2012", "lee2011b": "2011a", "lee2011c": "2011b",
+        "kim2011": "2011",
+    }  # fmt: skip
+
+
 def test_duplicate_keys_are_rejected() -> None:
     with pytest.raises(ValueError, match="duplicate"):
         styles.format_references([ITEMS[0], ITEMS[0]], styles.resolve_style("apa"))

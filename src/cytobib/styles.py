@@ -76,12 +76,12 @@ PYBTEX_STYLES: tuple[str, ...] = ("plain", "unsrt", "alpha")
 
 #: Bumped whenever the style rewriting or the AST-to-text/HTML conversion changes, so that
 #: cached references made by older code are not reused.
-_RENDER_VERSION = "1"
+_RENDER_VERSION = "2"
 
 #: Items per pandoc run for styles without disambiguation (start-up cost vs parallelism).
-_CHUNK = 500
+_CHUNK = 1000
 #: Items per pandoc run when groups must stay together: disambiguation is superlinear.
-_GROUP_CHUNK = 150
+_GROUP_CHUNK = 300
 _PANDOC_MIN = (3, 1)
 _SQLITE_BATCH = 900
 
@@ -411,7 +411,8 @@ def _blocks(nodes: list[Any], as_html: bool) -> str:
 def _run_pandoc(
     binary: Path, style_xml: bytes, items: list[dict[str, Any]], style_name: str
 ) -> list[tuple[str, str]]:
-    """One pandoc run over ``items`` (ids ``c0``, ``c1``...); returns (text, html) per item."""
+    """One pandoc run over ``items`` (ids ``c000000``, ``c000001``...: zero-padded, so that
+    pandoc breaks ties in the sort in list order); returns (text, html) per item."""
     doc = "---\nnocite: |\n  " + " ".join(f"@{it['id']}" for it in items) + "\n---\n"
     with tempfile.TemporaryDirectory(prefix="cytobib-csl-") as tmp:
         style_file = Path(tmp) / "style.csl"
@@ -476,19 +477,32 @@ def _run_pandoc(
 
 
 def _group_key(item: Mapping[str, Any]) -> list[str]:
-    """Keys under which two items could render the same short cite (so need each other)."""
+    """Keys under which two items could render the same short cite (so need each other).
+
+    Disambiguation only ever changes items whose cites would otherwise read the same, and an
+    author-date cite always shows the year: the first author (or, without one, the start of
+    the title and the container) together with the year is enough.
+    """
+    issued = item.get("issued")
+    year = ""
+    if isinstance(issued, Mapping):
+        parts = issued.get("date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            year = str(parts[0][0])
+        else:
+            year = str(issued.get("literal") or issued.get("raw") or "")
     for role in ("author", "editor", "translator", "director", "composer"):
         names = item.get(role)
         if isinstance(names, list) and names and isinstance(names[0], Mapping):
             first = names[0]
             fam = str(first.get("family") or first.get("literal") or "").strip()
             if fam:
-                return ["n:" + unicodedata.normalize("NFC", fam).casefold()]
+                return [f"n:{unicodedata.normalize('NFC', fam).casefold()}|{year}"]
     title = " ".join(str(item.get("title", "")).casefold().split()[:2])
-    keys = ["t:" + title]
+    keys = [f"t:{title}|{year}"]
     container = str(item.get("container-title", "")).casefold().strip()
     if container:
-        keys.append("c:" + container)
+        keys.append(f"c:{container}|{year}")
     return keys
 
 
@@ -543,7 +557,7 @@ def _render_csl(
 
     def run(task: tuple[bool, list[int]]) -> list[tuple[int, tuple[str, str]]]:
         use_full, indices = task
-        batch = [_engine_item(items[i], f"c{n}") for n, i in enumerate(indices)]
+        batch = [_engine_item(items[i], f"c{n:06d}") for n, i in enumerate(indices)]
         xml = prepared.full if use_full else prepared.plain
         return list(zip(indices, _run_pandoc(binary, xml, batch, style.name), strict=True))
 
@@ -906,9 +920,11 @@ def _format_csl(
     context = [""] * len(items)
     for group in groups:
         if len(group) > 1:
+            # The group's members and each item's place in it: two identical items (one work
+            # under two keys) get different year suffixes, so they need different cache keys.
             ctx = _sha(*(item_hashes[i] for i in group))
-            for i in group:
-                context[i] = ctx
+            for place, i in enumerate(group):
+                context[i] = f"{ctx}:{place}"
     cache_keys = [_sha(*base, item_hashes[i], context[i]) for i in range(len(items))]
     hits = cache.get(cache_keys)
     if len(hits) == len(set(cache_keys)):
