@@ -66,9 +66,18 @@ def person(p: Person) -> dict[str, str]:
     return out
 
 
+_DASHES = re.compile(r"\s*[–—-]+\s*")
+
+
 def to_csl(record: Record, *, note: str | None = None, keywords: bool = False) -> dict[str, Any]:
     """A CSL-JSON item for the record; ``note`` (e.g. the summary) lands in Zotero's Extra."""
     entry = record.entry
+    fields = entry.fields
+
+    def text(name: str) -> str:  # Entry.text, without the method call for absent fields
+        value = fields.get(name)
+        return latex.to_text(value) if value else ""
+
     item: dict[str, Any] = {"id": entry.key, "type": CSL_TYPES.get(entry.type, "article")}
     if entry.type in ("phdthesis", "mastersthesis"):
         item["genre"] = "PhD thesis" if entry.type == "phdthesis" else "Master's thesis"
@@ -80,10 +89,10 @@ def to_csl(record: Record, *, note: str | None = None, keywords: bool = False) -
     editors = [person(p) for p in entry.editors if p.family != "others"]
     if editors:
         item["editor"] = editors
-    container = entry.text("journal") or entry.text("journaltitle") or entry.text("booktitle")
+    container = text("journal") or text("journaltitle") or text("booktitle")
     if container:
         item["container-title"] = container
-    short = entry.text("shortjournal") or entry.text("journalabbrev") or entry.text("journal-iso")
+    short = text("shortjournal") or text("journalabbrev") or text("journal-iso")
     if short:
         item["container-title-short"] = short
     if entry.year:
@@ -91,23 +100,28 @@ def to_csl(record: Record, *, note: str | None = None, keywords: bool = False) -
         if entry.month:
             parts.append(entry.month)
         item["issued"] = {"date-parts": [parts]}
-    pages = entry.text("pages")
+    pages = text("pages")
     if pages:
-        item["page"] = re.sub(r"\s*[–—-]+\s*", "–", pages)
+        item["page"] = _DASHES.sub("–", pages)
     if entry.doi:
         item["DOI"] = entry.doi
-    url = entry.fields.get("url")
+    url = fields.get("url")
     if url:
         item["URL"] = latex.verbatim(url)
     for bib_name, csl_name in _TEXT_FIELDS.items():
-        value = entry.text(bib_name)
-        if value and csl_name not in item:
-            item[csl_name] = value
-    if entry.type == "techreport" and entry.text("institution"):
-        item.setdefault("publisher", entry.text("institution"))
-    if entry.type in ("phdthesis", "mastersthesis") and entry.text("school"):
-        item.setdefault("publisher", entry.text("school"))
-    abstract = entry.text("abstract")
+        if csl_name not in item:
+            value = text(bib_name)
+            if value:
+                item[csl_name] = value
+    if entry.type == "techreport":
+        institution = text("institution")
+        if institution:
+            item.setdefault("publisher", institution)
+    if entry.type in ("phdthesis", "mastersthesis"):
+        school = text("school")
+        if school:
+            item.setdefault("publisher", school)
+    abstract = text("abstract")
     if abstract:
         item["abstract"] = abstract
     if note:
