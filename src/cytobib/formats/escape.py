@@ -30,6 +30,10 @@ def xml_text(text: str) -> str:
     Vertical tab, form feed and the separators U+001C-U+001F become spaces, so words they
     separate stay apart.
     """
+    # Nearly every value is clean: one search (every _CONTROL_SPACE character is also in
+    # _XML_INVALID) spares the two substitutions.
+    if _XML_INVALID.search(text) is None:
+        return text
     return _XML_INVALID.sub("", _CONTROL_SPACE.sub(" ", text))
 
 
@@ -39,7 +43,9 @@ def html_text(text: str) -> str:
 
 # Emphasis, code, links, HTML, tables, strikethrough. Parentheses, '#' and '+' only matter
 # at the start of a line or right after ']', which folding newlines and escaping '[' prevent.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|~]")
+_MD_SPECIAL_OR_SPACE = re.compile(r"[\\`*_\[\]<>|~]|[^\S ]")  # \s is what str.split() splits on
+_MD_LEADING_NUMBER = re.compile(r"^(\d+)\.")
 
 
 def md_inline(text: str) -> str:
@@ -48,10 +54,21 @@ def md_inline(text: str) -> str:
     Escapes emphasis, links, HTML, pipes and code markers, and folds newlines so a value can
     never start a heading, a list or a table row of its own.
     """
+    if (
+        _MD_SPECIAL_OR_SPACE.search(text) is None
+        and "  " not in text
+        and not text[:1].isspace()
+        and not text[-1:].isspace()
+        and _MD_LEADING_NUMBER.match(text) is None
+    ):
+        return text  # nothing to fold or escape: most values
     text = " ".join(text.split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    if _MD_SPECIAL.search(text) is not None:
+        text = text.replace("\\", "\\\\")  # first, so no escape below is doubled
+        for char in "`*_[]<>|~":
+            text = text.replace(char, "\\" + char)
     # A leading "1." or "-" would still start a list after a line break in some renderers.
-    return re.sub(r"^(\d+)\.", r"\1\\.", text)
+    return _MD_LEADING_NUMBER.sub(r"\1\\.", text, count=1)
 
 
 def md_cell(text: str) -> str:
@@ -190,20 +207,28 @@ class _Fragment(HTMLParser):
         self.out.append(self._CLOSE.get(self.target, {}).get(opened, ""))
 
     def handle_data(self, data: str) -> None:
-        if self.target == "md":
-            # md_inline folds whitespace; keep one space at either edge of a run so that
-            # "therapy. <i>Journal</i>" does not become "therapy.*Journal*".
-            lead = " " if data[:1].isspace() else ""
-            trail = " " if data[-1:].isspace() else ""
-            self.out.append(lead + md_inline(data) + trail if data.strip() else data)
-        elif self.target == "tex":
-            self.out.append(latex.escape(data, ascii_only=True))
-        else:
-            self.out.append(data)
+        self.out.append(_fragment_data(data, self.target))
+
+
+def _fragment_data(data: str, target: str) -> str:
+    """A run of text from an engine fragment, for the target."""
+    if target == "md":
+        # md_inline folds whitespace; keep one space at either edge of a run so that
+        # "therapy. <i>Journal</i>" does not become "therapy.*Journal*".
+        lead = " " if data[:1].isspace() else ""
+        trail = " " if data[-1:].isspace() else ""
+        return lead + md_inline(data) + trail if data.strip() else data
+    if target == "tex":
+        return latex.escape(data, ascii_only=True)
+    return data
 
 
 def fragment_to(fragment: str, target: str) -> str:
     """An engine HTML fragment as Markdown ("md"), LaTeX ("tex") or plain text ("txt")."""
+    if "<" not in fragment and "&" not in fragment:
+        # No tag and no character reference: the parser would hand the whole fragment to
+        # handle_data in one piece (and nothing at all if it is empty).
+        return _fragment_data(fragment, target).strip() if fragment else ""
     parser = _Fragment(target)
     parser.feed(fragment)
     parser.close()

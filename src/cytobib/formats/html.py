@@ -253,6 +253,8 @@ def _link(doi: str, url: str, citation: str = "") -> tuple[str | None, str]:
 
 def _clean(value: Any) -> Any:
     """Template variables without XML-invalid characters (autoescape does not drop them)."""
+    if type(value) is str:  # most values; not Markup, a str subclass
+        return xml_text(value)
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
@@ -367,6 +369,7 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></li>'
                 )
             out += ["</ol>", "</nav>"]
+        works: dict[int, Any] = {}  # what depends on a work alone, cleaned once
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:
@@ -375,8 +378,8 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></h2>'
                 )
             for item in group.items:
-                variables = _clean(
-                    item_context(item, Markup(xml_text(item.reference.html)), ctx.vocabulary)
+                variables = item_context(
+                    item, Markup(xml_text(item.reference.html)), ctx.vocabulary, works, _clean
                 )
                 href, text = _link(variables["doi"], variables["url"], item.reference.text)
                 variables["url"] = Markup(html_text(href)) if href else ""

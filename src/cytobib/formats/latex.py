@@ -229,6 +229,10 @@ class LatexFormat:
                 for n, g in titled
             ]
             out.append(r"\end{enumerate}")
+        # A work can sit in several groups: convert its citation and gather what depends on
+        # it alone once per render.
+        citations: dict[str, Markup] = {}
+        works: dict[int, Any] = {}
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(
@@ -236,9 +240,11 @@ class LatexFormat:
                     rf"\textmd{{({len(group.items)})}}}}"
                 )
             for item in group.items:
-                variables = item_context(
-                    item, Markup(fragment_to(item.reference.html, "tex")), ctx.vocabulary
-                )
+                citation = citations.get(item.reference.html)
+                if citation is None:
+                    citation = Markup(fragment_to(item.reference.html, "tex"))
+                    citations[item.reference.html] = citation
+                variables = item_context(item, citation, ctx.vocabulary, works)
                 variables["link"] = Markup(
                     _link(variables["doi"], variables["url"], item.reference.text)
                 )

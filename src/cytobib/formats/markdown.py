@@ -54,14 +54,20 @@ class MarkdownFormat:
             for _, heading in headings:
                 out.append(f"- [{md_inline(heading)}](#{github_slug(md_inline(heading))})")
             out.append("")
+        # A work can sit in several groups: convert its citation and gather what depends on
+        # it alone once per render.
+        citations: dict[str, Markup] = {}
+        works: dict[int, Any] = {}
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")
                 out.append("")
             for item in group.items:
-                ctx_vars = item_context(
-                    item, Markup(fragment_to(item.reference.html, "md")), ctx.vocabulary
-                )
+                citation = citations.get(item.reference.html)
+                if citation is None:
+                    citation = Markup(fragment_to(item.reference.html, "md"))
+                    citations[item.reference.html] = citation
+                ctx_vars = item_context(item, citation, ctx.vocabulary, works)
                 if ctx_vars["doi"]:
                     ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
                     # Most styles print the DOI already: then the link need not repeat it.

@@ -15,14 +15,42 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+# What ``getattr`` finds on a plain dict: any other ``{{ d.name }}`` is the item ``d["name"]``.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """An environment that looks up ``{{ claim.text }}`` on a plain dict without first
+    raising and catching an AttributeError, as the base class does (the result is the same)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except LookupError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
 
 def environment(target: str, escape: Callable[[str], str], root: Path | None) -> jinja2.Environment:
+    """An environment for one render: ``escape`` is applied to every value that is not
+    ``Markup``, and its results are remembered for the life of the environment (a reading
+    list repeats agent labels, evidence levels and, for works in several groups, whole
+    annotations), so ``escape`` must be a pure function of its argument."""
     loaders: list[jinja2.BaseLoader] = []
     if root is not None and (root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
     loaders.append(jinja2.PackageLoader("cytobib", "templates"))
 
+    escaped: dict[str, str] = {}
+
     def finalize(value: Any) -> Any:
+        if type(value) is str:  # not Markup, a str subclass
+            try:
+                return escaped[value]
+            except KeyError:
+                result = escaped[value] = escape(value)
+                return result
         if value is None:
             return ""
         if isinstance(value, Markup):
@@ -30,7 +58,7 @@ def environment(target: str, escape: Callable[[str], str], root: Path | None) ->
         return escape(str(value))
 
     if target == "html":
-        env = jinja2.Environment(
+        env = _Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
             trim_blocks=True,
@@ -39,9 +67,9 @@ def environment(target: str, escape: Callable[[str], str], root: Path | None) ->
         )
     else:
         # autoescape is HTML-only; here finalize escapes every value for the target instead.
-        env = jinja2.Environment(
+        env = _Environment(
             loader=jinja2.ChoiceLoader(loaders),
-            autoescape=False,  # noqa: S701
+            autoescape=False,
             finalize=finalize,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -51,9 +79,65 @@ def environment(target: str, escape: Callable[[str], str], root: Path | None) ->
     return env
 
 
-def item_context(item: Any, citation: Markup, vocabulary: Any) -> dict[str, Any]:
-    """The variables an item template sees (documented in docs/templates.md)."""
+def item_context(
+    item: Any,
+    citation: Markup,
+    vocabulary: Any,
+    works: dict[int, tuple[Any, dict[str, Any]]] | None = None,
+    clean: Callable[[Any], Any] | None = None,
+) -> dict[str, Any]:
+    """The variables an item template sees (documented in docs/templates.md).
+
+    ``works``, one empty dict per render, keeps what depends on the work alone for the next
+    item of the same work (a work can sit in several groups); that part is then shared, so
+    a template must not modify the lists and dicts it is given. ``clean``, if given, is
+    applied to each variable's value (once per work for the shared part).
+    """
     record = item.record
+    cached = works.get(id(record)) if works is not None else None
+    if cached is not None and cached[0] is record:
+        work = cached[1]
+    else:
+        work = _work_context(record, vocabulary)
+        if clean is not None:
+            work = {name: clean(value) for name, value in work.items()}
+        if works is not None:
+            works[id(record)] = (record, work)
+    number, label, short, warning, note = (
+        item.number,
+        item.reference.label,
+        item.short,
+        item.warning,
+        item.note,
+    )
+    if clean is not None:
+        number, label, citation = clean(number), clean(label), clean(citation)
+        short, warning, note = clean(short), clean(warning), clean(note)
+    return {
+        "key": work["key"],
+        "number": number,
+        "label": label,
+        "citation": citation,
+        "short": short,
+        "doi": work["doi"],
+        "url": work["url"],
+        "warning": warning,
+        "note": note,
+        "summary": work["summary"],
+        "claims": work["claims"],
+        "caveats": work["caveats"],
+        "agents": work["agents"],
+        "cancers": work["cancers"],
+        "tags": work["tags"],
+        "status": work["status"],
+        "study_type": work["study_type"],
+        "abstract": work["abstract"],
+        "annotated": work["annotated"],
+    }
+
+
+def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
+    """The part of ``item_context`` that depends on the work (record) alone."""
     ann = record.annotation
     entry = record.entry
     agents = []
@@ -71,14 +155,8 @@ def item_context(item: Any, citation: Markup, vocabulary: Any) -> dict[str, Any]
             )
     return {
         "key": record.key,
-        "number": item.number,
-        "label": item.reference.label,
-        "citation": citation,
-        "short": item.short,
         "doi": entry.doi,
         "url": f"https://doi.org/{entry.doi}" if entry.doi else entry.text("url"),
-        "warning": item.warning,
-        "note": item.note,
         "summary": ann.summary if ann else "",
         "claims": [
             {

@@ -31,14 +31,20 @@ class TextFormat:
         if view.where:
             out.append(f"Filter: {view.where}")
         out.append("")
+        # A work can sit in several groups: convert its citation and gather what depends on
+        # it alone once per render.
+        citations: dict[str, Markup] = {}
+        works: dict[int, Any] = {}
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
                 out += [heading, "-" * len(heading), ""]
             for item in group.items:
-                ctx_vars = item_context(
-                    item, Markup(_plain(fragment_to(item.reference.html, "txt"))), ctx.vocabulary
-                )
+                citation = citations.get(item.reference.html)
+                if citation is None:
+                    citation = Markup(_plain(fragment_to(item.reference.html, "txt")))
+                    citations[item.reference.html] = citation
+                ctx_vars = item_context(item, citation, ctx.vocabulary, works)
                 ctx_vars["sections"] = view.sections
                 out.append(template.render(**ctx_vars).rstrip() + "\n")
         return "\n".join(out).rstrip() + "\n"
