@@ -1,0 +1,161 @@
+"""How fast `cytobib reading-list` is end to end on 10k annotated entries (issue 5).
+
+    .venv/bin/python bench/reading_list_bench.py                  # both projects, 2 styles
+    .venv/bin/python bench/reading_list_bench.py --projects distinct --styles apa --repeat 3
+
+Two projects, each with a generated annotation for every entry (bench/export_bench.py writes
+them: summary, claims, caveats, agents, cancers, tags, status), built once under
+bench/_generated/ (git-ignored):
+
+- ``distinct``: ``mix-10k``, 10,000 different real works (the oncology Zotero export, a
+  lab's hand-kept bibliography and RFCs; 6 MB), the realistic case;
+- ``replica``: ``biox7-10k``, the 1,445-entry Zotero export with abstracts seven times
+  (10,115 entries, 25 MB): every work has six twins with the same authors, year and title,
+  so in author-date styles every item needs a year suffix, the worst case for the engine.
+
+Each cell runs the real command, ``cytobib reading-list --style S -o FILE`` (Markdown, grouped
+by agent, default sections), in a new process, and reports wall seconds and the process
+tree's peak RSS:
+
+- cold: empty cache folder (parse cache, annotation cache, formatted references);
+- warm: the same command again, nothing changed;
+- one edit: one annotation file changed, then the command again.
+
+Targets (issue 5): cold under 10 s and warm under 1 s at 10k entries. Results also go to
+bench/results/reading_list.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+
+import datasets  # noqa: E402 - bench/ is not a package; the path is set just above
+import export_bench  # noqa: E402
+
+CYTOBIB = Path(sys.executable).with_name("cytobib")
+
+
+def ensure_distinct() -> Path:
+    """bench/_generated/rl-mix-10k: the 10k distinct works, each with an annotation."""
+    project = HERE / "_generated" / "rl-mix-10k"
+    marker = project / ".complete"
+    if marker.exists():
+        return project
+    sys.path.insert(0, str(REPO / "src"))
+    from cytobib import bibfile
+    from cytobib.annotations import is_safe_key
+
+    bib = datasets.ensure()["mix-10k"]
+    notes = project / "annotations"
+    notes.mkdir(parents=True, exist_ok=True)
+    (project / "cytobib.toml").write_text(
+        f'[library]\nbib = "{bib.resolve().as_posix()}"\nannotations = "annotations"\n'
+    )
+    rng = random.Random(11)
+    for entry in bibfile.parse(bibfile.read_text(bib)).entries:
+        if is_safe_key(entry.key):
+            text = export_bench.annotation_yaml(rng)
+            (notes / f"{entry.key}.yaml").write_text(text, encoding="utf-8")
+    marker.write_text("ok\n")
+    return project
+
+
+PROJECTS = {"distinct": ensure_distinct, "replica": export_bench.ensure_project}
+
+
+def run(project: Path, style: str, cache: Path, out: Path) -> tuple[float, float]:
+    """One `cytobib reading-list` run: (wall seconds, peak RSS MB of the largest child)."""
+    env = {"CYTOBIB_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "HOME": str(cache)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [str(CYTOBIB), "reading-list", "--style", style, "-o", str(out)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"cytobib failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return wall, peak
+
+
+def measure(name: str, style: str, repeat: int) -> dict[str, Any]:
+    project = PROJECTS[name]()
+    notes = sorted((project / "annotations").glob("*.yaml"))
+    victim = notes[len(notes) // 2]
+    original = victim.read_bytes()
+    cold: list[float] = []
+    warm: list[float] = []
+    edit: list[float] = []
+    peak = 0.0
+    try:
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory(prefix="cytobib-rl-") as tmp:
+                cache, out = Path(tmp) / "cache", Path(tmp) / "list.md"
+                seconds, rss = run(project, style, cache, out)
+                cold.append(seconds)
+                peak = max(peak, rss)
+                warm.append(run(project, style, cache, out)[0])
+                victim.write_bytes(original + b"# edited\n")
+                edit.append(run(project, style, cache, out)[0])
+                victim.write_bytes(original)
+                size = out.stat().st_size / 1e6
+    finally:
+        victim.write_bytes(original)
+    return {
+        "project": name,
+        "style": style,
+        "cold_s": min(cold),
+        "warm_s": min(warm),
+        "one_edit_s": min(edit),
+        "runs": {"cold": cold, "warm": warm, "one_edit": edit},
+        "peak_rss_mb": peak,
+        "output_mb": size,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--projects", nargs="+", default=list(PROJECTS), choices=list(PROJECTS))
+    ap.add_argument("--styles", nargs="+", default=["vancouver", "apa"])
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    rows = []
+    for name in args.projects:
+        for style in args.styles:
+            print(f"measuring {name} / {style} ...", flush=True)
+            rows.append(measure(name, style, args.repeat))
+    print("\n| project | style | cold s | warm s | one edit s | peak RSS MB | output MB |")
+    print("|---|---|--:|--:|--:|--:|--:|")
+    for r in rows:
+        cold = f"{r['cold_s']:.1f}" + (" ✗" if r["cold_s"] >= 10 else "")
+        warm = f"{r['warm_s']:.2f}" + (" ✗" if r["warm_s"] >= 1 else "")
+        print(
+            f"| {r['project']} | {r['style']} | {cold} | {warm} | {r['one_edit_s']:.2f} "
+            f"| {r['peak_rss_mb']:.0f} | {r['output_mb']:.1f} |"
+        )
+    print("\nbest of the repeats; targets: cold < 10 s, warm < 1 s (✗ = missed)")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "reading_list.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
