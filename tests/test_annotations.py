@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cytobib import annotations as ann
 from cytobib import open_project
@@ -441,3 +443,34 @@ def test_a_damaged_cache_is_ignored(make_project: Callable[..., Path]) -> None:
     for cache_file in (Path(os.environ["CYTOBIB_CACHE_DIR"]) / "annotations").glob("*.pickle"):
         cache_file.write_bytes(b"not a pickle")
     assert _snapshot(root) == cold
+
+
+# --- the fast schema check agrees with jsonschema ----------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 8),
+    st.floats(-2, 8, allow_nan=False).map(lambda f: round(f, 1)),
+    st.sampled_from(["", "x", "review", "read", "to-read", "melanoma", "IL-2", "in-vitro"]),
+)
+_ITEM_KEYS = ["text", "evidence", "page", "quote", "numbers", "name", "role", "dose", "route"]
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(_ITEM_KEYS), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*ann.schema()["properties"], "x-mine", "bogus"]), _VALUES, max_size=5
+    )
+)
+def test_the_fast_schema_check_agrees_with_jsonschema(data: dict[str, Any]) -> None:
+    expected = not list(ann._validator().iter_errors(data))
+    assert ann._is_valid()(data) == expected

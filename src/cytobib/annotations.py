@@ -15,7 +15,7 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -64,6 +64,28 @@ def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
+
+
+@lru_cache(maxsize=1)
+def _is_valid() -> Callable[[Any], bool]:
+    """A yes/no check compiled to Python by fastjsonschema, ~18x faster than jsonschema.
+
+    Valid files (nearly all) stop here; jsonschema, whose errors carry the paths and schema
+    parts the messages need, runs only on files this rejects. tests/test_annotations.py
+    checks the two agree.
+    """
+    import fastjsonschema
+
+    check = fastjsonschema.compile(schema())
+
+    def is_valid(data: Any) -> bool:
+        try:
+            check(data)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return is_valid
 
 
 def is_safe_key(key: str) -> bool:
@@ -141,6 +163,9 @@ def _tab_at(text: str, mark: Any) -> bool:
     return "\t" in indent or line[mark.column : mark.column + 1] == "\t"
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     def __init__(self, positions: Positions) -> None:
         self.positions = positions
@@ -185,6 +210,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:  # most values: what SafeConstructor would return, sooner
+            return node.value
         value = self.constructor.construct_object(node, deep=True)
         if isinstance(value, dt.date | dt.datetime):
             return value.isoformat()  # `date: 2026-11-22` unquoted is still meant as text
@@ -405,7 +432,8 @@ def load_one(
                 "Start the file with fields such as `summary: ...` and `claims:`.",
             )
         ]
-    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
+    errors = [] if _is_valid()(data) else list(_validator().iter_errors(data))
+    for error in sorted(errors, key=lambda e: list(map(str, e.path))):
         path_t = tuple(error.absolute_path)
         err_line, column = _position(positions, path_t)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
