@@ -278,7 +278,7 @@ def load_all(
         if cache is None:
             annotation, found = load_one(path, key, vocabulary, shown=shown)
         else:
-            annotation, found = cache.load(path, key, vocabulary, shown)
+            annotation, found = cache.load(path, key, shown)
         issues.extend(found)
         if annotation is not None:
             out[key] = annotation
@@ -292,13 +292,14 @@ class _FileCache:
     version, in one pickle per annotations folder. Entries are plain tuples (rebuilding
     dataclasses from tuples is several times faster than unpickling them)."""
 
-    _FORMAT = 1
-
     def __init__(self, cache_dir: Path, folder: Path, vocabulary: Vocabulary) -> None:
         ident = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=12).hexdigest()
         self.path = cache_dir / "annotations" / f"{ident}.pickle"
+        self.vocabulary = vocabulary
+        # The rows follow the dataclasses' field order, so their fields are part of the salt.
+        shapes = [list(cls.__dataclass_fields__) for cls in (Annotation, Claim, AgentUse)]
         salt = hashlib.blake2b(digest_size=20)
-        for part in (__version__, str(self._FORMAT), repr(sorted(vocabulary.index.items()))):
+        for part in (__version__, repr(shapes), repr(sorted(vocabulary.index.items()))):
             salt.update(part.encode("utf-8", "surrogatepass"))
         self.salt = salt.digest()
         self.old: dict[bytes, tuple[Any, ...]] = {}
@@ -309,13 +310,11 @@ class _FileCache:
             if saved[0] == self.salt:
                 self.old = saved[1]
 
-    def load(
-        self, path: Path, key: str, vocabulary: Vocabulary, shown: str
-    ) -> tuple[Annotation | None, list[Issue]]:
+    def load(self, path: Path, key: str, shown: str) -> tuple[Annotation | None, list[Issue]]:
         try:
             data = path.read_bytes()
         except OSError:
-            return load_one(path, key, vocabulary, shown=shown)  # reports the error
+            return load_one(path, key, self.vocabulary, shown=shown)  # reports the error
         digest = hashlib.blake2b(data, digest_size=20, key=self.salt)
         digest.update(shown.encode("utf-8", "surrogatepass"))
         ident = digest.digest()
@@ -324,7 +323,7 @@ class _FileCache:
             self.new[ident] = row
             ann_row, issue_rows = row
             return _annotation_from_row(ann_row), [issue_from_row(r) for r in issue_rows]
-        annotation, found = load_one(path, key, vocabulary, shown=shown, raw=data)
+        annotation, found = load_one(path, key, self.vocabulary, shown=shown, raw=data)
         self.new[ident] = (_annotation_to_row(annotation), [issue_to_row(i) for i in found])
         return annotation, found
 

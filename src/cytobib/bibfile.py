@@ -56,7 +56,6 @@ class BibText:
     encoding: str  # "utf-8", "utf-8-sig" (BOM) or "cp1252" (legacy latin-1 family)
     newline: str  # "\n" or "\r\n", the dominant style, used for inserted text
     issues: tuple[Issue, ...] = ()
-    digest: str = ""  # blake2b of the bytes decoded: the parse cache key
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,11 @@ def read_text(
 
     ``shown`` is the name messages use for the file (default: ``path`` as given).
     """
-    p = Path(path)
     shown = shown or str(path)
+    return decode_bytes(_read_bytes(Path(path), max_bytes, shown), shown)
+
+
+def _read_bytes(p: Path, max_bytes: int, shown: str) -> bytes:
     if not p.exists():
         raise BibFileError(
             f"{shown} does not exist.",
@@ -94,8 +96,7 @@ def read_text(
             hint="If this really is your library, raise `max_bib_mb` in cytobib.toml; otherwise "
             "check that the path points at the .bib file.",
         )
-    data = p.read_bytes()
-    return decode_bytes(data, shown)
+    return p.read_bytes()
 
 
 def decode_bytes(data: bytes, shown: str) -> BibText:
@@ -126,8 +127,7 @@ def decode_bytes(data: bytes, shown: str) -> BibText:
         )
     crlf = text.count("\r\n")
     newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-    digest = hashlib.blake2b(data, digest_size=20).hexdigest()
-    return BibText(shown, text, encoding, newline, tuple(issues), digest)
+    return BibText(shown, text, encoding, newline, tuple(issues))
 
 
 def _legacy_decode(data: bytes, exc: UnicodeDecodeError, shown: str) -> tuple[str, str]:
@@ -180,9 +180,14 @@ class _Unusual(Exception):
     """The fast splitter met something it leaves to bibtexparser (any error, `(` blocks)."""
 
 
+def _newlines(text: str, start: int, end: int) -> int:
+    """Newlines in ``text[start:end]`` as bibtexparser counts them: one right after a
+    backslash is not a mark there, so it does not count."""
+    return text.count("\n", start, end) - text.count("\\\n", max(start - 1, 0), end)
+
+
 class _LineCounter:
-    """Line of a position, counted forward as bibtexparser counts: a newline right after a
-    backslash is not a mark there, so it does not count. Positions must not go backwards."""
+    """Line of a position, counted forward; positions must not go backwards."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -190,8 +195,7 @@ class _LineCounter:
         self.line = 1
 
     def at(self, pos: int) -> int:
-        text, start = self.text, self.pos
-        self.line += text.count("\n", start, pos) - text.count("\\\n", max(start - 1, 0), pos)
+        self.line += _newlines(self.text, self.pos, pos)
         self.pos = pos
         return self.line
 
@@ -367,9 +371,7 @@ def split_blocks(text: str) -> tuple[list[_Block], Callable[[int, int, int], int
         return _slow_split(text), _given_line
 
     def line_of(where: int, start: int, line: int) -> int:
-        # Counted from the entry's line as bibtexparser counts: a newline after a backslash
-        # does not count.
-        return line + text.count("\n", start, where) - text.count("\\\n", start, where)
+        return line + _newlines(text, start, where)
 
     return blocks, line_of
 
@@ -618,11 +620,13 @@ def load(
     import datetime as dt
 
     p = Path(path)
-    source = read_text(p, max_bytes=max_bytes, shown=shown)
+    shown = shown or str(path)
+    data = _read_bytes(p, max_bytes, shown)
+    source = decode_bytes(data, shown)
     if cache_dir is None:
         parsed = parse(source)
         return parsed, checker(parsed) if checker else []
-    digest = hashlib.blake2b(source.digest.encode(), digest_size=20)
+    digest = hashlib.blake2b(data, digest_size=20)
     for part in (__version__, str(p.resolve()), source.path, str(dt.date.today().year),
                  str(_CACHE_FORMAT)):  # fmt: skip
         digest.update(part.encode())
