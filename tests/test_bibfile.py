@@ -320,11 +320,6 @@ def test_span_matches_raw() -> None:
         assert entry.raw.startswith("@")
 
 
-def test_line_of_offset() -> None:
-    """line_of maps a character offset to its 1-based line."""
-    assert [bibfile.line_of("a\nbc\nd", i) for i in (0, 2, 3, 5)] == [1, 2, 2, 3]
-
-
 # --- the parse cache ---------------------------------------------------------------------------
 
 

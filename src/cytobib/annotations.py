@@ -243,7 +243,7 @@ def load_all(
     again: composing YAML with positions and validating it cost ~0.7 ms a file.
     """
     issues: list[Issue] = []
-    keys = {e.key: e for e in entries}
+    keys = {e.key for e in entries}
     folded = {k.lower(): k for k in keys}
     out: dict[str, Annotation] = {}
     if not folder.is_dir():
@@ -284,7 +284,7 @@ def load_all(
             out[key] = annotation
     if cache is not None:
         cache.save()
-    return LoadedAnnotations(out, tuple(issues), frozenset(k for k in keys if k in with_file))
+    return LoadedAnnotations(out, tuple(issues), frozenset(with_file))
 
 
 class _FileCache:

@@ -17,7 +17,6 @@ quoting style and blank lines stay byte-for-byte. Files are replaced atomically
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import hashlib
@@ -443,12 +442,6 @@ def parse(source: BibText) -> ParsedBib:
     return ParsedBib(source, tuple(entries), strings, tuple(issues))
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", text))
-    return starts
-
-
 def _undefined_macro(path: str, line: int, key: str | None, name: str) -> Issue:
     return Issue(
         Severity.WARNING,
@@ -700,6 +693,7 @@ class EntryLayout:
     close: int
 
 
+_FIELD_NAME = re.compile(r"[^\s=,{}()\"#]+")
 _ENTRY_HEAD = re.compile(r"\s*@\s*\w+\s*([{(])\s*[^,\s]*\s*,", re.DOTALL)
 
 
@@ -717,7 +711,7 @@ def scan_fields(raw: str) -> EntryLayout:
             i += 1
         if i >= n or raw[i] == closer:
             break
-        m = re.compile(r"[^\s=,{}()\"#]+").match(raw, i)
+        m = _FIELD_NAME.match(raw, i)
         if not m:
             raise ValueError(f"unexpected character {raw[i]!r} at offset {i}")
         name = m.group().lower()
@@ -874,6 +868,7 @@ class Change:
 def apply_changes(source: BibText, changes: Iterable[Change]) -> str:
     """Splice changes into the original text; everything else stays byte-for-byte."""
     text = source.text
+    changes = list(changes)  # read twice below
     replacements = sorted((c for c in changes if c.span is not None), key=lambda c: c.span or (0,))
     appends = [c.text for c in changes if c.span is None and c.text]
     out: list[str] = []
@@ -1002,8 +997,3 @@ def _new_file_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-def line_of(text: str, offset: int) -> int:
-    """1-based line number of a character offset."""
-    return bisect.bisect_right(_line_starts(text), offset)

@@ -211,7 +211,6 @@ class EnrichReport:
     matches: list[Match] = field(default_factory=list)  # searches for entries without DOI
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (key, update-status)
     diff: str = ""
-    written: bool = False
 
     @property
     def conflicts(self) -> list[merge.Conflict]:
@@ -339,7 +338,6 @@ def enrich(
         return report
     if changes:
         bibfile.write_text(source, new_text)
-        report.written = True
         for plan in report.plans:
             if plan.updates:
                 prov.record(plan.key, list(plan.updates), "crossref")

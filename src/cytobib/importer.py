@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import html
 import html.parser
 import os
@@ -665,13 +664,6 @@ def _yaml_dumper() -> type:
 _Dumper = _yaml_dumper()
 
 
-@functools.lru_cache(maxsize=1)
-def _annotation_validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(ann.schema())
-
-
 def stub_yaml(key: str, title: str, draft: _Draft, source: str, schema_ref: str) -> str:
     """The annotation file for a draft: schema line, a comment, then the fields."""
     data: dict[str, Any] = {}
@@ -682,7 +674,7 @@ def stub_yaml(key: str, title: str, draft: _Draft, source: str, schema_ref: str)
         value = getattr(draft, name)
         if value:
             data[name] = value
-    problems = list(_annotation_validator().iter_errors(data))
+    problems = list(ann._validator().iter_errors(data))
     if problems:  # cannot happen for drafts built above; never write an invalid file
         raise ValueError(f"invalid annotation draft for {key}: {problems[0].message}")
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96)

@@ -68,7 +68,6 @@ _KEEP_ARG = {
     "sc", "rm", "sf", "tt",
 }  # fmt: skip
 
-_ESCAPED_CHARS = set("&%$#_{}\\ ,;:!@|")
 
 _SUPERSCRIPT = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
 _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
@@ -204,8 +203,6 @@ class _Decoder:
                 return " "
             if ch == "\\":
                 return " "  # a line break
-            if ch in _ESCAPED_CHARS:
-                return ch
             if ch in ("/", "-"):
                 return ""
             return ch

@@ -12,7 +12,7 @@ function users call from Python::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cytobib import annotations as ann
@@ -32,7 +32,8 @@ class Project:
     parsed: bibfile.ParsedBib
 
 
-def _shown(path: Path, root: Path) -> str:
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory."""
     try:
         return os.path.relpath(path, Path.cwd())
     except ValueError:
@@ -55,15 +56,15 @@ def open_project(
         else:
             config = load_config(start=start)
     if bib is not None:
-        config = _replace(config, bib=Path(bib))
+        config = replace(config, bib=Path(bib))
     if annotations_dir is not None:
-        config = _replace(config, annotations=Path(annotations_dir))
+        config = replace(config, annotations=Path(annotations_dir))
     vocabulary = build(config.agents, extra_file=config.agents_file)
 
     def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:
         return checks.bib_checks([Record(e) for e in parsed.entries], parsed.source.path)
 
-    bib_shown = _shown(config.bib, config.root)
+    bib_shown = _shown(config.bib)
     parsed, bib_issues = bibfile.load(
         config.bib,
         cache_dir=config.cache_dir if use_cache else None,
@@ -75,7 +76,7 @@ def open_project(
         config.annotations,
         parsed.entries,
         vocabulary,
-        shown_folder=_shown(config.annotations, config.root),
+        shown_folder=_shown(config.annotations),
         cache_dir=config.cache_dir if use_cache else None,
     )
     records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
@@ -107,9 +108,3 @@ def sort_issues(issues: list[Issue]) -> list[Issue]:
         return (loc.path if loc else "", (loc.line or 0) if loc else 0, -int(issue.severity))
 
     return sorted(issues, key=order)
-
-
-def _replace(config: Config, **changes: object) -> Config:
-    from dataclasses import replace
-
-    return replace(config, **changes)  # type: ignore[arg-type]

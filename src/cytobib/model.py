@@ -332,9 +332,6 @@ class Library:
     def get(self, key: str) -> Record | None:
         return self.by_key.get(key)
 
-    def worst(self) -> Severity | None:
-        return max((i.severity for i in self.issues), default=None)
-
 
 def parse_names(value: str) -> tuple[Person, ...]:
     """Split a BibTeX name list ("and"-separated; First von Last or von Last, Jr, First)."""

@@ -27,6 +27,7 @@ _GREEK_NAMES = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=8192)
 def normalize(name: str) -> str:
     """Matching form of a name: case, spaces, hyphens, slashes ignored; Greek letters spelled.
 
@@ -59,10 +60,6 @@ class Vocabulary:
     agents: Mapping[str, Agent]
     classes: Mapping[str, str]
     index: Mapping[str, str]  # normalised name -> id
-
-    def lookup(self, name: str) -> Agent | None:
-        agent_id = self.index.get(normalize(name))
-        return self.agents.get(agent_id) if agent_id else None
 
     def canonical(self, name: str) -> str | None:
         return self.index.get(normalize(name))

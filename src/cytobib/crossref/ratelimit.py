@@ -330,8 +330,3 @@ class RateLimiter:
         """Let no request of any route start for ``seconds`` (a server's Retry-After)."""
         with self._cond:
             self._not_before = max(self._not_before, self._clock.monotonic() + seconds)
-
-
-def limiter_for(mailto: str | None, clock: Clock | None = None) -> RateLimiter:
-    """The default limiter for a client: polite limits when a contact address is sent."""
-    return RateLimiter(polite=bool(mailto), clock=clock)
