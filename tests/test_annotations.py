@@ -383,6 +383,14 @@ def test_schema_is_packaged() -> None:
     assert "claims" in schema["properties"]
 
 
+def test_python_vocabularies_are_the_schema_enums() -> None:
+    """Views and import filter on these tuples: they must list what the schema accepts."""
+    props = ann.schema()["properties"]
+    assert list(ann.STUDY_TYPES) == props["study_type"]["enum"]
+    assert list(ann.STATUSES) == props["status"]["enum"]
+    assert list(ann.EVIDENCE_LEVELS) == props["claims"]["items"]["properties"]["evidence"]["enum"]
+
+
 # --- the annotation cache ----------------------------------------------------------------------
 
 

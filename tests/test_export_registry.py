@@ -116,6 +116,7 @@ def test_builtins_are_literal_and_lazy() -> None:
         assert exporter.name == info.name
         assert tuple(exporter.aliases) == info.aliases
         assert tuple(exporter.suffixes) == info.suffixes
+        assert exporter.description == info.description
 
 
 def test_parse_facets() -> None:

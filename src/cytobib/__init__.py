@@ -4,7 +4,8 @@ Use it as a library::
 
     import cytobib
     lib = cytobib.load(".")                 # library.bib + annotations/ + checks
-    for issue in lib.issues: print(issue)
+    for issue in lib.issues:
+        print(issue.severity, issue.code, issue.location, issue.message)
     records = [r for r in lib if r.annotation and "melanoma" in r.annotation.cancers]
 """
 

@@ -9,6 +9,7 @@ fields the user accepts. Retractions and corrections are written to the entry's
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ def add(
     client = client or client_for(project)
     results = client.works(list(wanted))
     taken = {r.key for r in project.library}
-    new_entries: list[tuple[str, Any]] = []
+    new_entries: list[str] = []
     source = project.parsed.source
     for doi in wanted:
         result = results.get(doi)
@@ -130,13 +131,13 @@ def add(
         taken.add(key)
         fields = incoming_fields(mapped)
         fields["doi"] = doi
-        new_entries.append((key, mapped))
-        text = bibfile.render_entry(mapped.entry_type, key, ordered(fields), source.newline)
+        new_entries.append(
+            bibfile.render_entry(mapped.entry_type, key, ordered(fields), source.newline)
+        )
         report.added.append((key, doi))
         if fields.get("update-status"):
             report.flagged.append((key, fields["update-status"]))
-        new_entries[-1] = (key, text)
-    changes = [bibfile.Change(None, text) for _, text in new_entries]
+    changes = [bibfile.Change(None, text) for text in new_entries]
     new_text = bibfile.apply_changes(source, changes)
     report.diff = _diff(source.text, new_text, source.path)
     if dry_run or not changes:
@@ -147,7 +148,7 @@ def add(
         prov.record(key, ["*"], f"crossref:{doi}")
     prov.save()
     if stubs:
-        reparsed = bibfile.parse(bibfile.read_text(source.path))
+        reparsed = bibfile.parse(dataclasses.replace(source, text=new_text))  # as just written
         entries = {e.key: e for e in reparsed.entries}
         from cytobib.project import schema_ref_for
 

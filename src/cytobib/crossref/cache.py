@@ -2,8 +2,9 @@
 
 Crossref asks clients to cache what they fetch (``api_tips.md``, "Cache the results of your
 requests"), and a review library is enriched and checked again and again. Answers are kept in
-``crossref.sqlite3`` in the user cache directory (``platformdirs.user_cache_dir("cytobib")``),
-or in ``$CYTOBIB_CACHE_DIR``, or in a directory given to :class:`Cache`.
+``crossref.sqlite3`` in the directory given to :class:`Cache`; the commands give it
+``<cache folder>/crossref/`` (the cache folder is ``$CYTOBIB_CACHE_DIR`` or the platform's user
+cache dir). Without a directory, :func:`default_cache_dir` is used.
 
 Rows are keyed by the normalised request (:func:`work_key`, :func:`search_key`: lower-cased
 DOI, collapsed query text, never the contact address) and hold the status, the raw body and

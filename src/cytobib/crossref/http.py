@@ -142,7 +142,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 @dataclass
 class ClientStats:
-    """Counters for ``--verbose`` reports and tests.
+    """Counters for tests, benchmarks and library users (the commands do not print them).
 
     ``requests`` counts HTTP attempts actually sent (retries included); ``failures`` those that
     did not give an answer (429, 5xx, timeouts, connection errors, bad bodies, 4xx but 404).

@@ -26,7 +26,7 @@ import enum
 import html
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -312,23 +312,11 @@ def select(
     records = list(records)
     if not where or not where.strip():
         return records
-    predicate = _compile(where, vocabulary)
+    from cytobib.query import compile_filter
+    from cytobib.vocabulary import build
+
+    predicate = compile_filter(where, vocabulary or build())
     return [r for r in records if predicate(r)]
-
-
-def _compile(where: str, vocabulary: Vocabulary | None) -> Callable[[Record], bool]:
-    try:
-        from cytobib.query import compile_filter
-    except ImportError:
-        raise UsageError(
-            "--where needs the filter language (cytobib.query), which this installation lacks.",
-            hint="Leave out --where, or update cytobib.",
-        ) from None
-    if vocabulary is None:
-        from cytobib.vocabulary import build
-
-        vocabulary = build()
-    return compile_filter(where, vocabulary)
 
 
 @dataclass(frozen=True)
