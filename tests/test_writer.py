@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from cytobib import bibfile, latex
 from cytobib.bibfile import Change
-from cytobib.errors import WriteError
+from cytobib.errors import LibraryStateError, WriteError
 
 ENTRY = """@article{smith2020,
   author = {Smith, Anna},
@@ -197,6 +197,18 @@ def test_cp1252_file_refuses_unencodable_text(tmp_path: Path) -> None:
     with pytest.raises(WriteError, match="cp1252"):
         bibfile.write_text(src, src.text.replace("Café", "IFN-λ"))
     assert path.read_bytes() == original
+
+
+def test_a_file_edited_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    """Every command writes through write_text: an edit made while it ran is never lost."""
+    path = tmp_path / "library.bib"
+    path.write_text(ENTRY + "\n", encoding="utf-8")
+    src = bibfile.read_text(path)
+    edited = ENTRY.replace("Old title", "Edited by hand meanwhile") + "\n"
+    path.write_text(edited, encoding="utf-8")
+    with pytest.raises(LibraryStateError, match="changed on disk"):
+        bibfile.write_text(src, src.text.replace("2020", "2021"))
+    assert path.read_text(encoding="utf-8") == edited
 
 
 # --- atomic writes -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cytobib._version import __version__
-from cytobib.errors import BibFileError, WriteError
+from cytobib.errors import BibFileError, LibraryStateError, WriteError
 from cytobib.model import Entry, Issue, Location, Severity
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -901,7 +901,19 @@ def apply_changes(source: BibText, changes: Iterable[Change]) -> str:
 
 
 def write_text(source: BibText, text: str) -> None:
-    """Write the library back atomically in its own encoding."""
+    """Write the library back atomically in its own encoding, unless the file on disk is no
+    longer the ``source`` the change was made from (edited meanwhile, e.g. while a command
+    waited on Crossref): then nothing is written and :class:`LibraryStateError` says why."""
+    path = Path(source.path)
+    try:
+        current = decode_bytes(path.read_bytes(), source.path).text
+    except (OSError, BibFileError):
+        current = None
+    if current != source.text:
+        raise LibraryStateError(
+            f"{source.path} changed on disk while this command ran; nothing was written.",
+            hint="Run the command again.",
+        )
     try:
         data = text.encode(source.encoding)
     except UnicodeEncodeError as exc:
@@ -911,7 +923,7 @@ def write_text(source: BibText, text: str) -> None:
             "nothing was written.",
             hint="Convert the file to UTF-8 first (e.g. `iconv -f cp1252 -t utf-8`).",
         ) from None
-    atomic_write_bytes(Path(source.path), data)
+    atomic_write_bytes(path, data)
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:

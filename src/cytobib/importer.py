@@ -972,12 +972,6 @@ def apply_import(project: Project, plan: ImportPlan) -> list[Path]:
     written: list[Path] = []
     bib_path = Path(plan.bib.path)
     if plan.changes_bib:
-        on_disk = bibfile.read_text(bib_path).text
-        if on_disk != plan.bib.text:
-            raise LibraryStateError(
-                f"{bib_path} changed while the import was being planned; nothing was written.",
-                hint="Run the import again.",
-            )
         bibfile.write_text(plan.bib, plan.new_text)
         written.append(bib_path)
     for stub in plan.stubs:
