@@ -57,6 +57,14 @@ def test_accept_applies_only_that_field() -> None:
     assert [c.field for c in result.conflicts] == ["pages"]
 
 
+def test_accept_takes_a_comma_separated_list() -> None:
+    """`enrich --accept year,pages` and `import --accept year,pages` read it the same way."""
+    incoming = {"year": "2013", "pages": "1--9"}
+    result = plan(ENTRY, incoming, source="crossref", accept=["Year, pages"])
+    assert result.updates == incoming
+    assert result.conflicts == []
+
+
 def test_overwrite_applies_all() -> None:
     """--overwrite takes every differing value."""
     result = plan(ENTRY, {"year": "2013", "pages": "1--9"}, source="crossref", overwrite=True)

@@ -112,11 +112,15 @@ def plan(
     overwrite: bool = False,
     dismissed: Collection[str] = (),
 ) -> Plan:
-    """Decide, field by field, what ``incoming`` may change in ``entry``."""
+    """Decide, field by field, what ``incoming`` may change in ``entry``.
+
+    ``accept`` names fields whose incoming value wins a conflict; an item may list several,
+    comma-separated (``--accept title,journal``).
+    """
     updates: dict[str, str] = {}
     conflicts: list[Conflict] = []
     quiet: list[Conflict] = []
-    accepted = {a.lower() for a in accept}
+    accepted = {f.strip().lower() for item in accept for f in item.split(",") if f.strip()}
     for raw_name, value in incoming.items():
         name = raw_name.lower()
         if not value.strip() or name in _NEVER_FILL:

@@ -113,9 +113,8 @@ def import_cmd(
     """
     from cytobib.importer import apply_import, plan_import
 
-    fields = [f.strip() for item in accept or [] for f in item.split(",") if f.strip()]
     proj = project(root, bib, annotations)
-    plan = plan_import(proj, file, fmt=source_format, accept=fields, overwrite=overwrite)
+    plan = plan_import(proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite)
     if dry_run:
         sys.stdout.write(plan.diff(proj.config.root))
         _report(plan, file, out=sys.stderr)
