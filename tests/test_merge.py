@@ -62,7 +62,7 @@ def test_accept_takes_a_comma_separated_list() -> None:
     incoming = {"year": "2013", "pages": "1--9"}
     result = plan(ENTRY, incoming, source="crossref", accept=["Year, pages"])
     assert result.updates == incoming
-    assert result.conflicts == []
+    assert not result.conflicts
 
 
 def test_overwrite_applies_all() -> None:
