@@ -71,11 +71,16 @@ def make_key(
     family: str | None, year: int | None, title: str | None, existing: Collection[str]
 ) -> str:
     """A key in the scheme that is not in ``existing`` (compared ignoring case)."""
+    return free_key(base_key(family, year, title), existing)
+
+
+def free_key(key: str, existing: Collection[str]) -> str:
+    """``key``, or ``key`` with the first free suffix a, b... aa, ab... (ignoring case)."""
     taken = {k.lower() for k in existing}
-    key = base_key(family, year, title)
-    if key not in taken:
+    key_folded = key.lower()
+    if key_folded not in taken:
         return key
     for suffix in _suffixes():
-        if key + suffix not in taken:
+        if key_folded + suffix not in taken:
             return key + suffix
     raise ValueError("no free key")  # 702 collisions on one base: not a real library

@@ -35,7 +35,6 @@ import html
 import html.parser
 import os
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from typing import Any
 import yaml
 
 from cytobib import annotations as ann
-from cytobib import bibfile, latex, merge
+from cytobib import bibfile, citekey, latex, merge
 from cytobib.errors import InputError, LibraryStateError, UnknownFormatError
 from cytobib.exports import SECTION_TITLES
 from cytobib.library import Project
@@ -81,13 +80,6 @@ _CLAIM = re.compile(
 )
 _AGENT = re.compile(r"^(?P<name>[^()]*?)(?: \((?P<meta>(?:role|dose|route): .*)\))?$")
 _AGENT_META = re.compile(r"(role|dose|route): (.*?)(?=; (?:role|dose|route): |$)")
-
-# Title words the key scheme skips (library.bib header, "Key scheme").
-_STOPWORDS = frozenset({
-    "a", "an", "the", "of", "on", "in", "for", "and", "to", "with", "from", "at", "by", "as",
-    "is", "are", "its", "into", "via", "new",
-})  # fmt: skip
-
 
 # --- what was read ----------------------------------------------------------------------------
 
@@ -899,45 +891,23 @@ def _title_of(entry: NewEntry) -> str:
 
 
 def _new_key(work: Incoming, folded: Collection[str]) -> str:
-    """The work's own key when usable, else ``<family><year><title word>`` with a, b... added.
-
-    ``folded`` holds the keys in use, case-folded.
-    """
+    """The work's own key when usable, else the library's scheme (:mod:`cytobib.citekey`);
+    a, b... added while taken. ``folded`` holds the keys in use, case-folded."""
     key = work.key
     if not key or _BAD_KEY_CHARS.search(key) or not ann.is_safe_key(key):
         key = make_key(work.fields)
-    if key.casefold() not in folded:
-        return key
-    for suffix in "abcdefghijklmnopqrstuvwxyz":
-        if (key + suffix).casefold() not in folded:
-            return key + suffix
-    n = 2
-    while f"{key}-{n}".casefold() in folded:
-        n += 1
-    return f"{key}-{n}"
-
-
-def _ascii_word(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
+    return citekey.free_key(key, folded)
 
 
 def make_key(fields: Mapping[str, str]) -> str:
-    """The library's key scheme: first author family, year, first significant title word."""
+    """:func:`cytobib.citekey.base_key` for BibTeX fields: first author, year, title word."""
     people = parse_names(fields.get("author", "") or fields.get("editor", ""))
-    family = _ascii_word(people[0].last if people else "") or "anon"
-    if people and people[0].corporate:
-        family = _ascii_word(people[0].family.split()[0]) or "anon"
     year = re.search(r"\d{4}", fields.get("year", ""))
-    word = ""
-    for token in latex.to_text(fields.get("title", "")).split():
-        if token.lower() in _STOPWORDS:
-            continue
-        word = _ascii_word(token)
-        if word:
-            break
-    return f"{family}{year.group() if year else '0000'}{word}"
+    title = latex.to_text(fields.get("title", ""))
+    family = people[0].last if people else None
+    if people and people[0].corporate:  # "{Cytokine Society}" -> cytokine
+        family = people[0].family.split()[0] if people[0].family.split() else None
+    return citekey.base_key(family, int(year.group()) if year else None, title)
 
 
 def _check_result(
