@@ -120,6 +120,13 @@ def snapshot() -> Callable[[Path], dict[str, str]]:
     return snapshot_tree
 
 
+REAL_LIBRARIES = [
+    "gisurgonc-handbook-zotero.bib",
+    "eddyrivaslab-master.bib",
+    "autinerd-rfcbib-rfc.bib",
+]
+
+
 def real_bib_path(name: str) -> Path:
     """The gzipped real library ``name`` (e.g. "eddyrivaslab-master.bib"), or skip the test."""
     path = DATA_DIR / f"{name}.gz"

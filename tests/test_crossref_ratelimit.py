@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from crossref_server import FakeClock
+from crossref_server import PUBLIC, FakeClock
 from cytobib.crossref.ratelimit import (
     POLITE_LIMITS,
     PUBLIC_LIMITS,
@@ -19,12 +19,7 @@ from cytobib.crossref.ratelimit import (
     parse_interval,
 )
 
-RECORDED_2026_PUBLIC = {
-    "x-rate-limit-limit": "5",
-    "x-rate-limit-interval": "1s",
-    "x-concurrency-limit": "1",
-    "x-api-pool": "public",
-}
+RECORDED_2026_PUBLIC = PUBLIC  # the headers recorded from the live API in 2026
 
 
 def test_public_pool_starts_strictest() -> None:

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import real_bib_path
+from conftest import REAL_LIBRARIES, real_bib_path
 from cytobib import bibfile
 
-REAL = ["gisurgonc-handbook-zotero.bib", "eddyrivaslab-master.bib", "autinerd-rfcbib-rfc.bib"]
+REAL = REAL_LIBRARIES
 
 
 def both(text: str) -> tuple[bibfile.ParsedBib, bibfile.ParsedBib, bool]:
@@ -62,6 +62,8 @@ CASES = {
     "at in a value": "@misc{k, howpublished = {mail x@example.org}, note = {LeQua @ {CLEF}}}\n",
     "at at a line start": "@misc{k, note = {one\n  @misc{inner}}}\n@misc{j, title={T}}\n",
     "paren block": "@article(k, title = {T})\n",
+    "paren block start in a value": "@misc{a, note = {one\n@book(x}, title={T}}\n"
+    "@misc{b, title={U}}\n",
     "comment blocks": '@comment{ {x} }\n% text @ here\n@preamble{ "\\newcommand{\\x}{y}" }\n'
     "@misc{k, title={T}}\n",
     "implicit at": "see foo@misc{k, title={T}} done\n",
@@ -90,7 +92,13 @@ def test_tricky_inputs_parse_as_bibtexparser_parses_them(text: str) -> None:
 
 
 def test_the_fast_path_declines_what_only_bibtexparser_handles() -> None:
-    for name in ("paren block", "at at a line start", "unclosed entry", "no equals"):
+    for name in (
+        "paren block",
+        "paren block start in a value",
+        "at at a line start",
+        "unclosed entry",
+        "no equals",
+    ):
         assert not both(CASES[name])[2], name
     for name in ("plain", "backslash newline", "duplicate field", "concatenation"):
         assert both(CASES[name])[2], name
@@ -117,13 +125,17 @@ TOKENS = [
     "@article{", "@misc  {", "@string{", "@comment{", "@preamble{", "@book(", "@", "k1", "k2",
     ",", " ", "\n", "\t", "=", " = ", "title", "note", "{", "}", "{{", "}}", '"', '{"}', "#",
     "\\", "\\{", "\\}", "\\\n", "(", ")", "jan", "x@y", "@x{", "IL-2", "λ", "%", "\r\n",
+    "\n@book(", "\n@misc{", "\n  @x{",
 ]  # fmt: skip
 
 
 @st.composite
 def bibtexish(draw: st.DrawFn) -> str:
-    parts = draw(st.lists(st.sampled_from(TOKENS), max_size=60))
-    return "".join(parts)
+    """Token soup, half the time inside an entry's value so the fast path meets it."""
+    soup = "".join(draw(st.lists(st.sampled_from(TOKENS), max_size=60)))
+    if draw(st.booleans()):
+        return f"@misc{{k, note = {{{soup}}}, title = {{T}}}}\n@misc{{after, title = {{U}}}}\n"
+    return soup
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

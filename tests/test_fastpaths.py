@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cytobib import latex
+from conftest import REAL_LIBRARIES, real_bib_path
+from cytobib import bibfile, latex
 from cytobib.model import _parse_names_bibtex, parse_names
 
 
@@ -94,7 +97,8 @@ def test_to_text_matches_the_slow_path(value: str) -> None:
 
 # Name lists: words of every case, particles, separators of bibtexparser's kinds and the
 # characters that send a list or a name down the bibtexparser path.
-_NAME_PIECES = [" and ", " AND ", "\tand\n", " and", "and ", "and", "anda", " a ", " an "]
+_NAME_PIECES = [" and ", " AND ", " And ", " aNd ", "\tand\n", " and", "and ", "and", "anda"]
+_NAME_PIECES += [" a ", " an ", ", ", ", , "]
 _NAME_PIECES += [" ", "  ", ",", ", ", ",,", "~", "\t", "\n", "\r", "\xa0", "\u2003"]
 _NAME_PIECES += ["Smith", "J.", "Jean-Paul", "van", "de la", "von", "Jr", "III", "others"]
 _NAME_PIECES += ["ǅemal", "李", "3M", "o'Neil", "$x$", "--", "{", "}", "\\", '{\\"u}']
@@ -109,5 +113,17 @@ name_lists = st.lists(_name_piece, max_size=16).map("".join)
 @example("de la Fontaine, Jean and Anne-Marie Dupont and jean de la fontaine")
 @example("A, B, C, D, E and , X and X, and ,")
 @example("Smith~Jones and  and Doe")
+@example("Smith, John And Doe, Jane")
+@example("Smith, Jr, John, Paul")
 def test_parse_names_matches_bibtexparser(value: str) -> None:
     assert parse_names(value) == _parse_names_bibtex(value)
+
+
+@pytest.mark.parametrize("name", REAL_LIBRARIES)
+def test_parse_names_matches_bibtexparser_on_real_libraries(name: str) -> None:
+    """Every author and editor list of the real libraries in ../shared/data."""
+    text = gzip.decompress(real_bib_path(name).read_bytes()).decode("utf-8")
+    entries = bibfile.parse(bibfile.decode_bytes(text.encode("utf-8"), name)).entries
+    lists = {e.fields[f] for e in entries for f in ("author", "editor") if e.fields.get(f)}
+    assert len(lists) > 500
+    assert [v for v in lists if parse_names(v) != _parse_names_bibtex(v)] == []

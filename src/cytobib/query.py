@@ -19,6 +19,7 @@ is a case-insensitive substring test; on a multi-valued field, membership.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -125,7 +126,9 @@ def compile_filter(expr: str, vocabulary: Vocabulary) -> Callable[[Record], bool
     if not text:
         return lambda record: True
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" for `2010x`: an error below
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         raise FilterError(
