@@ -46,7 +46,6 @@ _TEXT_FIELDS = {
     "issn": "ISSN",
     "pmid": "PMID",
     "pmcid": "PMCID",
-    "url": "URL",
     "chapter": "chapter-number",
     "series": "collection-title",
     "language": "language",

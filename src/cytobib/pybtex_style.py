@@ -59,13 +59,14 @@ class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
 
     def format_entries(self, entries: Any, bib_data: Any = None) -> Iterator[FormattedEntry]:
         notes = _project_notes(os.environ.get("CYTOBIB_PROJECT") or os.getcwd())
+        by_key: dict[str, Any] = {}
         for entry in entries:
+            by_key.setdefault(entry.key, entry)  # the first entry with a key, as a scan finds
             title = entry.fields.get("title")
             if title:
                 entry.fields["title"] = _protect(str(title))
         for formatted in super().format_entries(entries, bib_data):
-            entry = next((e for e in entries if e.key == formatted.key), None)
-            yield self._annotate(formatted, entry, notes)
+            yield self._annotate(formatted, by_key.get(formatted.key), notes)
 
     def _annotate(
         self,

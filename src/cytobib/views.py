@@ -20,6 +20,7 @@ from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.model import Record
 from cytobib.query import compile_filter, field_values
+from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
 
 
@@ -38,16 +39,6 @@ GROUPS = ("agent", "agent-class", "cancer", "study-type", "evidence", "tag", "st
 SECTIONS = ("summary", "claims", "caveats", "agents", "abstract")
 DEFAULT_SECTIONS = ("summary", "claims", "caveats", "agents")
 NONE_GROUP = "Not assigned"
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A formatted citation: numeric label apart from the body (no "1.Smith" glue)."""
-
-    key: str
-    label: str
-    text: str
-    html: str
 
 
 @dataclass(frozen=True)
@@ -231,9 +222,7 @@ def make_groups(
 # --- citations ---------------------------------------------------------------------------------
 
 
-def format_citations(
-    project: Project, records: Sequence[Record], style: str, *, output: str = "html"
-) -> list[Reference]:
+def format_citations(project: Project, records: Sequence[Record], style: str) -> list[Reference]:
     """Formatted references in list order, through the chosen engine and its cache."""
     from cytobib import csl, styles
 
@@ -248,14 +237,13 @@ def format_citations(
             r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
             for r in records
         }
-    formatted = styles.format_references(
+    return styles.format_references(
         items,
         ref,
         output="html",
         bibtex=bibtex,
         cache_dir=project.config.cache_dir / "citations",
     )
-    return [Reference(f.key, f.label, f.text, f.html) for f in formatted]
 
 
 def reading_list(
@@ -351,7 +339,8 @@ class Table:
         return tuple(r for g in self.groups for r in g.rows)
 
 
-def _agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) -> tuple[str, ...]:
+def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) -> tuple[str, ...]:
+    """Each agent of the work (or only the agent ``only``) as "name (role; dose; route)"."""
     ann = record.annotation
     if ann is None:
         return ()
@@ -384,7 +373,7 @@ def _cells(
             case "year":
                 value = str(entry.year or "")
             case "agents":
-                value = _agent_text(record, vocabulary, agent)
+                value = agent_text(record, vocabulary, agent)
             case "agent-class":
                 classes = field_values(record, "agent_class", vocabulary)
                 if agent is not None:
@@ -464,7 +453,6 @@ def review_table(
     if rows == "agent":
         by_group = group_by or "agent"
         buckets: dict[str, list[Row]] = {}
-        labels: dict[str, str] = {}
         for item in items:
             ann = item.record.annotation
             agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
@@ -475,12 +463,11 @@ def review_table(
                     label = vocab.class_label(cls) if cls else NONE_GROUP
                 else:
                     label = agent.label if agent else (agent_id or NONE_GROUP)
-                labels[label] = label
                 cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
                 buckets.setdefault(label, []).append(
                     Row(item.record, item.number, cells, item.warning)
                 )
-        order = _group_order("agent" if by_group != "agent-class" else "agent-class", vocab)
+        order = _group_order(by_group, vocab)  # "agent" or "agent-class", checked above
         for label in sorted(buckets, key=order):
             groups.append(RowGroup(label, anchor(label), tuple(buckets[label])))
     else:

@@ -26,9 +26,8 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from cytobib.formats.escape import http_url, xml_text
-from cytobib.formats.markdown import doi_url
-from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
+from cytobib.formats.escape import doi_url, http_url, xml_text
+from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table, agent_text
 
 FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """Created/modified date written into every document, so equal input gives equal bytes."""
@@ -345,13 +344,7 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
     if "agents" in sections and ann.agents:
         paragraph = _indented(document)
         _label(paragraph, "Agents: ")
-        names = []
-        for use in ann.agents:
-            agent = vocabulary.agents.get(use.id)
-            extra = "; ".join(x for x in (use.role, use.dose, use.route) if x)
-            name = agent.label if agent else use.name
-            names.append(f"{name} ({extra})" if extra else name)
-        paragraph.add_run(_text(", ".join(names)))
+        paragraph.add_run(_text(", ".join(agent_text(item.record, vocabulary))))
     if "agents" in sections and ann.cancers:
         paragraph = _indented(document)
         _label(paragraph, "Cancers: ")

@@ -103,6 +103,11 @@ def http_url(url: str) -> str | None:
     return urllib.parse.quote(url, safe="/:;?=&#%@+,!~*'()$[]")
 
 
+def doi_url(doi: str) -> str:
+    """The https://doi.org/ link for a DOI, percent-encoded."""
+    return "https://doi.org/" + urllib.parse.quote(doi, safe="/:;")
+
+
 def latex_url(url: str) -> str:
     """A URL for the first argument of hyperref's ``\\href``.
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import html_text, http_url, xml_text
-from cytobib.formats.markdown import doi_url
-from cytobib.formats.templating import environment, item_context
+from cytobib.formats.escape import doi_url, html_text, http_url, xml_text
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _CSS = """
@@ -369,7 +368,9 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></li>'
                 )
             out += ["</ol>", "</nav>"]
-        works: dict[int, Any] = {}  # what depends on a work alone, cleaned once
+        contexts = ItemContexts(
+            ctx.vocabulary, view.sections, lambda html: Markup(xml_text(html)), _clean
+        )
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:
@@ -378,13 +379,10 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></h2>'
                 )
             for item in group.items:
-                variables = item_context(
-                    item, Markup(xml_text(item.reference.html)), ctx.vocabulary, works, _clean
-                )
+                variables = contexts(item)
                 href, text = _link(variables["doi"], variables["url"], item.reference.text)
                 variables["url"] = Markup(html_text(href)) if href else ""
                 variables["link_text"] = text
-                variables["sections"] = view.sections
                 variables["id"] = f"{group.anchor}--{item.number}"
                 out.append(template.render(**variables).rstrip())
             out.append("</section>")

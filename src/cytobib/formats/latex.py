@@ -17,9 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import fragment_to, http_url, latex_text, latex_url
-from cytobib.formats.markdown import doi_url
-from cytobib.formats.templating import environment, item_context
+from cytobib.formats.escape import doi_url, fragment_to, http_url, latex_text, latex_url
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
@@ -229,10 +228,9 @@ class LatexFormat:
                 for n, g in titled
             ]
             out.append(r"\end{enumerate}")
-        # A work can sit in several groups: convert its citation and gather what depends on
-        # it alone once per render.
-        citations: dict[str, Markup] = {}
-        works: dict[int, Any] = {}
+        contexts = ItemContexts(
+            ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
+        )
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(
@@ -240,15 +238,10 @@ class LatexFormat:
                     rf"\textmd{{({len(group.items)})}}}}"
                 )
             for item in group.items:
-                citation = citations.get(item.reference.html)
-                if citation is None:
-                    citation = Markup(fragment_to(item.reference.html, "tex"))
-                    citations[item.reference.html] = citation
-                variables = item_context(item, citation, ctx.vocabulary, works)
+                variables = contexts(item)
                 variables["link"] = Markup(
                     _link(variables["doi"], variables["url"], item.reference.text)
                 )
-                variables["sections"] = view.sections
                 out.append(template.render(**variables).rstrip())
         return _document(out)
 

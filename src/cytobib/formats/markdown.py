@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import urllib.parse
 from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import fragment_to, http_url, md_cell, md_inline
-from cytobib.formats.templating import environment, item_context
+from cytobib.formats.escape import doi_url, fragment_to, http_url, md_cell, md_inline
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import EvidenceMap, ReadingList, Table
 
 
@@ -18,10 +17,6 @@ def github_slug(heading: str) -> str:
     text = heading.strip().lower()
     text = re.sub(r"[^\w\- ]", "", text, flags=re.UNICODE)
     return text.replace(" ", "-")
-
-
-def doi_url(doi: str) -> str:
-    return "https://doi.org/" + urllib.parse.quote(doi, safe="/:;")
 
 
 def _header(title: str, lines: list[str]) -> list[str]:
@@ -54,20 +49,15 @@ class MarkdownFormat:
             for _, heading in headings:
                 out.append(f"- [{md_inline(heading)}](#{github_slug(md_inline(heading))})")
             out.append("")
-        # A work can sit in several groups: convert its citation and gather what depends on
-        # it alone once per render.
-        citations: dict[str, Markup] = {}
-        works: dict[int, Any] = {}
+        contexts = ItemContexts(
+            ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "md"))
+        )
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")
                 out.append("")
             for item in group.items:
-                citation = citations.get(item.reference.html)
-                if citation is None:
-                    citation = Markup(fragment_to(item.reference.html, "md"))
-                    citations[item.reference.html] = citation
-                ctx_vars = item_context(item, citation, ctx.vocabulary, works)
+                ctx_vars = contexts(item)
                 if ctx_vars["doi"]:
                     ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
                     # Most styles print the DOI already: then the link need not repeat it.
@@ -83,7 +73,6 @@ class MarkdownFormat:
                 else:
                     ctx_vars["url"] = ""
                     ctx_vars["link_text"] = ""
-                ctx_vars["sections"] = view.sections
                 out.append(template.render(**ctx_vars).rstrip() + "\n")
         return "\n".join(out).rstrip() + "\n"
 

@@ -8,7 +8,7 @@ let a title or note inject markup; values already rendered for the target are ``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,50 +79,70 @@ def environment(target: str, escape: Callable[[str], str], root: Path | None) ->
     return env
 
 
-def item_context(
-    item: Any,
-    citation: Markup,
-    vocabulary: Any,
-    works: dict[int, tuple[Any, dict[str, Any]]] | None = None,
-    clean: Callable[[Any], Any] | None = None,
-) -> dict[str, Any]:
-    """The variables an item template sees (documented in docs/templates.md).
+def item_context(item: Any, citation: Markup, vocabulary: Any) -> dict[str, Any]:
+    """The variables an item template sees (documented in docs/templates.md)."""
+    work = _work_context(item.record, vocabulary)
+    work["citation"] = citation
+    return _item_variables(item, work)
 
-    ``works``, one empty dict per render, keeps what depends on the work alone for the next
-    item of the same work (a work can sit in several groups); that part is then shared, so
-    a template must not modify the lists and dicts it is given. ``clean``, if given, is
-    applied to each variable's value (once per work for the shared part).
+
+class ItemContexts:
+    """``item_context`` plus ``sections`` for each item of one render of a reading list.
+
+    A work can sit in several groups: its citation is converted (``convert`` takes the
+    engine's HTML fragment) and what depends on the work alone is gathered once per render,
+    by citation key, since a work's reference never changes within a view. That part is then
+    shared, so a template must not modify the lists and dicts it is given. ``clean``, if
+    given, is applied to each variable's value (once per work for the shared part).
     """
-    record = item.record
-    cached = works.get(id(record)) if works is not None else None
-    if cached is not None and cached[0] is record:
-        work = cached[1]
-    else:
-        work = _work_context(record, vocabulary)
+
+    def __init__(
+        self,
+        vocabulary: Any,
+        sections: Sequence[str],
+        convert: Callable[[str], Markup],
+        clean: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self._vocabulary = vocabulary
+        self._sections = sections
+        self._convert = convert
+        self._clean = clean
+        self._works: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, item: Any) -> dict[str, Any]:
+        record = item.record
+        clean = self._clean
+        work = self._works.get(record.key)
+        if work is None:
+            work = _work_context(record, self._vocabulary)
+            work["citation"] = self._convert(item.reference.html)
+            if clean is not None:
+                work = {name: clean(value) for name, value in work.items()}
+            self._works[record.key] = work
+        variables = _item_variables(item, work)
         if clean is not None:
-            work = {name: clean(value) for name, value in work.items()}
-        if works is not None:
-            works[id(record)] = (record, work)
-    number, label, short, warning, note = (
-        item.number,
-        item.reference.label,
-        item.short,
-        item.warning,
-        item.note,
-    )
-    if clean is not None:
-        number, label, citation = clean(number), clean(label), clean(citation)
-        short, warning, note = clean(short), clean(warning), clean(note)
+            for name in _ITEM_OWN:
+                variables[name] = clean(variables[name])
+        variables["sections"] = self._sections
+        return variables
+
+
+# The variables that depend on the item, not on its work alone.
+_ITEM_OWN = ("number", "label", "short", "warning", "note")
+
+
+def _item_variables(item: Any, work: dict[str, Any]) -> dict[str, Any]:
+    """The work's variables (with its converted citation) and the item's own."""
     return {
         "key": work["key"],
-        "number": number,
-        "label": label,
-        "citation": citation,
-        "short": short,
+        "number": item.number,
+        "label": item.reference.label,
+        "citation": work["citation"],
+        "short": item.short,
         "doi": work["doi"],
         "url": work["url"],
-        "warning": warning,
-        "note": note,
+        "warning": item.warning,
+        "note": item.note,
         "summary": work["summary"],
         "claims": work["claims"],
         "caveats": work["caveats"],

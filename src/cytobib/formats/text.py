@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import fragment_to
-from cytobib.formats.templating import environment, item_context
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import ReadingList
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -31,20 +31,13 @@ class TextFormat:
         if view.where:
             out.append(f"Filter: {view.where}")
         out.append("")
-        # A work can sit in several groups: convert its citation and gather what depends on
-        # it alone once per render.
-        citations: dict[str, Markup] = {}
-        works: dict[int, Any] = {}
+        contexts = ItemContexts(
+            ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
+        )
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
                 out += [heading, "-" * len(heading), ""]
             for item in group.items:
-                citation = citations.get(item.reference.html)
-                if citation is None:
-                    citation = Markup(_plain(fragment_to(item.reference.html, "txt")))
-                    citations[item.reference.html] = citation
-                ctx_vars = item_context(item, citation, ctx.vocabulary, works)
-                ctx_vars["sections"] = view.sections
-                out.append(template.render(**ctx_vars).rstrip() + "\n")
+                out.append(template.render(**contexts(item)).rstrip() + "\n")
         return "\n".join(out).rstrip() + "\n"

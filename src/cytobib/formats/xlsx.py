@@ -24,14 +24,13 @@ import xlsxwriter
 
 from cytobib.formats.csv import (
     FLAG_HEADING,
-    GROUP_HEADING,
     NUMBER_HEADING,
     cell_text,
     is_grouped,
     map_cell,
+    table_header,
 )
-from cytobib.formats.escape import starts_formula, xlsx_text
-from cytobib.formats.markdown import doi_url
+from cytobib.formats.escape import doi_url, starts_formula, xlsx_text
 from cytobib.views import EvidenceMap, Item, Row, Table
 
 if TYPE_CHECKING:
@@ -231,10 +230,7 @@ class XlsxFormat:
         grouped = is_grouped(table)
         first = 1 if grouped else 0  # the Group column
         col_ids = [col for col, _ in table.columns]
-        headings = [
-            *([GROUP_HEADING] if grouped else []), NUMBER_HEADING,
-            *(heading for _, heading in table.columns), FLAG_HEADING,
-        ]  # fmt: skip
+        headings = table_header(table)
         sheet.header(headings)
         r = 0
         for group in table.groups:
