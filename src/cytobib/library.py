@@ -22,7 +22,7 @@ from cytobib.model import Issue, Library, Record
 from cytobib.vocabulary import Vocabulary, build
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: views memoise per loaded project
 class Project:
     """A loaded library together with the settings and vocabulary it was loaded with."""
 

@@ -8,6 +8,7 @@ filter: number = position in the filtered, sorted list, whatever the grouping.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -222,6 +223,18 @@ def make_groups(
 # --- citations ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
+def numbered_items(project: Project, style: str, where: str | None, sort: str) -> tuple[Item, ...]:
+    """Select, number and format: the step the reading list, review table and evidence map
+    share. Remembered for the last call, so `build` does it once for all three."""
+    records = select(project.library, project.vocabulary, where=where, sort=sort)
+    references = format_citations(project, records, style)
+    return tuple(
+        Item(record, n, reference)
+        for n, (record, reference) in enumerate(zip(records, references, strict=True), start=1)
+    )
+
+
 def format_citations(project: Project, records: Sequence[Record], style: str) -> list[Reference]:
     """Formatted references in list order, through the chosen engine and its cache."""
     from cytobib import csl, styles
@@ -267,12 +280,7 @@ def reading_list(
     if multi not in ("each", "first"):
         raise UsageError(f"Unknown --multi '{multi}'.", hint="Use each or first.")
     style_name = style or project.config.style
-    records = select(project.library, project.vocabulary, where=where, sort=sort)
-    references = format_citations(project, records, style_name)
-    items = tuple(
-        Item(record, n, reference)
-        for n, (record, reference) in enumerate(zip(records, references, strict=True), start=1)
-    )
+    items = numbered_items(project, style_name, where, sort)
     groups = make_groups(items, group_by, project.vocabulary, multi=multi)
     return ReadingList(
         title=title or f"Reading list: {Path(project.config.bib).stem}",
@@ -439,16 +447,15 @@ def review_table(
             raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
     names = {**COLUMNS, **dict(project.config.column_headings), **dict(headings or {})}
     vocab = project.vocabulary
-    records = select(project.library, vocab, where=where, sort=sort)
     style_name = style or project.config.style
-    refs = (
-        format_citations(project, records, style_name)
-        if references
-        else [
-            Reference(r.key, str(n), r.entry.title, r.entry.title) for n, r in enumerate(records, 1)
-        ]
-    )
-    items = tuple(Item(r, n, ref) for n, (r, ref) in enumerate(zip(records, refs, strict=True), 1))
+    if references:
+        items = numbered_items(project, style_name, where, sort)
+    else:
+        records = select(project.library, vocab, where=where, sort=sort)
+        items = tuple(
+            Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
+            for n, r in enumerate(records, 1)
+        )
     groups: list[RowGroup] = []
     if rows == "agent":
         by_group = group_by or "agent"
@@ -533,9 +540,7 @@ def evidence_map(
     if by not in ("cancer", "evidence"):
         raise UsageError(f"Unknown pivot '{by}'.", hint="Use cancer or evidence.")
     vocab = project.vocabulary
-    records = select(project.library, vocab, where=where, sort=sort)
-    refs = format_citations(project, records, style or project.config.style)
-    items = tuple(Item(r, n, ref) for n, (r, ref) in enumerate(zip(records, refs, strict=True), 1))
+    items = numbered_items(project, style or project.config.style, where, sort)
     cells: dict[tuple[str, str], list[int]] = {}
     row_set: dict[str, None] = {}
     col_set: dict[str, None] = {}
