@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,7 @@ import yaml
 from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
 from cytobib.errors import AnnotationFileError, KeyExistsError
+from cytobib.memo import code_digest
 from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
 from cytobib.vocabulary import Vocabulary
 
@@ -289,8 +291,16 @@ def load_all(
 
 class _FileCache:
     """Parsed annotation files by a hash of their bytes, name, the vocabulary and cytobib's
-    version, in one pickle per annotations folder. Entries are plain tuples (rebuilding
-    dataclasses from tuples is several times faster than unpickling them)."""
+    code, in one pickle per annotations folder. Entries are plain tuples (rebuilding
+    dataclasses from tuples is several times faster than unpickling them).
+
+    A file whose size, inode, mtime and ctime are those recorded last time is not even read,
+    as git's index does, unless its ctime is later than ``_RACY_NS`` before the run that
+    recorded them started (it may have changed again within the clock's granularity). ctime
+    cannot be set back by tools that restore mtimes, so a replaced file is always read.
+    """
+
+    _RACY_NS = 2_000_000_000
 
     def __init__(self, cache_dir: Path, folder: Path, vocabulary: Vocabulary) -> None:
         ident = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=12).hexdigest()
@@ -298,41 +308,60 @@ class _FileCache:
         self.vocabulary = vocabulary
         # The rows follow the dataclasses' field order, so their fields are part of the salt.
         shapes = [list(cls.__dataclass_fields__) for cls in (Annotation, Claim, AgentUse)]
-        salt = hashlib.blake2b(digest_size=20)
+        salt = hashlib.blake2b(code_digest(), digest_size=20)
         for part in (__version__, repr(shapes), repr(sorted(vocabulary.index.items()))):
             salt.update(part.encode("utf-8", "surrogatepass"))
         self.salt = salt.digest()
         self.old: dict[bytes, tuple[Any, ...]] = {}
         self.new: dict[bytes, tuple[Any, ...]] = {}
+        self.old_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
+        self.new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
+        self.trusted_before = 0
+        self.started = time.time_ns()  # before any file is looked at
         with contextlib.suppress(Exception):
             with self.path.open("rb") as fh:
                 saved = pickle.load(fh)  # noqa: S301 - our own cache file
             if saved[0] == self.salt:
-                self.old = saved[1]
+                self.old, self.old_stamps, saved_at = saved[1], saved[2], saved[3]
+                self.trusted_before = saved_at - self._RACY_NS
 
     def load(self, path: Path, key: str, shown: str) -> tuple[Annotation | None, list[Issue]]:
         try:
-            data = path.read_bytes()
+            st = os.stat(path)
         except OSError:
             return load_one(path, key, self.vocabulary, shown=shown)  # reports the error
-        digest = hashlib.blake2b(data, digest_size=20, key=self.salt)
-        digest.update(shown.encode("utf-8", "surrogatepass"))
-        ident = digest.digest()
-        row = self.old.get(ident)
-        if row is not None:
-            self.new[ident] = row
-            ann_row, issue_rows = row
-            return _annotation_from_row(ann_row), [issue_from_row(r) for r in issue_rows]
-        annotation, found = load_one(path, key, self.vocabulary, shown=shown, raw=data)
-        self.new[ident] = (_annotation_to_row(annotation), [issue_to_row(i) for i in found])
-        return annotation, found
+        stamp = (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        known = self.old_stamps.get(shown)
+        row = None
+        if known is not None and known[0] == stamp and st.st_ctime_ns < self.trusted_before:
+            ident = known[1]
+            row = self.old.get(ident)
+        if row is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return load_one(path, key, self.vocabulary, shown=shown)
+            digest = hashlib.blake2b(data, digest_size=20, key=self.salt)
+            digest.update(shown.encode("utf-8", "surrogatepass"))
+            ident = digest.digest()
+            row = self.old.get(ident)
+            if row is None:
+                annotation, found = load_one(path, key, self.vocabulary, shown=shown, raw=data)
+                self.new[ident] = (_annotation_to_row(annotation), [issue_to_row(i) for i in found])
+                self.new_stamps[shown] = (stamp, ident)
+                return annotation, found
+        self.new[ident] = row
+        self.new_stamps[shown] = (stamp, ident)
+        ann_row, issue_rows = row
+        return _annotation_from_row(ann_row), [issue_from_row(r) for r in issue_rows]
 
     def save(self) -> None:
-        if self.new.keys() == self.old.keys():
+        if self.new.keys() == self.old.keys() and self.new_stamps == self.old_stamps:
             return
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            payload = pickle.dumps((self.salt, self.new), protocol=5)
+            saved = (self.salt, self.new, self.new_stamps, self.started)
+            payload = pickle.dumps(saved, protocol=5)
             atomic_write_bytes(self.path, payload, durable=False)
 
 
@@ -344,7 +373,7 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         tuple((c.text, c.evidence, c.page, c.quote, c.numbers) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
         a.targets, a.cancers, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, a.verified, dict(a.extra),
+        a.related, a.verified, dict(a.extra), a.source,
     )  # fmt: skip
 
 
@@ -452,8 +481,17 @@ def load_one(
                 _schema_hint(error),
             )
         )
-    annotation = _build(data, key, shown, vocabulary, positions, issues)
+    annotation = _build(
+        data, key, shown, vocabulary, positions, issues, source_digest(data_bytes, shown)
+    )
     return annotation, issues
+
+
+def source_digest(data: bytes, shown: str) -> str:
+    """What ``Annotation.source`` holds: the file's bytes and the name it is shown by."""
+    digest = hashlib.blake2b(data, digest_size=20)
+    digest.update(shown.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _position(positions: Positions, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
@@ -522,6 +560,7 @@ def _build(
     vocabulary: Vocabulary,
     positions: Positions,
     issues: list[Issue],
+    source: str = "",
 ) -> Annotation:
     """Make an Annotation from (possibly invalid) data, keeping whatever is usable."""
     claims = []
@@ -592,6 +631,7 @@ def _build(
         related=_strs(data.get("related")),
         verified=tuple(v for v in data.get("verified") or [] if isinstance(v, dict)),
         extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
+        source=source,
     )
 
 

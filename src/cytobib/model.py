@@ -9,6 +9,7 @@ more than parsing it (see issue 2's measurements).
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -171,6 +172,13 @@ class Entry:
         return self.text("title")
 
     @lazy
+    def digest(self) -> bytes:
+        """What the entry says (key, type, fields), digested: values derived from an entry
+        are cached under it."""
+        text = repr((self.key, self.type, tuple(self.fields.items())))
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+    @lazy
     def authors(self) -> tuple[Person, ...]:
         return parse_names(self.fields.get("author", ""))
 
@@ -250,6 +258,8 @@ class Annotation:
     related: tuple[str, ...] = ()
     verified: tuple[Mapping[str, object], ...] = ()
     extra: Mapping[str, object] = field(default_factory=dict)
+    source: str = field(default="", compare=False, repr=False)
+    """A digest of the file's bytes and name, which caches key on ("": built in memory)."""
 
     @property
     def evidence(self) -> tuple[str, ...]:

@@ -21,15 +21,18 @@ from cytobib.vocabulary import Vocabulary
 
 @dataclass(frozen=True)
 class RenderContext:
-    """What a format may need besides the view: project root (templates), vocabulary."""
+    """What a format may need besides the view: project root (templates), vocabulary, and
+    where rendered items are kept between runs (``None``: not kept)."""
 
     root: Path | None
     vocabulary: Vocabulary
     options: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
 
 
 def context(project: Project, **options: Any) -> RenderContext:
-    return RenderContext(project.config.root, project.vocabulary, dict(options))
+    cache_dir = project.config.cache_dir / "render"
+    return RenderContext(project.config.root, project.vocabulary, dict(options), cache_dir)
 
 
 def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:

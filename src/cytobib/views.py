@@ -19,6 +19,7 @@ from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.errors import UsageError
 from cytobib.library import Project
+from cytobib.memo import Memo
 from cytobib.model import Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
@@ -108,11 +109,14 @@ def short_citation(record: Record, number: int | None = None) -> str:
 # --- selection -----------------------------------------------------------------------------------
 
 
-def _sort_key(sort: str) -> Callable[[Record], tuple[Any, ...]]:
-    def author(r: Record) -> tuple[Any, ...]:
-        first = r.entry.authors[0].last.casefold() if r.entry.authors else "\uffff"
-        return (first, r.entry.year or 0, r.entry.title.casefold())
+def _author_key(r: Record) -> tuple[Any, ...]:
+    first = r.entry.authors[0].last.casefold() if r.entry.authors else "\uffff"
+    return (first, r.entry.year or 0, r.entry.title.casefold())
 
+
+def _sort_key(
+    sort: str, author: Callable[[Record], tuple[Any, ...]] = _author_key
+) -> Callable[[Record], tuple[Any, ...]]:
     if sort == "author":
         return author
     if sort == "year":
@@ -128,12 +132,23 @@ def _sort_key(sort: str) -> Callable[[Record], tuple[Any, ...]]:
 
 
 def select(
-    records: Iterable[Record], vocabulary: Vocabulary, *, where: str | None, sort: str
+    records: Iterable[Record],
+    vocabulary: Vocabulary,
+    *,
+    where: str | None,
+    sort: str,
+    cache_dir: Path | None = None,
 ) -> list[Record]:
-    """Filter and sort: the one selection step every view shares."""
+    """Filter and sort: the one selection step every view shares. With ``cache_dir``, the
+    author sort keys (which need names parsed and titles decoded) are kept between runs."""
     predicate = compile_filter(where or "", vocabulary)
     chosen = [r for r in records if predicate(r)]
-    chosen.sort(key=_sort_key(sort))
+    if cache_dir is None or sort == "title":
+        chosen.sort(key=_sort_key(sort))
+        return chosen
+    memo = Memo(cache_dir / "derived" / "author-sort.pickle")
+    chosen.sort(key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r))))
+    memo.save()
     return chosen
 
 
@@ -227,7 +242,10 @@ def make_groups(
 def numbered_items(project: Project, style: str, where: str | None, sort: str) -> tuple[Item, ...]:
     """Select, number and format: the step the reading list, review table and evidence map
     share. Remembered for the last call, so `build` does it once for all three."""
-    records = select(project.library, project.vocabulary, where=where, sort=sort)
+    cache_dir = project.config.cache_dir
+    records = select(
+        project.library, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir
+    )
     references = format_citations(project, records, style)
     return tuple(
         Item(record, n, reference)
@@ -243,7 +261,10 @@ def format_citations(project: Project, records: Sequence[Record], style: str) ->
         candidate = project.config.root / style
         style = str(candidate) if candidate.exists() else style
     ref = styles.resolve_style(style)
-    items = [csl.to_csl(r) for r in records]
+    # Converting needs names parsed and every field decoded: kept between runs by content.
+    memo = Memo(project.config.cache_dir / "derived" / "csl-items.pickle")
+    items = [memo.through(r.entry.digest, functools.partial(csl.to_csl, r)) for r in records]
+    memo.save()
     bibtex: dict[str, str] | None = None
     if ref.kind == "pybtex":
         bibtex = {

@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, html_text, http_url, xml_text
-from cytobib.formats.templating import ItemContexts, environment
+from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _CSS = """
@@ -371,6 +371,7 @@ class HtmlFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(xml_text(html)), _clean
         )
+        rendered = RenderedItems(ctx.cache_dir, "html", env, ctx.vocabulary, view.sections)
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:
@@ -379,13 +380,19 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></h2>'
                 )
             for item in group.items:
-                variables = contexts(item)
-                href, text = _link(variables["doi"], variables["url"], item.reference.text)
-                variables["url"] = Markup(html_text(href)) if href else ""
-                variables["link_text"] = text
-                variables["id"] = f"{group.anchor}--{item.number}"
-                out.append(template.render(**variables).rstrip())
+                key = rendered.key(item, group.anchor)
+                rendered_text = rendered.get(key)
+                if rendered_text is None:
+                    variables = contexts(item)
+                    href, text = _link(variables["doi"], variables["url"], item.reference.text)
+                    variables["url"] = Markup(html_text(href)) if href else ""
+                    variables["link_text"] = text
+                    variables["id"] = f"{group.anchor}--{item.number}"
+                    rendered_text = template.render(**variables).rstrip()
+                    rendered.put(key, rendered_text)
+                out.append(rendered_text)
             out.append("</section>")
+        rendered.save()
         out.append(_footer(view.generated))
         return _page(view.title, "\n".join(out))
 

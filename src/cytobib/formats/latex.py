@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, fragment_to, http_url, latex_text, latex_url
-from cytobib.formats.templating import ItemContexts, environment
+from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
@@ -231,6 +231,7 @@ class LatexFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
+        rendered = RenderedItems(ctx.cache_dir, "tex", env, ctx.vocabulary, view.sections)
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(
@@ -238,11 +239,17 @@ class LatexFormat:
                     rf"\textmd{{({len(group.items)})}}}}"
                 )
             for item in group.items:
-                variables = contexts(item)
-                variables["link"] = Markup(
-                    _link(variables["doi"], variables["url"], item.reference.text)
-                )
-                out.append(template.render(**variables).rstrip())
+                key = rendered.key(item)
+                text = rendered.get(key)
+                if text is None:
+                    variables = contexts(item)
+                    variables["link"] = Markup(
+                        _link(variables["doi"], variables["url"], item.reference.text)
+                    )
+                    text = template.render(**variables).rstrip()
+                    rendered.put(key, text)
+                out.append(text)
+        rendered.save()
         return _document(out)
 
     def table(self, table: Table, ctx: Any) -> str:

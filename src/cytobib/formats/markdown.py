@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, fragment_to, http_url, md_cell, md_inline
-from cytobib.formats.templating import ItemContexts, environment
+from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, ReadingList, Table
 
 
@@ -24,6 +24,24 @@ def _header(title: str, lines: list[str]) -> list[str]:
     out += [line for line in lines if line]
     out.append("")
     return out
+
+
+def _link_variables(ctx_vars: dict[str, Any], item: Any) -> dict[str, Any]:
+    """The item's link: its DOI, else a safe http(s) URL, else none."""
+    if ctx_vars["doi"]:
+        ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
+        # Most styles print the DOI already: then the link need not repeat it.
+        printed = ctx_vars["doi"].lower() in item.reference.text.lower()
+        ctx_vars["link_text"] = "DOI ↗" if printed else f"doi:{ctx_vars['doi']}"
+    elif ctx_vars["url"] and http_url(ctx_vars["url"]):
+        ctx_vars["link_text"] = ctx_vars["url"]
+        # Parentheses would end a Markdown link target early.
+        safe_url = str(http_url(ctx_vars["url"])).replace("(", "%28").replace(")", "%29")
+        ctx_vars["url"] = Markup(safe_url)
+    else:
+        ctx_vars["url"] = ""
+        ctx_vars["link_text"] = ""
+    return ctx_vars
 
 
 class MarkdownFormat:
@@ -52,28 +70,19 @@ class MarkdownFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "md"))
         )
+        rendered = RenderedItems(ctx.cache_dir, "md", env, ctx.vocabulary, view.sections)
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")
                 out.append("")
             for item in group.items:
-                ctx_vars = contexts(item)
-                if ctx_vars["doi"]:
-                    ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
-                    # Most styles print the DOI already: then the link need not repeat it.
-                    printed = ctx_vars["doi"].lower() in item.reference.text.lower()
-                    ctx_vars["link_text"] = "DOI ↗" if printed else f"doi:{ctx_vars['doi']}"
-                elif ctx_vars["url"] and http_url(ctx_vars["url"]):
-                    ctx_vars["link_text"] = ctx_vars["url"]
-                    # Parentheses would end a Markdown link target early.
-                    safe_url = (
-                        str(http_url(ctx_vars["url"])).replace("(", "%28").replace(")", "%29")
-                    )
-                    ctx_vars["url"] = Markup(safe_url)
-                else:
-                    ctx_vars["url"] = ""
-                    ctx_vars["link_text"] = ""
-                out.append(template.render(**ctx_vars).rstrip() + "\n")
+                key = rendered.key(item)
+                text = rendered.get(key)
+                if text is None:
+                    text = template.render(**_link_variables(contexts(item), item)).rstrip()
+                    rendered.put(key, text)
+                out.append(text + "\n")
+        rendered.save()
         return "\n".join(out).rstrip() + "\n"
 
     def table(self, table: Table, ctx: Any) -> str:

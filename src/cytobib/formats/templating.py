@@ -8,12 +8,15 @@ let a title or note inject markup; values already rendered for the target are ``
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
+
+from cytobib.memo import Memo
 
 # What ``getattr`` finds on a plain dict: any other ``{{ d.name }}`` is the item ``d["name"]``.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -197,3 +200,54 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
         "abstract": entry.text("abstract"),
         "annotated": ann is not None,
     }
+
+
+# --- rendered items from earlier runs -------------------------------------------------------
+
+
+class RenderedItems:
+    """Items rendered by earlier runs, so that an unchanged item is not rendered again.
+
+    Rendering through Jinja is the costliest warm step of a large reading list (~0.2 ms an
+    item; a 10k library grouped by agent has ~20k items). An item's key is a digest of all
+    its text can depend on: the work (entry and annotation), its reference, number and note,
+    and the format's own extras. The table's salt covers the rest: the format, the sections,
+    the templates' sources (the project's and the packaged ones), the vocabulary and
+    cytobib's code. One table per format under ``cache_dir``; ``None`` keeps nothing.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        target: str,
+        env: jinja2.Environment,
+        vocabulary: Any,
+        sections: Sequence[str],
+    ) -> None:
+        loader = env.loader
+        sources = []
+        if loader is not None:
+            sources = [(n, loader.get_source(env, n)[0]) for n in sorted(loader.list_templates())]
+        path = cache_dir / f"{target}.pickle" if cache_dir is not None else None
+        self.memo = Memo(path, target, tuple(sections), vocabulary, sources)
+        self._works: dict[str, bytes] = {}
+        self.get = self.memo.get
+        self.put = self.memo.put
+        self.save = self.memo.save
+
+    def key(self, item: Any, *extra: Any) -> bytes:
+        """The digest an item's text is kept under (``extra``: the format's own inputs)."""
+        record = item.record
+        work = self._works.get(record.key)
+        if work is None:
+            ann = record.annotation
+            # A loaded annotation carries a digest of its file; repr() is the slow way.
+            notes = ann.source if ann is not None and ann.source else repr(ann)
+            digest = hashlib.blake2b(record.entry.digest, digest_size=20, key=self.memo.salt)
+            digest.update(notes.encode("utf-8", "surrogatepass"))
+            work = self._works[record.key] = digest.digest()
+        ref = item.reference
+        own = repr((item.number, item.note, ref.key, ref.label, ref.text, ref.html, extra))
+        return hashlib.blake2b(
+            own.encode("utf-8", "surrogatepass"), digest_size=20, key=work
+        ).digest()

@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import fragment_to
-from cytobib.formats.templating import ItemContexts, environment
+from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import ReadingList
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -34,10 +34,17 @@ class TextFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
         )
+        rendered = RenderedItems(ctx.cache_dir, "txt", env, ctx.vocabulary, view.sections)
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
                 out += [heading, "-" * len(heading), ""]
             for item in group.items:
-                out.append(template.render(**contexts(item)).rstrip() + "\n")
+                key = rendered.key(item)
+                text = rendered.get(key)
+                if text is None:
+                    text = template.render(**contexts(item)).rstrip()
+                    rendered.put(key, text)
+                out.append(text + "\n")
+        rendered.save()
         return "\n".join(out).rstrip() + "\n"
