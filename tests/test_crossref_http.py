@@ -620,11 +620,19 @@ def test_ctrl_c_lets_in_flight_requests_finish_and_commit(tmp_path: Path) -> Non
             cache=Cache(tmp_path),
             limiter=RateLimiter(limits=Limits(3, (20, 1.0), (20, 1.0))),
         )
-        timer = threading.Timer(0.6, _thread.interrupt_main)
-        timer.start()
+
+        def interrupt_once_answering() -> None:
+            # Not a fixed delay: on a loaded machine the run may not have started by then.
+            deadline = time.monotonic() + 30
+            while not any(h.status == 200 for h in server.hits) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            _thread.interrupt_main()
+
+        interrupter = threading.Thread(target=interrupt_once_answering, daemon=True)
+        interrupter.start()
         with pytest.raises(KeyboardInterrupt):
             client.works([f"10.5555/int-{i}" for i in range(40)])
-        timer.cancel()
+        interrupter.join()
         answered = {h.doi for h in server.hits if h.status == 200}
         assert 0 < len(answered) < 40
         assert client.cache is not None
