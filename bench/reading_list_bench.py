@@ -1,23 +1,26 @@
 """How fast `cytobib reading-list` is end to end on 10k annotated entries (issue 5).
 
-    .venv/bin/python bench/reading_list_bench.py                  # both projects, 2 styles
+    .venv/bin/python bench/reading_list_bench.py                  # all projects, 2 styles
     .venv/bin/python bench/reading_list_bench.py --projects distinct --styles apa --repeat 3
 
-Two projects, each with a generated annotation for every entry (bench/export_bench.py writes
+Three projects, with generated annotations (bench/export_bench.py writes
 them: summary, claims, caveats, agents, cancers, tags, status), built once under
 bench/_generated/ (git-ignored):
 
 - ``distinct``: ``mix-10k``, 10,000 different real works (the oncology Zotero export, a
   lab's hand-kept bibliography and RFCs; 6 MB), the realistic case;
+- ``sparse``: the same 10,000 works with an annotation on every tenth (1,000), as a large
+  library with a reviewed subset looks;
 - ``replica``: ``biox7-10k``, the 1,445-entry Zotero export with abstracts seven times
   (10,115 entries, 25 MB): every work has six twins with the same authors, year and title,
   so in author-date styles every item needs a year suffix, the worst case for the engine.
 
 Each cell runs the real command, ``cytobib reading-list --style S -o FILE`` (Markdown, grouped
-by agent, default sections), in a new process, and reports wall seconds and the process
+by agent, default sections), in a new process, and reports wall seconds and the
 process's peak RSS:
 
-- cold: empty cache folder (parse cache, annotation cache, formatted references);
+- cold: empty cache folder (parsed library and annotations, formatted references, derived
+  values, rendered items);
 - warm: the same command again, nothing changed;
 - one edit: one annotation file changed, then the command again.
 
@@ -49,9 +52,10 @@ import export_bench  # noqa: E402
 CYTOBIB = Path(sys.executable).with_name("cytobib")
 
 
-def ensure_distinct() -> Path:
-    """bench/_generated/rl-mix-10k: the 10k distinct works, each with an annotation."""
-    project = HERE / "_generated" / "rl-mix-10k"
+def ensure_distinct(every: int = 1) -> Path:
+    """bench/_generated/rl-mix-10k: the 10k distinct works, each with an annotation (with
+    ``every`` > 1: only every so many works have one)."""
+    project = HERE / "_generated" / ("rl-mix-10k" if every == 1 else f"rl-mix-10k-1in{every}")
     marker = project / ".complete"
     if marker.exists():
         return project
@@ -66,15 +70,19 @@ def ensure_distinct() -> Path:
         f'[library]\nbib = "{bib.resolve().as_posix()}"\nannotations = "annotations"\n'
     )
     rng = random.Random(11)
-    for entry in bibfile.parse(bibfile.read_text(bib)).entries:
-        if is_safe_key(entry.key):
+    for n, entry in enumerate(bibfile.parse(bibfile.read_text(bib)).entries):
+        if is_safe_key(entry.key) and n % every == 0:
             text = export_bench.annotation_yaml(rng)
             (notes / f"{entry.key}.yaml").write_text(text, encoding="utf-8")
     marker.write_text("ok\n")
     return project
 
 
-PROJECTS = {"distinct": ensure_distinct, "replica": export_bench.ensure_project}
+PROJECTS = {
+    "distinct": ensure_distinct,
+    "sparse": lambda: ensure_distinct(10),
+    "replica": export_bench.ensure_project,
+}
 
 
 def run(project: Path, style: str, cache: Path, out: Path) -> tuple[float, float]:
