@@ -40,15 +40,14 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def open_project(
+def settings(
     root: str | os.PathLike[str] | None = None,
     *,
     config: Config | None = None,
     bib: str | os.PathLike[str] | None = None,
     annotations_dir: str | os.PathLike[str] | None = None,
-    use_cache: bool = True,
-) -> Project:
-    """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
+) -> Config:
+    """The project's settings (cytobib.toml in ``root`` or above it), with overrides."""
     if config is None:
         start = Path(root) if root is not None else None
         if start is not None and start.is_file():
@@ -59,6 +58,22 @@ def open_project(
         config = replace(config, bib=Path(bib))
     if annotations_dir is not None:
         config = replace(config, annotations=Path(annotations_dir))
+    return config
+
+
+def open_project(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    config: Config | None = None,
+    bib: str | os.PathLike[str] | None = None,
+    annotations_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+) -> Project:
+    """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
+    if config is None:
+        config = settings(root, bib=bib, annotations_dir=annotations_dir)
+    else:
+        config = settings(config=config, bib=bib, annotations_dir=annotations_dir)
     vocabulary = build(config.agents, extra_file=config.agents_file)
 
     def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:

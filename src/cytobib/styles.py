@@ -323,6 +323,19 @@ def _pandoc_path() -> Path | None:
     return Path(found) if found else None
 
 
+def engine_stamp() -> tuple[str, int, int] | None:
+    """The engine binary by path, size and mtime (``None``: not installed), without running
+    it: what tells outputs made by another engine apart."""
+    path = _pandoc_path()
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
 _NO_PANDOC_HINT = (
     "Install the engine with `pip install pypandoc-binary` (or set CYTOBIB_PANDOC to a "
     "pandoc >= 3.1 binary)."

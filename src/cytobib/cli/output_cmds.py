@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cytobib import render, views
+from cytobib import render, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.errors import UsageError
 from cytobib.formats import registry
+from cytobib.library import open_project, settings
 
 OutOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write here (format from the suffix).")
@@ -29,19 +30,22 @@ WhereOpt = Annotated[
 SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
 
 
-def _emit(data: str | bytes, output: Path | None, fmt_name: str) -> None:
+def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = False) -> None:
+    """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
+    output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
     if output is None:
-        if isinstance(data, bytes):
+        if fmt.binary:
             raise UsageError(
-                f"The {fmt_name} format is binary; it needs a file.", hint="Pass -o FILE."
+                f"The {fmt.name} format is binary; it needs a file.", hint="Pass -o FILE."
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
         sys.stdout.flush()
-        sys.stdout.buffer.write(data.encode("utf-8"))
+        sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
         sys.stdout.buffer.flush()
         return
     render.write(data, output)
-    print(f"wrote {os.path.relpath(output)}", file=sys.stderr)
+    again = " (inputs unchanged since the last run: output reused)" if reused else ""
+    print(f"wrote {os.path.relpath(output)}{again}", file=sys.stderr)
 
 
 @app.command("reading-list")
@@ -69,9 +73,16 @@ def reading_list(
     annotations: AnnOpt = None,
 ) -> None:
     """Render the annotated reading list in a citation style."""
-    proj = project(root, bib, annotations)
+    config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
-    group = proj.config.group_by if group_by is None else (None if group_by == "none" else group_by)
+    group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
+    options = (fmt_obj.name, style, group, where, sort, sections, multi, title)
+    inputs = uptodate.Inputs(config, "reading-list", options, style)
+    data = uptodate.recall(inputs)
+    if data is not None:
+        _emit(data, output, fmt_obj, reused=True)
+        return
+    proj = open_project(config=config)
     view = views.reading_list(
         proj,
         style=style,
@@ -82,7 +93,9 @@ def reading_list(
         multi=multi,
         title=title,
     )
-    _emit(render.render(view, fmt_obj, render.context(proj)), output, fmt_obj.name)
+    out = render.render(view, fmt_obj, render.context(proj))
+    uptodate.remember(inputs, out.encode("utf-8") if isinstance(out, str) else out)
+    _emit(out, output, fmt_obj)
 
 
 @app.command("review-table")
@@ -121,7 +134,7 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj.name)
+    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
 
 
 @app.command("evidence-map")
@@ -152,7 +165,7 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj.name)
+    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
 
 
 @app.command()

