@@ -94,8 +94,10 @@ def reading_list(
         title=title,
     )
     out = render.render(view, fmt_obj, render.context(proj))
-    uptodate.remember(inputs, out.encode("utf-8") if isinstance(out, str) else out)
-    _emit(out, output, fmt_obj)
+    data = out.encode("utf-8") if isinstance(out, str) else out
+    del out  # a large list is tens of MB: keep one copy
+    uptodate.remember(inputs, data)
+    _emit(data, output, fmt_obj)
 
 
 @app.command("review-table")
