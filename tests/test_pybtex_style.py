@@ -18,9 +18,9 @@ BIB = r"""
 """
 
 
-def render(style_name: str) -> str:
+def render(style_name: str, bib: str = BIB) -> str:
     style = find_plugin("pybtex.style.formatting", style_name)()
-    data = parse_string(BIB, "bibtex")
+    data = parse_string(bib, "bibtex")
     formatted = style.format_bibliography(data)
     backend = find_plugin("pybtex.backends", "text")()
     return "\n".join(e.text.render(backend) for e in formatted)
@@ -42,6 +42,17 @@ def test_titles_are_not_lowercased(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert "il-2" in render("unsrt").lower() and "IL-2" not in render("unsrt").split("Immuno")[0]
     out = render("cytobib-annotated")
     assert "IL-2" in out and "T cells" in out
+
+
+def test_a_title_with_some_braces_keeps_its_other_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One braced word used to leave the rest unprotected: "{IL-2} ... T cells" printed
+    "t cells". Protection goes word by word, as in the reading list's pybtex styles."""
+    monkeypatch.chdir(tmp_path)
+    bib = BIB.replace("title = {IL-2:", "title = {{IL-2}:").replace("Cancer in", "Cancer, IFN-λ in")
+    out = render("cytobib-annotated", bib)
+    assert "IL-2" in out and "T cells" in out and "IFN-λ" in out
 
 
 def test_project_annotations_win(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from pybtex.style import FormattedEntry
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 
 from cytobib import latex
+from cytobib.styles import protect_title
 
 
 @lru_cache(maxsize=4)
@@ -45,13 +46,6 @@ def _project_notes(start: str) -> Mapping[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
-def _protect(title: str) -> str:
-    """Brace every word a BibTeX style would lowercase wrongly (already-braced text stays)."""
-    if "{" in title:
-        return title
-    return latex.bibtex_title(latex.to_text(title))
-
-
 class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
     """``unsrt`` plus the reviewer's annotation of each entry."""
 
@@ -64,7 +58,7 @@ class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
             by_key.setdefault(entry.key, entry)  # the first entry with a key, as a scan finds
             title = entry.fields.get("title")
             if title:
-                entry.fields["title"] = _protect(str(title))
+                entry.fields["title"] = protect_title(str(title))
         for formatted in super().format_entries(entries, bib_data):
             yield self._annotate(formatted, by_key.get(formatted.key), notes)
 
