@@ -284,3 +284,11 @@ def test_markdown_reading_list_shows_title_and_note_escaped(title: str, note: st
     assert out.splitlines()[0] == f"# {md_inline(title or 'x')}"
     if note.split():
         assert f"*{md_inline(note)}*" in out
+
+
+@pytest.mark.parametrize("kind", ["table", "evidence_map"])
+@pytest.mark.parametrize("name", ["md", "html", "tex"])
+def test_a_retracted_work_is_flagged_in_every_text_view(name: str, kind: str) -> None:
+    """The evidence map's reference list in Markdown once dropped the notice."""
+    out = getattr(_format(name), kind)(VIEWS[kind](), context())
+    assert "RETRACTED" in out

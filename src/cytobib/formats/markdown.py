@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, fragment_to, http_url, md_cell, md_inline
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
-from cytobib.views import EvidenceMap, ReadingList, Table
+from cytobib.views import EvidenceMap, Item, ReadingList, Table
 
 
 def github_slug(heading: str) -> str:
@@ -22,6 +23,21 @@ def github_slug(heading: str) -> str:
 def _header(title: str, lines: list[str]) -> list[str]:
     out = [f"# {md_inline(title)}", ""]
     out += [line for line in lines if line]
+    out.append("")
+    return out
+
+
+def _references(items: Sequence[Item]) -> list[str]:
+    """The numbered references under a table or map, each with its retraction or correction
+    notice (as every other format prints it)."""
+    if not items:
+        return []
+    out = ["## References", ""]
+    for item in items:
+        line = f"{item.number}. {fragment_to(item.reference.html, 'md')}"
+        if item.warning:
+            line += f" **⚠ {md_inline(item.warning)}**"
+        out.append(line)
     out.append("")
     return out
 
@@ -111,11 +127,7 @@ class MarkdownFormat:
                     cells.append(text)
                 out.append("| " + " | ".join(cells) + " |")
             out.append("")
-        if table.references:
-            out += ["## References", ""]
-            for item in table.references:
-                out.append(f"{item.number}. {fragment_to(item.reference.html, 'md')}")
-            out.append("")
+        out += _references(table.references)
         return "\n".join(out).rstrip() + "\n"
 
     def evidence_map(self, emap: EvidenceMap, ctx: Any) -> str:
@@ -150,9 +162,5 @@ class MarkdownFormat:
                 + "."
             )
             out.append("")
-        if emap.references:
-            out += ["## References", ""]
-            for item in emap.references:
-                out.append(f"{item.number}. {fragment_to(item.reference.html, 'md')}")
-            out.append("")
+        out += _references(emap.references)
         return "\n".join(out).rstrip() + "\n"
