@@ -131,12 +131,13 @@ def measure(name: str, style: str, repeat: int) -> dict[str, Any]:
                 victim.write_bytes(original + b"x-bench-edit: 1\n")
                 edit.append(run(project, style, cache, out)[0])
                 victim.write_bytes(original)
+                # A file changed within 2 s of a run is not trusted by its stat (the
+                # racy-clean rule of cytobib.uptodate): wait, so that the next warm run
+                # measures reuse, not a fresh run.
+                time.sleep(2.1)
                 size = out.stat().st_size / 1e6
     finally:
         victim.write_bytes(original)
-        # A file changed within 2 s of a run is not trusted by its stat (cytobib.uptodate's
-        # racy-clean rule): wait, so that the next cell's warm run is not a fresh one.
-        time.sleep(2.1)
     return {
         "project": name,
         "style": style,
