@@ -97,3 +97,11 @@ def test_bad_where_is_a_usage_error(cli: Cli) -> None:
     result = cli("export", "-C", DATA, "--to", "ris", "--where", "agent ==")
     assert result.code == 2
     assert result.err.startswith("error: ")
+
+
+def test_output_into_a_new_folder_creates_it(cli: Cli, tmp_path: Path) -> None:
+    """`export -o newdir/x.bib` exited 5 where `reading-list -o newdir/...` made the folder."""
+    out = tmp_path / "new" / "deeper" / "library.ris"
+    result = cli("export", "-C", DATA, "-o", out)
+    assert result.code == 0, result.output
+    assert out.read_bytes().startswith(b"TY  - ")
