@@ -211,6 +211,7 @@ def test_offline_without_cache_leaves_library_untouched(
     before = snapshot(root)
     result = cli("enrich", "-C", root, "--offline", "--no-search")
     assert "could not enrich" in result.err
+    assert result.code == 4  # not one lookup answered: exit as `add` does
     assert snapshot(root) == before
     assert server.hits == []
 
@@ -222,6 +223,7 @@ def test_server_errors_leave_library_untouched(make_project, cli, server, snapsh
     server.add_faults(*[Fault("html")] * 4)
     result = cli("enrich", "-C", root, "--no-search")
     assert "could not enrich" in result.err
+    assert result.code == 4 and "no usable answer" in result.err
     assert "Traceback" not in result.output
     assert snapshot(root) == before
 

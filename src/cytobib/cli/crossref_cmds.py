@@ -120,4 +120,13 @@ def enrich(
         )
     if dry_run:
         sys.stdout.write(report.diff)
+    if report.failed and not (report.plans or report.not_found or report.matches):
+        # Not one answer: a network or Crossref fault, not a library to be proud of (as `add`).
+        print(
+            f"error: Crossref gave no usable answer for any of {len(report.failed)} "
+            "lookup(s); nothing was changed.\n"
+            "hint: check the connection (or drop --offline) and run the command again.",
+            file=sys.stderr,
+        )
+        return _errors.EXIT_NETWORK
     return _errors.EXIT_OK
