@@ -12,6 +12,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Container, Iterator, Sequence
 
+from cytobib import doi, latex
 from cytobib.annotations import is_safe_key
 from cytobib.model import Issue, Location, Record, Severity
 
@@ -65,7 +66,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "online": ("title", "url|doi"),
 }
 
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _ISSN_RE = re.compile(r"^(\d{4})-?(\d{3}[\dXx])$")
 # A page, an e-locator ("e33693", "doaa055") or a range of them; spaces, semicolons and
 # commentary ("402--6; discussion 406--7") are what this flags.
@@ -168,15 +168,16 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
                 f"Add `{options[0]} = {{...}}`, or run `cytobib enrich {key}` if it has a DOI.",
             )
     doi_raw = entry.fields.get("doi", "").strip()
-    if doi_raw and not DOI_RE.match(entry.doi):
+    wrong = doi.problem(latex.verbatim(doi_raw)) if doi_raw else None
+    if wrong is not None:
         yield Issue(
             Severity.ERROR,
             "bad-doi",
-            f"DOI {doi_raw!r} of '{key}' is malformed.",
+            f"DOI {doi_raw!r} of '{key}' is malformed ({wrong.split(': ', 1)[-1].rstrip('.')}).",
             key,
             loc,
-            "A DOI looks like 10.1234/abc (no spaces); remove any prefix other than "
-            "https://doi.org/.",
+            "A DOI looks like 10.1234/abc, bare or as https://doi.org/10.1234/abc, with no "
+            "spaces inside.",
         )
     for field_name in ("issn", "eissn"):
         value = entry.fields.get(field_name, "").strip()
@@ -238,14 +239,14 @@ def _duplicate_dois(records: Sequence[Record], bib_path: str) -> Iterator[Issue]
     for record in records:
         if record.entry.doi:
             by_doi[record.entry.doi].append(record)
-    for doi, group in by_doi.items():
+    for same, group in by_doi.items():
         if len(group) > 1:
             first = group[0]
             for other in group[1:]:
                 yield Issue(
                     Severity.WARNING,
                     "duplicate-doi",
-                    f"'{other.key}' has the same DOI ({doi}) as '{first.key}' (line "
+                    f"'{other.key}' has the same DOI ({same}) as '{first.key}' (line "
                     f"{first.entry.line}).",
                     other.key,
                     _loc(other, bib_path),

@@ -23,6 +23,7 @@ from typing import Any
 
 from cytobib import latex
 from cytobib.bibfile import atomic_write_bytes
+from cytobib.doi import canonical
 from cytobib.model import Entry, parse_names
 
 PROVENANCE_FILE = Path(".cytobib") / "provenance.json"
@@ -64,9 +65,9 @@ class Plan:
 
 def normalise(name: str, value: str) -> str:
     """The comparison form of a field value: notation differences removed."""
-    text = latex.to_text(value)
     if name == "doi":
-        return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", text.strip().lower())
+        return canonical(latex.verbatim(value))  # as Entry.doi: one DOI, however written
+    text = latex.to_text(value)
     if name == "month":
         low = text.strip().lower()
         if low.isdigit():

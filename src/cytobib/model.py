@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
 from cytobib import latex
+from cytobib.doi import canonical
 
 T = TypeVar("T")
 
@@ -139,8 +140,6 @@ _MONTHS = {
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 
-_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -200,9 +199,10 @@ class Entry:
 
     @lazy
     def doi(self) -> str:
-        """The DOI without resolver prefix, lower-cased (DOIs are case-insensitive)."""
+        """The DOI in its canonical form (``doi.canonical``): no resolver prefix or
+        ``doi:``, %-escapes decoded, lower-cased (DOIs are case-insensitive)."""
         raw = latex.verbatim(self.fields.get("doi", ""))
-        return _DOI_PREFIX.sub("", raw).strip().lower()
+        return canonical(raw) if raw else ""
 
     @lazy
     def container(self) -> str:

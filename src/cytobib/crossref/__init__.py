@@ -2,7 +2,7 @@
 
 Parts, each usable on its own:
 
-* :mod:`~cytobib.crossref.doi`: :func:`normalize_doi`, :func:`is_valid_doi`.
+* :func:`normalize_doi`, :func:`is_valid_doi`, from :mod:`cytobib.doi` (the model uses it too).
 * :mod:`~cytobib.crossref.ratelimit`: :class:`RateLimiter`, paced by Crossref's headers.
 * :mod:`~cytobib.crossref.cache`: :class:`Cache`, SQLite, outside the limiter.
 * :mod:`~cytobib.crossref.http`: :class:`CrossrefClient` (``work``, ``works``, ``search``).
@@ -15,7 +15,6 @@ Facts about the API behind every choice: ``shared/docs/crossref-api.md``.
 from __future__ import annotations
 
 from cytobib.crossref.cache import Cache, CachedResponse, CacheMode, default_cache_dir
-from cytobib.crossref.doi import is_valid_doi, normalize_doi
 from cytobib.crossref.http import ClientStats, CrossrefClient, user_agent
 from cytobib.crossref.mapping import (
     ACCEPT_SCORE,
@@ -38,6 +37,7 @@ from cytobib.crossref.ratelimit import (
     RateLimiter,
     SystemClock,
 )
+from cytobib.doi import is_valid_doi, normalize_doi
 
 __all__ = [
     "ACCEPT_SCORE",

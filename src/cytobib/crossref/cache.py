@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cytobib.crossref.doi import normalize_doi
+from cytobib.doi import normalize_doi
 from cytobib.errors import CrossrefError
 
 __all__ = [

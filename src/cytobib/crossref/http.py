@@ -57,8 +57,8 @@ from urllib.parse import quote
 import requests
 
 from cytobib.crossref.cache import Cache, search_key, work_key
-from cytobib.crossref.doi import normalize_doi
 from cytobib.crossref.ratelimit import Clock, RateLimiter, Route, SystemClock
+from cytobib.doi import normalize_doi
 from cytobib.errors import (
     ConfigError,
     CrossrefBadResponse,

@@ -102,7 +102,7 @@ from typing import Any, Final, Literal
 
 from rapidfuzz import fuzz
 
-from cytobib.crossref.doi import normalize_doi
+from cytobib.doi import normalize_doi
 
 __all__ = [
     "ACCEPT_SCORE",

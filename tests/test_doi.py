@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cytobib.crossref.doi import is_valid_doi, normalize_doi
+from cytobib.doi import canonical, is_valid_doi, normalize_doi, problem
 
 WAKEFIELD = "10.1016/s0140-6736(97)11096-0"
 
@@ -124,3 +124,50 @@ def test_property_any_text_either_normalises_or_raises_value_error(text: str) ->
     assert doi.startswith("10.")
     assert "/" in doi
     assert not any(ch.isspace() for ch in doi)
+
+
+# --- one DOI however it is written: canonical(), check and the merge rule agree -------------
+
+_DOI_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda pre, reg, suffix: f"{pre}10.{reg}/{suffix}",
+        st.sampled_from(["", " ", "doi:", "DOI: ", "https://doi.org/", "info:doi/", "urn:doi:"]),
+        st.sampled_from(["1000", "1371", "12345", "1000.10", "999", "1234567890"]),
+        st.text(max_size=20),
+    ),
+)
+
+
+@given(_DOI_TEXT)
+def test_property_canonical_is_normalize_doi_where_that_accepts(text: str) -> None:
+    """The fast path for plain DOIs gives exactly normalize_doi's answer; problem() agrees."""
+    reason: str | None = None
+    try:
+        expected = normalize_doi(text)
+    except ValueError as exc:
+        reason = str(exc)
+    assert problem(text) == reason
+    assert is_valid_doi(text) is (reason is None)
+    if reason is None:
+        assert canonical(text) == expected
+
+
+def test_check_merge_and_duplicates_see_one_doi_however_written() -> None:
+    from cytobib import checks, merge
+    from cytobib.model import Entry, Record
+
+    forms = ["https://www.doi.org/10.1000/ABC", "info:doi/10.1000/abc", "doi: 10.1000/abc"]
+    records = [
+        Record(Entry(f"k{n}", "article", {"title": "T", "doi": form}, line=n + 1))
+        for n, form in enumerate(forms)
+    ]
+    issues = list(checks.bib_checks(records, "library.bib"))
+    codes = [i.code for i in issues]
+    assert "bad-doi" not in codes
+    assert codes.count("duplicate-doi") == 2
+    assert {r.entry.doi for r in records} == {"10.1000/abc"}
+    assert {merge.normalise("doi", f) for f in forms} == {"10.1000/abc"}
+    bad = Record(Entry("bad", "article", {"title": "T", "doi": "10.1000/a b"}, line=9))
+    (issue,) = [i for i in checks.bib_checks([bad], "library.bib") if i.code == "bad-doi"]
+    assert "whitespace" in issue.message
