@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cytobib import latex
 from cytobib.csl import to_csl
 from cytobib.model import Entry, Record
+from cytobib.views import short_citation
 
 
 def test_doi_drops_latex_escapes_and_resolver_prefix() -> None:
@@ -22,3 +25,19 @@ def test_csl_url_keeps_tilde() -> None:
 def test_textsuperscript_decodes_to_superscript() -> None:
     """`CD4\\textsuperscript{+}` reads as CD4⁺, not CD4+."""
     assert latex.to_text(r"CD4\textsuperscript{+}") == "CD4⁺"
+
+
+@pytest.mark.parametrize(
+    "author", ["Aaronson, N. K. and de Haes, J. C. and al, et", "Aaronson, N. K. and et al."]
+)
+def test_an_et_al_author_is_and_others(author: str) -> None:
+    """A Zotero export in ../shared/data writes "and al, et"; APA printed "& al, et."."""
+    entry = Entry("k", "article", {"author": author, "title": "T", "year": "1993"}, line=1)
+    assert entry.authors[-1].family == "others"
+    families = [n["family"] for n in to_csl(Record(entry))["author"]]
+    assert "al" not in families and "et al." not in families
+    assert short_citation(Record(entry)) == "Aaronson et al. 1993"
+
+
+def test_a_sole_author_named_like_et_al_stays() -> None:
+    assert Entry("k", "article", {"author": "al, et"}, line=1).authors[0].family == "al"

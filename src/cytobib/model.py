@@ -179,11 +179,11 @@ class Entry:
 
     @lazy
     def authors(self) -> tuple[Person, ...]:
-        return parse_names(self.fields.get("author", ""))
+        return _et_al(parse_names(self.fields.get("author", "")))
 
     @lazy
     def editors(self) -> tuple[Person, ...]:
-        return parse_names(self.fields.get("editor", ""))
+        return _et_al(parse_names(self.fields.get("editor", "")))
 
     @lazy
     def year(self) -> int | None:
@@ -341,6 +341,17 @@ class Library:
 
     def get(self, key: str) -> Record | None:
         return self.by_key.get(key)
+
+
+_ET_AL = frozenset({("al", "et"), ("al.", "et"), ("et al", ""), ("et al.", ""), ("others", "")})
+
+
+def _et_al(people: tuple[Person, ...]) -> tuple[Person, ...]:
+    """A last name "et al." as exports write it ("and et al", "and al, et") is BibTeX's
+    "and others": it truncates the list, it is not a person named Al."""
+    if len(people) > 1 and (people[-1].family.casefold(), people[-1].given.casefold()) in _ET_AL:
+        return (*people[:-1], Person("others"))
+    return people
 
 
 def parse_names(value: str) -> tuple[Person, ...]:

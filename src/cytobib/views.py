@@ -95,7 +95,7 @@ def short_citation(record: Record, number: int | None = None) -> str:
     if not people:
         words = record.entry.title.split()
         name = " ".join(words[:4]) + ("…" if len(words) > 4 else "") if words else record.key
-    elif len(people) == 1:
+    elif len(people) == 1 and len(record.entry.authors) == 1:
         name = people[0].last
     elif len(people) == 2 and len(record.entry.authors) == 2:
         name = f"{people[0].last} & {people[1].last}"
