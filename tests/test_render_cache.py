@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def test_a_project_template_and_a_vocabulary_change_show(shipped: Path) -> None:
 
 def test_a_damaged_render_cache_is_ignored(shipped: Path) -> None:
     cold = _render(open_project(shipped), "md")
-    tables = list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "render").glob("*.pickle"))
+    tables = list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "render").rglob("*.pickle"))
     assert tables
     for table in tables:
         table.write_bytes(b"\x80\x05not a pickle")
@@ -155,7 +156,9 @@ def test_memo_tables_keep_what_the_run_used(tmp_path: Path) -> None:
     assert Memo(path, "other salt").get(b"a") is None  # another salt: nothing served
     third = Memo(path, "salt")
     assert third.get(b"a") == 1 and third.get(b"b") == 2
+    before = path.stat().st_mtime_ns, path.stat().st_ino
     third.save()  # only "a" and "b" were used, so nothing is rewritten
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == before
     path.write_bytes(b"garbage")
     assert Memo(path, "salt").get(b"a") is None
 
@@ -197,3 +200,41 @@ def test_a_replaced_file_with_its_old_size_and_mtime_is_read(
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # as rsync -t or cp -p would
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     assert _annotations(shipped)[path.stem].summary.startswith("Q")
+
+
+def test_files_read_because_they_were_too_new_are_trusted_after_the_next_run(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fresh files (a new clone) are read while within the racy window; once a run has read
+    them outside it, their stamps are saved and trusted, not re-read forever."""
+    now = time.time_ns()
+    clock = {"t": now}
+    monkeypatch.setattr(ann.time, "time_ns", lambda: clock["t"])
+    cold = _annotations(shipped)  # started = now: the files are too new to trust
+    clock["t"] = now + 10 * 10**9
+    assert _annotations(shipped) == cold  # reads them again, and records that
+    clock["t"] = now + 20 * 10**9
+    real = Path.read_bytes
+
+    def no_yaml(self: Path) -> bytes:
+        if self.suffix == ".yaml":
+            raise AssertionError(f"{self.name} was read again")
+        return real(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_bytes", no_yaml)
+        assert _annotations(shipped) == cold
+
+
+def test_stray_files_in_the_templates_folder_are_harmless(shipped: Path) -> None:
+    before = _render(open_project(shipped), "md")
+    (shipped / "templates").mkdir()
+    (shipped / "templates" / ".DS_Store").write_bytes(b"\x00\x01\xff\xfe binary")
+    assert _render(open_project(shipped), "md") == before
+
+
+def test_a_cache_that_cannot_be_written_fails_nothing(shipped: Path) -> None:
+    project = open_project(shipped)
+    for kind, name in (("render", "md.pickle"), ("derived", "csl-items.pickle")):
+        (project.config.project_cache(kind) / name).mkdir(parents=True)
+    assert _render(project, "md") == _render(project, "md", cached=False)

@@ -51,7 +51,17 @@ def test_a_second_run_with_nothing_changed_reuses_the_output(cli: Cli, shipped: 
 
 @pytest.mark.parametrize(
     "change",
-    ["annotation", "bib", "template", "config", "option", "date", "new file", "deleted file"],
+    [
+        "annotation",
+        "bib",
+        "template",
+        "config",
+        "option",
+        "date",
+        "new file",
+        "deleted file",
+        "style file",
+    ],
 )
 def test_any_changed_input_means_a_fresh_run(
     cli: Cli, shipped: Path, monkeypatch: pytest.MonkeyPatch, change: str
@@ -86,6 +96,17 @@ def test_any_changed_input_means_a_fresh_run(
         shutil.move(str(shipped / f"{key}.yaml"), shipped / "annotations" / f"{key}.yaml")
     elif change == "deleted file":
         notes[0].unlink()
+    elif change == "style file":  # not named .csl: a path all the same
+        from cytobib import styles
+
+        house = shipped / "styles" / "house.xml"
+        house.parent.mkdir()
+        shutil.copy(styles.resolve_style("vancouver").path, house)
+        _list(cli, shipped, out, "--style", "styles/house.xml")
+        before = out.read_text(encoding="utf-8")
+        xml = house.read_text(encoding="utf-8")
+        house.write_text(xml.replace('delimiter=", "', 'delimiter=" ; "', 1), "utf-8")
+        options = ("--style", "styles/house.xml")
     again = _list(cli, shipped, out, *options)
     assert REUSED not in again.err
     if change != "config":  # a new agent nobody names changes no output, but is an input
@@ -107,7 +128,7 @@ def test_files_changed_just_before_the_last_run_are_not_trusted(
 def test_a_failed_run_stores_nothing(cli: Cli, shipped: Path) -> None:
     result = cli("reading-list", "-C", shipped, "--where", "year >>> 3")
     assert result.code != 0
-    assert not list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "outputs").glob("*.out"))
+    assert not list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "outputs").rglob("*.out"))
 
 
 def test_binary_outputs_are_reused_and_still_need_a_file(cli: Cli, shipped: Path) -> None:
@@ -123,5 +144,26 @@ def test_binary_outputs_are_reused_and_still_need_a_file(cli: Cli, shipped: Path
 def test_only_the_newest_outputs_are_kept(cli: Cli, shipped: Path) -> None:
     for n in range(uptodate.KEEP + 3):
         _list(cli, shipped, shipped / "list.md", "--title", f"List {n}")
-    kept = list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "outputs").glob("*.out"))
+    kept = list((Path(os.environ["CYTOBIB_CACHE_DIR"]) / "outputs").rglob("*.out"))
     assert len(kept) == uptodate.KEEP
+
+
+def test_a_torn_stored_output_is_not_served(cli: Cli, shipped: Path) -> None:
+    out = shipped / "list.md"
+    _list(cli, shipped, out)
+    written = out.read_bytes()
+    (stored,) = (Path(os.environ["CYTOBIB_CACHE_DIR"]) / "outputs").rglob("*.out")
+    stored.write_bytes(stored.read_bytes()[:-100])  # as a crash mid-write could leave it
+    again = _list(cli, shipped, out)
+    assert REUSED not in again.err
+    assert out.read_bytes() == written
+
+
+def test_an_unwritable_output_cache_still_writes_the_output(cli: Cli, shipped: Path) -> None:
+    from cytobib.library import settings
+
+    (settings(shipped).project_cache("outputs")).parent.mkdir(parents=True, exist_ok=True)
+    (settings(shipped).project_cache("outputs")).write_text("a file where a folder goes")
+    out = shipped / "list.md"
+    assert REUSED not in _list(cli, shipped, out).err
+    assert out.read_text(encoding="utf-8").startswith("# Reading list")

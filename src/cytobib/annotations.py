@@ -27,7 +27,7 @@ import yaml
 
 from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
-from cytobib.errors import AnnotationFileError, KeyExistsError
+from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
 from cytobib.memo import code_digest
 from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
 from cytobib.vocabulary import Vocabulary
@@ -318,6 +318,7 @@ class _FileCache:
         self.new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
         self.trusted_before = 0
         self.started = time.time_ns()  # before any file is looked at
+        self.verified = False  # a file with a known stamp was read: its stamp can be trusted
         with contextlib.suppress(Exception):
             with self.path.open("rb") as fh:
                 saved = pickle.load(fh)  # noqa: S301 - our own cache file
@@ -337,6 +338,7 @@ class _FileCache:
             ident = known[1]
             row = self.old.get(ident)
         if row is None:
+            self.verified = self.verified or known is not None
             try:
                 data = path.read_bytes()
             except OSError:
@@ -356,9 +358,11 @@ class _FileCache:
         return _annotation_from_row(ann_row), [issue_from_row(r) for r in issue_rows]
 
     def save(self) -> None:
-        if self.new.keys() == self.old.keys() and self.new_stamps == self.old_stamps:
+        # A file read only because it was too new to trust is trusted once saved again.
+        unchanged = self.new.keys() == self.old.keys() and self.new_stamps == self.old_stamps
+        if unchanged and not self.verified:
             return
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, WriteError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             saved = (self.salt, self.new, self.new_stamps, self.started)
             payload = pickle.dumps(saved, protocol=5)

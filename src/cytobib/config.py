@@ -6,6 +6,7 @@ Environment variables override the file for what differs per person rather than 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -77,6 +78,12 @@ class Config:
         from platformdirs import user_cache_dir
 
         return Path(user_cache_dir("cytobib"))
+
+    def project_cache(self, kind: str) -> Path:
+        """``cache_dir/kind/<project>``: tables that keep only what the last run used are
+        kept per project, so that two projects do not evict each other's on every run."""
+        ident = hashlib.blake2b(str(self.root.resolve()).encode(), digest_size=8).hexdigest()
+        return self.cache_dir / kind / ident
 
 
 def find_config(start: Path | None = None) -> Path | None:

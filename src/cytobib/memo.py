@@ -3,7 +3,8 @@
 A table is one pickle under the cache folder holding a salt and the entries that the last run
 used. Keys are digests of the content a value was derived from, and the salt covers cytobib's
 own code (plus whatever the caller adds), so a changed input can only miss, never be served
-a stale value. A damaged, foreign or unwritable table is treated as empty.
+a stale value. A damaged or foreign table is treated as empty, and one that cannot be
+written is skipped: a cache never fails a command.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import pickle
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ def code_digest() -> bytes:
     made by other code are stale, whether or not the version number moved (development
     installs)."""
     package = Path(__file__).resolve().parent
-    digest = hashlib.blake2b(digest_size=20)
+    digest = hashlib.blake2b(sys.version.encode(), digest_size=20)  # casefold, NFC tables
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".j2", ".yaml", ".json") and path.is_file():
             digest.update(path.relative_to(package).as_posix().encode())
@@ -70,8 +72,9 @@ class Memo:
         if self.path is None or self.new.keys() == self.old.keys():
             return
         from cytobib.bibfile import atomic_write_bytes
+        from cytobib.errors import WriteError
 
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, WriteError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             payload = pickle.dumps((self.salt, self.new), protocol=5)
             atomic_write_bytes(self.path, payload, durable=False)

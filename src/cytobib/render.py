@@ -31,7 +31,7 @@ class RenderContext:
 
 
 def context(project: Project, **options: Any) -> RenderContext:
-    cache_dir = project.config.cache_dir / "render"
+    cache_dir = project.config.project_cache("render")
     return RenderContext(project.config.root, project.vocabulary, dict(options), cache_dir)
 
 

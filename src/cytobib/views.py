@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
+from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.memo import Memo
@@ -28,8 +30,6 @@ from cytobib.vocabulary import Vocabulary
 
 def today() -> str:
     """The date stamped on outputs; ``SOURCE_DATE_EPOCH`` (reproducible builds) fixes it."""
-    import os
-
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
@@ -146,7 +146,7 @@ def select(
     if cache_dir is None or sort == "title":
         chosen.sort(key=_sort_key(sort))
         return chosen
-    memo = Memo(cache_dir / "derived" / "author-sort.pickle")
+    memo = Memo(cache_dir / "author-sort.pickle")
     chosen.sort(key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r))))
     memo.save()
     return chosen
@@ -242,7 +242,7 @@ def make_groups(
 def numbered_items(project: Project, style: str, where: str | None, sort: str) -> tuple[Item, ...]:
     """Select, number and format: the step the reading list, review table and evidence map
     share. Remembered for the last call, so `build` does it once for all three."""
-    cache_dir = project.config.cache_dir
+    cache_dir = project.config.project_cache("derived")
     records = select(
         project.library, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir
     )
@@ -253,16 +253,24 @@ def numbered_items(project: Project, style: str, where: str | None, sort: str) -
     )
 
 
+def style_path(config: Config, style: str) -> str:
+    """The style as ``styles.resolve_style`` should see it: a relative path (a .csl name, or
+    anything with a slash) is looked up in the project folder first, then in the working
+    directory."""
+    path_like = style.endswith(".csl") or "/" in style or os.sep in style
+    if path_like and not Path(style).expanduser().is_absolute():
+        candidate = config.root / style
+        return str(candidate) if candidate.exists() else style
+    return style
+
+
 def format_citations(project: Project, records: Sequence[Record], style: str) -> list[Reference]:
     """Formatted references in list order, through the chosen engine and its cache."""
     from cytobib import csl, styles
 
-    if style.endswith(".csl") and not Path(style).is_absolute():
-        candidate = project.config.root / style
-        style = str(candidate) if candidate.exists() else style
-    ref = styles.resolve_style(style)
+    ref = styles.resolve_style(style_path(project.config, style))
     # Converting needs names parsed and every field decoded: kept between runs by content.
-    memo = Memo(project.config.cache_dir / "derived" / "csl-items.pickle")
+    memo = Memo(project.config.project_cache("derived") / "csl-items.pickle")
     items = [memo.through(r.entry.digest, functools.partial(csl.to_csl, r)) for r in records]
     memo.save()
     bibtex: dict[str, str] | None = None

@@ -96,8 +96,8 @@ def reading_list(
     out = render.render(view, fmt_obj, render.context(proj))
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
-    uptodate.remember(inputs, data)
     _emit(data, output, fmt_obj)
+    uptodate.remember(inputs, data)
 
 
 @app.command("review-table")

@@ -371,7 +371,7 @@ class HtmlFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(xml_text(html)), _clean
         )
-        rendered = RenderedItems(ctx.cache_dir, "html", env, ctx.vocabulary, view.sections)
+        rendered = RenderedItems(ctx.cache_dir, "html", ctx.root, ctx.vocabulary, view.sections)
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:

@@ -231,7 +231,7 @@ class LatexFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
-        rendered = RenderedItems(ctx.cache_dir, "tex", env, ctx.vocabulary, view.sections)
+        rendered = RenderedItems(ctx.cache_dir, "tex", ctx.root, ctx.vocabulary, view.sections)
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(

@@ -86,7 +86,7 @@ class MarkdownFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "md"))
         )
-        rendered = RenderedItems(ctx.cache_dir, "md", env, ctx.vocabulary, view.sections)
+        rendered = RenderedItems(ctx.cache_dir, "md", ctx.root, ctx.vocabulary, view.sections)
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")

@@ -8,6 +8,7 @@ let a title or note inject markup; values already rendered for the target are ``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -205,6 +206,21 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
 # --- rendered items from earlier runs -------------------------------------------------------
 
 
+def project_templates(root: Path | None) -> list[tuple[str, bytes]]:
+    """Every file under ``<project>/templates`` by name and bytes (any file a template may
+    include; bytes, so that a stray binary file is no problem); the packaged templates are
+    part of cytobib's code."""
+    folder = root / "templates" if root is not None else None
+    if folder is None or not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.rglob("*")):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                out.append((path.relative_to(folder).as_posix(), path.read_bytes()))
+    return out
+
+
 class RenderedItems:
     """Items rendered by earlier runs, so that an unchanged item is not rendered again.
 
@@ -212,24 +228,21 @@ class RenderedItems:
     item; a 10k library grouped by agent has ~20k items). An item's key is a digest of all
     its text can depend on: the work (entry and annotation), its reference, number and note,
     and the format's own extras. The table's salt covers the rest: the format, the sections,
-    the templates' sources (the project's and the packaged ones), the vocabulary and
-    cytobib's code. One table per format under ``cache_dir``; ``None`` keeps nothing.
+    the project's template files, the vocabulary and cytobib's code (packaged templates
+    included). One table per format under ``cache_dir`` (a project's own folder); ``None``
+    keeps nothing.
     """
 
     def __init__(
         self,
         cache_dir: Path | None,
         target: str,
-        env: jinja2.Environment,
+        root: Path | None,
         vocabulary: Any,
         sections: Sequence[str],
     ) -> None:
-        loader = env.loader
-        sources = []
-        if loader is not None:
-            sources = [(n, loader.get_source(env, n)[0]) for n in sorted(loader.list_templates())]
         path = cache_dir / f"{target}.pickle" if cache_dir is not None else None
-        self.memo = Memo(path, target, tuple(sections), vocabulary, sources)
+        self.memo = Memo(path, target, tuple(sections), vocabulary, project_templates(root))
         self._works: dict[str, bytes] = {}
         self.get = self.memo.get
         self.put = self.memo.put

@@ -34,7 +34,7 @@ class TextFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
         )
-        rendered = RenderedItems(ctx.cache_dir, "txt", env, ctx.vocabulary, view.sections)
+        rendered = RenderedItems(ctx.cache_dir, "txt", ctx.root, ctx.vocabulary, view.sections)
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
