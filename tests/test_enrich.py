@@ -237,3 +237,12 @@ def test_search_without_clear_match_lists_candidates(make_project, cli, server, 
     assert "no unambiguous match for x" in result.out
     assert snapshot(root) == before
     assert server.hits and server.hits[0].query.get("rows") == ["2"]
+
+
+def test_a_malformed_doi_is_not_blamed_on_the_network(make_project, cli, server) -> None:
+    """A DOI that is not one is an input problem: named as such, no request, no exit 4."""
+    root = make_project("@article{bad, title = {T}, author = {A, B}, doi = {10.1000/a b}}\n")
+    result = cli("enrich", "-C", root, "--no-search")
+    assert "not looked up: bad" in result.err and "whitespace" in result.err
+    assert "connection" not in result.err and result.code == 0
+    assert server.hits == []

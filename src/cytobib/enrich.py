@@ -209,6 +209,7 @@ class EnrichReport:
     plans: list[merge.Plan] = field(default_factory=list)
     not_found: list[tuple[str, str]] = field(default_factory=list)  # (key, doi)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (key, why not a DOI)
     matches: list[Match] = field(default_factory=list)  # searches for entries without DOI
     flagged: list[tuple[str, str]] = field(default_factory=list)  # (key, update-status)
     diff: str = ""
@@ -266,6 +267,8 @@ def enrich(
 
                 if isinstance(result, CrossrefNotFound):
                     report.not_found.append((record.key, record.entry.doi))
+                elif isinstance(result, ValueError):  # not a DOI: nothing was asked
+                    report.invalid.append((record.key, str(result)))
                 else:
                     report.failed.append((record.key, _reason(result)))
                 continue

@@ -108,6 +108,8 @@ def enrich(
         print(f"not found at Crossref: {key} ({doi})", file=sys.stderr)
     for key, reason in report.failed:
         print(f"could not enrich {key}: {reason}", file=sys.stderr)
+    for key, reason in report.invalid:
+        print(f"not looked up: {key}: {reason} (`cytobib check` lists it)", file=sys.stderr)
     for key, status in report.flagged:
         print(f"WARNING: {key} is flagged by Crossref: {status}", file=sys.stderr)
     conflicts = report.conflicts
