@@ -621,18 +621,23 @@ def test_ctrl_c_lets_in_flight_requests_finish_and_commit(tmp_path: Path) -> Non
             limiter=RateLimiter(limits=Limits(3, (20, 1.0), (20, 1.0))),
         )
 
+        done = threading.Event()
+
         def interrupt_once_answering() -> None:
             # Not a fixed delay: on a loaded machine the run may not have started by then.
-            deadline = time.monotonic() + 30
-            while not any(h.status == 200 for h in server.hits) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            while not any(h.status == 200 for h in server.hits):
+                if done.wait(0.01):
+                    return  # works() ended first: never interrupt another test
             _thread.interrupt_main()
 
         interrupter = threading.Thread(target=interrupt_once_answering, daemon=True)
         interrupter.start()
-        with pytest.raises(KeyboardInterrupt):
-            client.works([f"10.5555/int-{i}" for i in range(40)])
-        interrupter.join()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.works([f"10.5555/int-{i}" for i in range(40)])
+        finally:
+            done.set()
+            interrupter.join()
         answered = {h.doi for h in server.hits if h.status == 200}
         assert 0 < len(answered) < 40
         assert client.cache is not None
