@@ -171,3 +171,6 @@ def test_check_merge_and_duplicates_see_one_doi_however_written() -> None:
     bad = Record(Entry("bad", "article", {"title": "T", "doi": "10.1000/a b"}, line=9))
     (issue,) = [i for i in checks.bib_checks([bad], "library.bib") if i.code == "bad-doi"]
     assert "whitespace" in issue.message
+    colon = Record(Entry("c", "article", {"title": "T", "doi": "PMID: 12345"}, line=9))
+    (issue,) = [i for i in checks.bib_checks([colon], "library.bib") if i.code == "bad-doi"]
+    assert issue.message == "DOI 'PMID: 12345' of 'c' is malformed (a DOI starts with '10.')."

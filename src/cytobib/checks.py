@@ -173,7 +173,8 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
         yield Issue(
             Severity.ERROR,
             "bad-doi",
-            f"DOI {doi_raw!r} of '{key}' is malformed ({wrong.split(': ', 1)[-1].rstrip('.')}).",
+            f"DOI {doi_raw!r} of '{key}' is malformed "
+            f"({wrong.partition(' is not a DOI: ')[2].rstrip('.') or wrong}).",
             key,
             loc,
             "A DOI looks like 10.1234/abc, bare or as https://doi.org/10.1234/abc, with no "
