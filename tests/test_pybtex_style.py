@@ -62,3 +62,16 @@ def test_project_annotations_win(monkeypatch: pytest.MonkeyPatch) -> None:
     out = render("cytobib-annotated")
     assert "Field note" not in out
     assert "•" in out
+
+
+def test_math_in_a_title_stays_one_protected_group() -> None:
+    """Splitting `$... = 3$` at its spaces braced half a formula: pdflatex failed."""
+    from cytobib.styles import protect_title
+
+    assert protect_title(r"The $\mathrm{IC}_{50} = 3$ Threshold") == (
+        r"{The} {$\mathrm{IC}_{50} = 3$} {Threshold}"
+    )
+    assert (
+        protect_title(r"Costs of 5\$ and $x$ in T cells")
+        == r"{Costs} of {5\$} and $x$ in {T} cells"
+    )

@@ -612,7 +612,8 @@ def protect_title(title: str) -> str:
     """Brace every word with a capital, a Greek letter or a LaTeX command.
 
     BibTeX styles sentence-case titles (``IL-2`` would become ``il-2``); braced words keep
-    their case, so the title comes out as the user wrote it.
+    their case, so the title comes out as the user wrote it (proper nouns included, at the
+    cost of the style's sentence case). Math (``$...$``) is one word, never split.
     """
     out: list[str] = []
     word: list[str] = []
@@ -630,16 +631,21 @@ def protect_title(title: str) -> str:
         else:
             out.append(text)
 
+    math = False  # inside $...$: one word, whatever spaces it holds
+    previous = ""
     for ch in title:
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth = max(0, depth - 1)
-        if ch.isspace() and depth == 0:
+        elif ch == "$" and depth == 0 and previous != "\\":
+            math = not math
+        if ch.isspace() and depth == 0 and not math:
             flush()
             out.append(ch)
         else:
             word.append(ch)
+        previous = ch
     flush()
     return "".join(out)
 
