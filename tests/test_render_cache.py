@@ -238,3 +238,15 @@ def test_a_cache_that_cannot_be_written_fails_nothing(shipped: Path) -> None:
     for kind, name in (("render", "md.pickle"), ("derived", "csl-items.pickle")):
         (project.config.project_cache(kind) / name).mkdir(parents=True)
     assert _render(project, "md") == _render(project, "md", cached=False)
+
+
+def test_an_escaped_doi_links_to_the_same_doi() -> None:
+    """Entry.doi decodes %-escapes; the link must encode them again ('#' ends a URL)."""
+    from cytobib.formats import templating
+    from cytobib.model import Entry, Record
+    from cytobib.vocabulary import build
+
+    entry = Entry("k", "article", {"doi": r"https://doi.org/10.1000/jqr.2019.45\%23x"}, line=1)
+    assert entry.doi == "10.1000/jqr.2019.45#x"
+    context = templating._work_context(Record(entry), build(()))
+    assert context["url"] == "https://doi.org/10.1000/jqr.2019.45%23x"

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from cytobib.formats.escape import doi_url
 from cytobib.memo import Memo
 
 # What ``getattr`` finds on a plain dict: any other ``{{ d.name }}`` is the item ``d["name"]``.
@@ -180,7 +181,7 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
     return {
         "key": record.key,
         "doi": entry.doi,
-        "url": f"https://doi.org/{entry.doi}" if entry.doi else entry.text("url"),
+        "url": doi_url(entry.doi) if entry.doi else entry.text("url"),
         "summary": ann.summary if ann else "",
         "claims": [
             {
