@@ -105,3 +105,10 @@ def test_output_into_a_new_folder_creates_it(cli: Cli, tmp_path: Path) -> None:
     result = cli("export", "-C", DATA, "-o", out)
     assert result.code == 0, result.output
     assert out.read_bytes().startswith(b"TY  - ")
+
+
+def test_output_under_a_file_is_a_write_error(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    result = cli("export", "-C", DATA, "-o", tmp_path / "afile" / "x.ris")
+    assert result.code == 5 and "Cannot create the folder" in result.err
+    assert "Traceback" not in result.output

@@ -13,7 +13,7 @@ from typing import Any
 
 from cytobib import views
 from cytobib.bibfile import atomic_write_bytes
-from cytobib.errors import UnknownFormatError
+from cytobib.errors import UnknownFormatError, WriteError
 from cytobib.formats import registry
 from cytobib.library import Project
 from cytobib.vocabulary import Vocabulary
@@ -48,7 +48,14 @@ def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:
 
 
 def write(data: str | bytes, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically, creating the folder; any failure is a WriteError (exit 5)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file where a folder of the path should be
+        raise WriteError(
+            f"Cannot create the folder {path.parent}: {exc.strerror or exc}.",
+            hint="Choose another output path.",
+        ) from exc
     atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
     return path
 
