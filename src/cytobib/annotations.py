@@ -297,7 +297,8 @@ class _FileCache:
     A file whose size, inode, mtime and ctime are those recorded last time is not even read,
     as git's index does, unless its ctime is later than ``_RACY_NS`` before the run that
     recorded them started (it may have changed again within the clock's granularity). ctime
-    cannot be set back by tools that restore mtimes, so a replaced file is always read.
+    cannot be set back by tools that restore mtimes, so a replaced file is always read
+    (except on Windows before Python 3.12, where ``st_ctime`` is the creation time).
     """
 
     _RACY_NS = 2_000_000_000
