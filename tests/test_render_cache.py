@@ -13,7 +13,7 @@ import jinja2
 import pytest
 
 from cytobib import annotations as ann
-from cytobib import csl, render, views
+from cytobib import csl, memo, render, views
 from cytobib.formats import registry
 from cytobib.library import Project, open_project
 from cytobib.memo import Memo
@@ -188,7 +188,7 @@ def _assert_loaded_without_reading(
 def test_unchanged_annotation_files_are_not_read(
     shipped: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ann._FileCache, "_RACY_NS", 0)
+    monkeypatch.setattr(memo, "RACY_NS", 0)
     cold = _annotations(shipped)
     _assert_loaded_without_reading(shipped, cold, monkeypatch)
 
@@ -196,7 +196,7 @@ def test_unchanged_annotation_files_are_not_read(
 def test_a_replaced_file_with_its_old_size_and_mtime_is_read(
     shipped: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ann._FileCache, "_RACY_NS", 0)
+    monkeypatch.setattr(memo, "RACY_NS", 0)
     path = sorted((shipped / "annotations").glob("*.yaml"))[0]
     assert not _annotations(shipped)[path.stem].summary.startswith("Q")
     st = path.stat()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CliResult
-from cytobib import uptodate
+from cytobib import memo, uptodate
 
 ROOT = Path(__file__).resolve().parents[1]
 REUSED = "output reused"
@@ -25,7 +25,7 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(ROOT / "library.bib", root / "library.bib")
     shutil.copy(ROOT / "cytobib.toml", root / "cytobib.toml")
     shutil.copytree(ROOT / "annotations", root / "annotations")
-    monkeypatch.setattr(uptodate, "RACY_NS", 0)
+    monkeypatch.setattr(memo, "RACY_NS", 0)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1763769600")
     return root
 
@@ -118,8 +118,8 @@ def test_any_changed_input_means_a_fresh_run(
 def test_files_changed_just_before_the_last_run_are_not_trusted(
     cli: Cli, shipped: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Within RACY_NS of the run, a file may have changed again without its stat showing it."""
-    monkeypatch.setattr(uptodate, "RACY_NS", 60 * 10**9)
+    """Within memo.RACY_NS of the run, a file may have changed again without its stat showing it."""
+    monkeypatch.setattr(memo, "RACY_NS", 60 * 10**9)
     out = shipped / "list.md"
     _list(cli, shipped, out)
     assert REUSED not in _list(cli, shipped, out).err

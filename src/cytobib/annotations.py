@@ -28,7 +28,7 @@ import yaml
 from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
 from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
-from cytobib.memo import code_digest
+from cytobib.memo import code_digest, settled
 from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
 from cytobib.vocabulary import Vocabulary
 
@@ -295,13 +295,11 @@ class _FileCache:
     dataclasses from tuples is several times faster than unpickling them).
 
     A file whose size, inode, mtime and ctime are those recorded last time is not even read,
-    as git's index does, unless its ctime is later than ``_RACY_NS`` before the run that
-    recorded them started (it may have changed again within the clock's granularity). ctime
+    as git's index does, unless it is not ``memo.settled`` (it may have changed again within
+    the clock's granularity after the run that recorded the stamp started). ctime
     cannot be set back by tools that restore mtimes, so a replaced file is always read
     (except on Windows before Python 3.12, where ``st_ctime`` is the creation time).
     """
-
-    _RACY_NS = 2_000_000_000
 
     def __init__(self, cache_dir: Path, folder: Path, vocabulary: Vocabulary) -> None:
         ident = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=12).hexdigest()
@@ -317,15 +315,14 @@ class _FileCache:
         self.new: dict[bytes, tuple[Any, ...]] = {}
         self.old_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
         self.new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
-        self.trusted_before = 0
+        self.recorded = 0  # when the run that recorded old_stamps started
         self.started = time.time_ns()  # before any file is looked at
         self.verified = False  # a file with a known stamp was read: its stamp can be trusted
         with contextlib.suppress(Exception):
             with self.path.open("rb") as fh:
                 saved = pickle.load(fh)  # noqa: S301 - our own cache file
             if saved[0] == self.salt:
-                self.old, self.old_stamps, saved_at = saved[1], saved[2], saved[3]
-                self.trusted_before = saved_at - self._RACY_NS
+                self.old, self.old_stamps, self.recorded = saved[1], saved[2], saved[3]
 
     def load(self, path: Path, key: str, shown: str) -> tuple[Annotation | None, list[Issue]]:
         try:
@@ -335,7 +332,7 @@ class _FileCache:
         stamp = (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
         known = self.old_stamps.get(shown)
         row = None
-        if known is not None and known[0] == stamp and st.st_ctime_ns < self.trusted_before:
+        if known is not None and known[0] == stamp and settled(st.st_ctime_ns, self.recorded):
             ident = known[1]
             row = self.old.get(ident)
         if row is None:

@@ -70,10 +70,7 @@ def open_project(
     use_cache: bool = True,
 ) -> Project:
     """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
-    if config is None:
-        config = settings(root, bib=bib, annotations_dir=annotations_dir)
-    else:
-        config = settings(config=config, bib=bib, annotations_dir=annotations_dir)
+    config = settings(root, config=config, bib=bib, annotations_dir=annotations_dir)
     vocabulary = build(config.agents, extra_file=config.agents_file)
 
     def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:

@@ -18,6 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+RACY_NS = 2_000_000_000
+"""A file whose ctime is this close to the start of the run that recorded its stat may have
+changed again within the clock's granularity without its stat showing it (git's racy-clean
+rule): its stat is not trusted."""
+
+
+def settled(ctime_ns: int, recorded_ns: int) -> bool:
+    """Whether a stat with this ctime, recorded by a run that started at ``recorded_ns``, can
+    stand for the file's content."""
+    return ctime_ns < recorded_ns - RACY_NS
+
 
 @functools.cache
 def code_digest() -> bytes:
@@ -61,10 +72,10 @@ class Memo:
 
     def through(self, key: bytes, make: Callable[[], Any]) -> Any:
         """The value kept under ``key``, else ``make()``'s (kept from now on)."""
-        value = self.old.get(key)
+        value = self.get(key)
         if value is None:
             value = make()
-        self.new[key] = value
+            self.put(key, value)
         return value
 
     def save(self) -> None:

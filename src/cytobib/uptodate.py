@@ -18,7 +18,7 @@ and digest, so that a file saved during the run or a torn cache file cannot be s
 Windows before Python 3.12, ``st_ctime`` is the creation time, so an in-place rewrite of an
 annotation that keeps its size and restores its mtime would go unseen there.
 
-An annotation file whose ctime is within ``RACY_NS`` of the start of the run that stored the
+An annotation file that is not ``memo.settled`` against the start of the run that stored the
 output may have changed again within the clock's granularity: then nothing is reused.
 """
 
@@ -34,9 +34,9 @@ from pathlib import Path
 
 from cytobib.config import Config
 from cytobib.errors import CytobibError
-from cytobib.memo import code_digest
+from cytobib.formats.templating import project_templates
+from cytobib.memo import code_digest, settled
 
-RACY_NS = 2_000_000_000
 KEEP = 4  # outputs kept per project, most recently used first
 
 _LIBRARIES = (
@@ -63,11 +63,9 @@ class Inputs:
         self._add(repr([_version(name) for name in _LIBRARIES]))
         for path in (config.path, config.bib, config.agents_file):
             self._file(path)
-        templates = config.root / "templates"
-        if templates.is_dir():
-            for path in sorted(templates.rglob("*")):
-                self._add(str(path.relative_to(templates)))
-                self._file(path)
+        for name, data in project_templates(config.root):
+            self._add(name)
+            self._add(data)
         self._annotations(config.annotations)
         self._style(style or config.style)
 
@@ -149,7 +147,7 @@ def recall(inputs: Inputs) -> bytes | None:
         return None
     if hashlib.blake2b(data, digest_size=20).digest() != header[16:]:
         return None
-    if inputs.newest >= started - RACY_NS:
+    if not settled(inputs.newest, started):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: kept longest
