@@ -372,6 +372,15 @@ class HtmlFormat:
             ctx.vocabulary, view.sections, lambda html: Markup(xml_text(html)), _clean
         )
         rendered = RenderedItems(ctx.cache_dir, "html", ctx.root, ctx.vocabulary, view.sections)
+
+        def render_item(item: Item, anchor: str) -> str:
+            variables = contexts(item)
+            href, text = _link(variables["doi"], variables["url"], item.reference.text)
+            variables["url"] = Markup(html_text(href)) if href else ""
+            variables["link_text"] = text
+            variables["id"] = f"{anchor}--{item.number}"
+            return template.render(**variables).rstrip()
+
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:
@@ -380,17 +389,7 @@ class HtmlFormat:
                     f'<span class="count">({len(group.items)})</span></h2>'
                 )
             for item in group.items:
-                key = rendered.key(item, group.anchor)
-                rendered_text = rendered.get(key)
-                if rendered_text is None:
-                    variables = contexts(item)
-                    href, text = _link(variables["doi"], variables["url"], item.reference.text)
-                    variables["url"] = Markup(html_text(href)) if href else ""
-                    variables["link_text"] = text
-                    variables["id"] = f"{group.anchor}--{item.number}"
-                    rendered_text = template.render(**variables).rstrip()
-                    rendered.put(key, rendered_text)
-                out.append(rendered_text)
+                out.append(rendered.text(item, render_item, group.anchor))
             out.append("</section>")
         rendered.save()
         out.append(_footer(view.generated))

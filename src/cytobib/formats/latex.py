@@ -232,6 +232,14 @@ class LatexFormat:
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
         rendered = RenderedItems(ctx.cache_dir, "tex", ctx.root, ctx.vocabulary, view.sections)
+
+        def render_item(item: Item) -> str:
+            variables = contexts(item)
+            variables["link"] = Markup(
+                _link(variables["doi"], variables["url"], item.reference.text)
+            )
+            return template.render(**variables).rstrip()
+
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(
@@ -239,16 +247,7 @@ class LatexFormat:
                     rf"\textmd{{({len(group.items)})}}}}"
                 )
             for item in group.items:
-                key = rendered.key(item)
-                text = rendered.get(key)
-                if text is None:
-                    variables = contexts(item)
-                    variables["link"] = Markup(
-                        _link(variables["doi"], variables["url"], item.reference.text)
-                    )
-                    text = template.render(**variables).rstrip()
-                    rendered.put(key, text)
-                out.append(text)
+                out.append(rendered.text(item, render_item))
         rendered.save()
         return _document(out)
 

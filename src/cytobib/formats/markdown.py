@@ -87,17 +87,16 @@ class MarkdownFormat:
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "md"))
         )
         rendered = RenderedItems(ctx.cache_dir, "md", ctx.root, ctx.vocabulary, view.sections)
+
+        def render_item(item: Item) -> str:
+            return template.render(**_link_variables(contexts(item), item)).rstrip()
+
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")
                 out.append("")
             for item in group.items:
-                key = rendered.key(item)
-                text = rendered.get(key)
-                if text is None:
-                    text = template.render(**_link_variables(contexts(item), item)).rstrip()
-                    rendered.put(key, text)
-                out.append(text + "\n")
+                out.append(rendered.text(item, render_item) + "\n")
         rendered.save()
         return "\n".join(out).rstrip() + "\n"
 

@@ -246,6 +246,10 @@ class RenderedItems(Memo):
         super().__init__(path, target, tuple(sections), vocabulary, project_templates(root))
         self._works: dict[str, bytes] = {}
 
+    def text(self, item: Any, render: Callable[..., str], *extra: Any) -> str:
+        """The item's text from an earlier run, else ``render(item, *extra)``'s."""
+        return str(self.through(self.key(item, *extra), lambda: render(item, *extra)))
+
     def key(self, item: Any, *extra: Any) -> bytes:
         """The digest an item's text is kept under (``extra``: the format's own inputs)."""
         record = item.record

@@ -35,16 +35,15 @@ class TextFormat:
             ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
         )
         rendered = RenderedItems(ctx.cache_dir, "txt", ctx.root, ctx.vocabulary, view.sections)
+
+        def render_item(item: Any) -> str:
+            return template.render(**contexts(item)).rstrip()
+
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
                 out += [heading, "-" * len(heading), ""]
             for item in group.items:
-                key = rendered.key(item)
-                text = rendered.get(key)
-                if text is None:
-                    text = template.render(**contexts(item)).rstrip()
-                    rendered.put(key, text)
-                out.append(text + "\n")
+                out.append(rendered.text(item, render_item) + "\n")
         rendered.save()
         return "\n".join(out).rstrip() + "\n"
