@@ -230,7 +230,7 @@ def test_dripping_body_hits_the_deadline() -> None:
             base_url=server.url, max_attempts=4, bounds=net.Bounds(deadline=1.0)
         )
         started = time.monotonic()
-        with pytest.raises(CrossrefUnavailable, match="10.5555/drip"):
+        with pytest.raises(CrossrefUnavailable, match=r"10\.5555/drip"):
             client.work("10.5555/drip")
         assert time.monotonic() - started < 8  # one attempt, not four, and not 10,000 x 0.2 s
         assert len(server.hits) == 1

@@ -170,7 +170,7 @@ def get(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float | tuple[float, float] = (5, 30),
-    bounds: Bounds = Bounds(),  # noqa: B008 - frozen, shared safely
+    bounds: Bounds = Bounds(),
     stops: Stops | None = None,
 ) -> Answer:
     """GET ``url`` and read the whole answer within ``bounds``.
