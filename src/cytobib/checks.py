@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Container, Iterator, Sequence
 
 from cytobib import doi, latex
-from cytobib.annotations import is_safe_key
+from cytobib.annotations import is_safe_key, key_problem, mixed_scripts
 from cytobib.model import Issue, Location, Record, Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
@@ -23,7 +23,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "duplicate-field": (Severity.ERROR, "a field appears twice in one entry"),
     "undefined-macro": (Severity.WARNING, "an @string macro is used but not defined"),
     "legacy-encoding": (Severity.WARNING, "library.bib is not UTF-8 (read as latin-1)"),
-    "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..')"),
+    "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..', 'CON')"),
+    "suspicious-key": (Severity.WARNING, "a key mixes alphabets (homoglyphs, e.g. Cyrillic 'а')"),
     "missing-field": (Severity.WARNING, "a field the entry type requires is missing"),
     "bad-doi": (Severity.ERROR, "a DOI is malformed"),
     "bad-issn": (Severity.WARNING, "an ISSN is malformed or fails its check digit"),
@@ -41,6 +42,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "annotation-not-mapping": (Severity.ERROR, "an annotation file is not a mapping"),
     "annotation-schema": (Severity.ERROR, "an annotation violates the schema"),
     "annotation-unreadable": (Severity.ERROR, "an annotation file cannot be read"),
+    "annotation-outside-project": (
+        Severity.ERROR,
+        "an annotation file links outside the annotations folder (not read)",
+    ),
+    "annotation-not-a-file": (Severity.ERROR, "annotations/ holds a FIFO, device or broken link"),
     "unknown-agent": (Severity.WARNING, "an agent is not in the vocabulary"),
     "dangling-related": (Severity.WARNING, "`related` names a key that is not in the library"),
     "doi-not-found": (Severity.ERROR, "Crossref does not know the DOI (check --online)"),
@@ -147,14 +153,25 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
     entry = record.entry
     key = entry.key
     loc = _loc(record, bib_path)
-    if not is_safe_key(key):
+    problem = key_problem(key)
+    if problem is not None:
         yield Issue(
             Severity.ERROR,
             "unsafe-key",
-            f"Key '{key}' cannot be used as an annotation file name.",
+            f"Key {key!r} cannot be used as an annotation file name: {problem}.",
             key,
             loc,
-            "Rename the key: no '/', '\\', '..', leading dot or < > | ? * characters.",
+            "Rename the key with plain letters, digits and - _ (e.g. smith2020il2).",
+        )
+    elif scripts := mixed_scripts(key):
+        yield Issue(
+            Severity.WARNING,
+            "suspicious-key",
+            f"Key {key!r} mixes {' and '.join(s.title() for s in scripts)} letters, so it can "
+            "look exactly like another key.",
+            key,
+            loc,
+            "Retype the key in one alphabet (citation keys are usually plain ASCII).",
         )
     for required in REQUIRED.get(entry.type, ()):
         options = required.split("|")
