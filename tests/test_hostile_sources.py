@@ -294,8 +294,9 @@ def test_redirect_within_the_host_is_followed() -> None:
 def test_hostile_values_never_reach_the_terminal_raw(make_project, cli, server) -> None:
     """Escape sequences in a Crossref title are not printed: enrich's report is clean."""
     root = make_project(
-        BIB.replace("title = {Kept exactly}", "title = {Something else entirely}")
-        .replace("year = 1999", "year = 1999,\n  doi = {10.5555/ansi}")
+        BIB.replace("title = {Kept exactly}", "title = {Something else entirely}").replace(
+            "year = 1999", "year = 1999,\n  doi = {10.5555/ansi}"
+        )
     )
     work = hostile_work("\x1b]0;owned\x07\x1b[2J", doi="10.5555/ansi")
     serve(server, work)

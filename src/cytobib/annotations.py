@@ -135,9 +135,11 @@ def path_for(folder: Path, key: str) -> Path:
 def mixed_scripts(key: str) -> tuple[str, ...]:
     """The scripts of the letters in ``key`` when it mixes Latin with Greek or Cyrillic: such
     a key can look exactly like another one (a Cyrillic 'а' in 'smith2020')."""
-    scripts = {
-        unicodedata.name(ch, "?").split(" ", 1)[0] for ch in key if ch.isalpha()
-    } & {"LATIN", "GREEK", "CYRILLIC"}
+    scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in key if ch.isalpha()} & {
+        "LATIN",
+        "GREEK",
+        "CYRILLIC",
+    }
     return tuple(sorted(scripts)) if len(scripts) > 1 else ()
 
 
@@ -263,7 +265,6 @@ class _Builder:
         if isinstance(value, dt.date | dt.datetime):
             return value.isoformat()  # `date: 2026-11-22` unquoted is still meant as text
         return value
-
 
     def _construct(self, node: yaml.Node) -> Any:
         """A scalar's value; tags other than YAML's own and absurd numbers are problems."""

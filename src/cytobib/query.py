@@ -29,8 +29,8 @@ from cytobib.model import Record
 from cytobib.vocabulary import Vocabulary
 
 _ALLOWED = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.Eq,
-    ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
     ast.Constant, ast.List, ast.Tuple,
 )  # fmt: skip
 
@@ -151,16 +151,11 @@ def compile_filter(expr: str, vocabulary: Vocabulary) -> Callable[[Record], bool
             )
         if isinstance(node, ast.Name):
             _resolve_name(node.id)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            if not (
-                isinstance(node.operand, ast.Constant)
-                and isinstance(node.operand.value, int | float)
-                and not isinstance(node.operand.value, bool)
-            ):
-                raise FilterError(
-                    f"'{ast.unparse(node)}': a minus sign can only stand before a number.",
-                    hint="Write negative numbers as -1; fields cannot be negated.",
-                )
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not _number(node):
+            raise FilterError(
+                f"'{ast.unparse(node)}': a minus sign can only stand before a number.",
+                hint="Write negative numbers as -1; fields cannot be negated.",
+            )
     if _depth(tree.body) > MAX_DEPTH:
         raise _too_deep()
     body = tree.body
@@ -182,6 +177,11 @@ def _too_deep() -> FilterError:
         f"The filter nests more than {MAX_DEPTH} levels deep (chained not, brackets).",
         hint="Simplify it: `not not x` is `x`, and and/or need no brackets around each part.",
     )
+
+
+def _number(node: ast.UnaryOp) -> bool:
+    value = node.operand.value if isinstance(node.operand, ast.Constant) else None
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _depth(root: ast.AST) -> int:
