@@ -206,8 +206,8 @@ class _Decoder:
         src = self.src
         self.pos += 1  # the backslash
         if self.depth > _MAX_DEPTH:  # commands nested absurdly deep: keep only their text
-            name = _COMMAND_NAME.match(src, self.pos)
-            self.pos = name.end() if name else min(self.pos + 1, len(src))
+            skipped = _COMMAND_NAME.match(src, self.pos)
+            self.pos = skipped.end() if skipped else min(self.pos + 1, len(src))
             return ""
         if self.pos >= len(src):
             return ""
