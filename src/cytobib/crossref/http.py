@@ -349,7 +349,7 @@ class CrossrefClient:
                 what,
                 "work-list",
             )
-        return list(envelope["message"]["items"])
+        return list(envelope["message"]["items"])[:rows]  # a server may send more
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
@@ -635,7 +635,7 @@ def _parse(body: bytes, content_type: str | None, expect: Expect, what: str) -> 
             hint="Something between you and Crossref may be rewriting answers.",
         )
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError):
         raise CrossrefBadResponse(
             f"Crossref's answer for {what} is not valid JSON (it may have been cut off).",
@@ -653,6 +653,12 @@ def _parse(body: bytes, content_type: str | None, expect: Expect, what: str) -> 
         )
     assert isinstance(data, dict)
     return data
+
+
+def _not_json(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them: a work
+    must not bring ``volume = {nan}`` into library.bib."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _out_of_bounds(exc: Exception, what: str) -> CrossrefError:
