@@ -24,7 +24,7 @@ PAYLOADS = [
 ]
 
 # Text with every character that matters to the readers, plus arbitrary Unicode.
-SPECIAL = st.sampled_from(list('{}\\@"#%,=\n\r\t ~$^_&') + ["\n@misc{", "\\{", "\\}", "^^5c"])
+SPECIAL = st.sampled_from([*'{}\\@"#%,=\n\r\t ~$^_&', "\n@misc{", "\\{", "\\}", "^^5c"])
 VALUES = st.lists(st.one_of(SPECIAL, st.text(max_size=5)), max_size=30).map("".join)
 
 
