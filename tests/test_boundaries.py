@@ -135,3 +135,15 @@ def test_annotation_fifo_does_not_hang(make_project, cli) -> None:
     os.mkfifo(root / "annotations" / "thin.yaml")
     result = cli("check", "-C", root)
     assert "annotation-not-a-file" in result.out
+
+
+def test_build_dir_outside_the_project_needs_an_option(make_project, cli, tmp_path) -> None:
+    """A cytobib.toml whose build_dir points outside the project does not make `build` write
+    there; `-o` (the user's own choice) does."""
+    root = make_project(BIB, extra_toml='\n[output]\nbuild_dir = "../elsewhere"\n')
+    result = cli("build", "-C", root)
+    assert result.code == 2, result.output
+    assert not (tmp_path / "elsewhere").exists()
+    chosen = tmp_path / "chosen"
+    assert cli("build", "-C", root, "-o", chosen).code == 0
+    assert (chosen / "reading-list.md").exists()

@@ -13,7 +13,7 @@ from typing import Any
 
 from cytobib import views
 from cytobib.bibfile import atomic_write_bytes
-from cytobib.errors import UnknownFormatError, WriteError
+from cytobib.errors import UnknownFormatError, UsageError, WriteError
 from cytobib.formats import registry
 from cytobib.library import Project
 from cytobib.vocabulary import Vocabulary
@@ -71,6 +71,14 @@ def build(
     """Write every output of the project into ``out_dir`` (default: build/)."""
     cfg = project.config
     out = out_dir or cfg.build_dir
+    if out_dir is None and not cfg.build_dir.resolve().is_relative_to(cfg.root.resolve()):
+        # A cloned project's cytobib.toml must not make `build` write elsewhere on its own.
+        raise UsageError(
+            f"build_dir in cytobib.toml ({cfg.build_dir}) is outside the project folder; "
+            "nothing was written.",
+            hint="Pass the folder explicitly (`cytobib build -o DIR`) to build outside the "
+            "project.",
+        )
     ctx = context(project)
     written: list[Path] = []
     rl = views.reading_list(project, style=style, group_by=cfg.group_by)
