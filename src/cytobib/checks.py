@@ -42,6 +42,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "annotation-schema": (Severity.ERROR, "an annotation violates the schema"),
     "annotation-unreadable": (Severity.ERROR, "an annotation file cannot be read"),
     "unknown-agent": (Severity.WARNING, "an agent is not in the vocabulary"),
+    "unknown-cancer": (Severity.WARNING, "a cancer is not in the vocabulary"),
     "dangling-related": (Severity.WARNING, "`related` names a key that is not in the library"),
     "doi-not-found": (Severity.ERROR, "Crossref does not know the DOI (check --online)"),
     "doi-mismatch": (Severity.WARNING, "Crossref's title/year/author disagree (check --online)"),

@@ -250,6 +250,11 @@ class Annotation:
     agents: tuple[AgentUse, ...] = ()
     targets: tuple[str, ...] = ()
     cancers: tuple[str, ...] = ()
+    """The cancers as the file names them."""
+    cancer_ids: tuple[str, ...] = ()
+    """``cancers`` resolved to the vocabulary's canonical ids, one per name (a name the
+    vocabulary does not know stands for itself, as ``AgentUse.id``). Left empty when built in
+    memory, it is the names as written."""
     study_type: str | None = None
     caveats: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -260,6 +265,10 @@ class Annotation:
     extra: Mapping[str, object] = field(default_factory=dict)
     source: str = field(default="", compare=False, repr=False)
     """A digest of the file's bytes and name, which caches key on ("": built in memory)."""
+
+    def __post_init__(self) -> None:
+        if self.cancers and not self.cancer_ids:
+            object.__setattr__(self, "cancer_ids", self.cancers)
 
     @property
     def evidence(self) -> tuple[str, ...]:

@@ -37,7 +37,10 @@ def today() -> str:
 
 
 SORTS = ("author", "year", "priority", "title")
-GROUPS = ("agent", "agent-class", "cancer", "study-type", "evidence", "tag", "status", "year")
+GROUPS = (
+    "agent", "agent-class", "cancer", "cancer-class", "study-type", "evidence", "tag", "status",
+    "year",
+)  # fmt: skip
 SECTIONS = ("summary", "claims", "caveats", "agents", "abstract")
 DEFAULT_SECTIONS = ("summary", "claims", "caveats", "agents")
 NONE_GROUP = "Not assigned"
@@ -167,6 +170,11 @@ def group_labels(record: Record, group_by: str, vocabulary: Vocabulary) -> list[
         return list(dict.fromkeys(out))
     if group_by == "agent-class":
         return [vocabulary.class_label(c) for c in field_values(record, "agent_class", vocabulary)]
+    if group_by == "cancer":
+        return list(cancer_labels(record, vocabulary))
+    if group_by == "cancer-class":
+        classes = field_values(record, "cancer_class", vocabulary)
+        return [vocabulary.cancers.class_label(c) for c in classes]
     if group_by == "year":
         return [str(record.entry.year)] if record.entry.year else []
     value = field_values(record, field_name, vocabulary)
@@ -187,6 +195,10 @@ def _group_order(group_by: str, vocabulary: Vocabulary) -> Callable[[str], tuple
         fixed = [a.label for a in vocabulary.agents.values()]
     elif group_by == "agent-class":
         fixed = [vocabulary.class_label(c) for c in vocabulary.classes]
+    elif group_by == "cancer":
+        fixed = [c.label for c in vocabulary.cancers.terms.values()]
+    elif group_by == "cancer-class":
+        fixed = [vocabulary.cancers.class_label(c) for c in vocabulary.cancers.classes]
 
     def order(label: str) -> tuple[Any, ...]:
         if label == NONE_GROUP:
@@ -392,6 +404,13 @@ def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) 
     return tuple(out)
 
 
+def cancer_labels(record: Record, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The work's cancers by canonical label, each once ("oesophageal" and "esophageal
+    carcinoma" are one "Oesophageal cancer"); a name the vocabulary does not know as written."""
+    ann = record.annotation
+    return vocabulary.cancers.labels(ann.cancer_ids) if ann else ()
+
+
 def _cells(
     record: Record,
     number: int,
@@ -420,7 +439,7 @@ def _cells(
             case "targets":
                 value = ann.targets if ann else ()
             case "cancers":
-                value = ann.cancers if ann else ()
+                value = cancer_labels(record, vocabulary)
             case "study-type":
                 value = (ann.study_type or "") if ann else ""
             case "claims":
@@ -577,7 +596,7 @@ def evidence_map(
         rows_ = group_labels(item.record, agent_level, vocab)
         ann = item.record.annotation
         if by == "cancer":
-            cols_ = list(ann.cancers) if ann else []
+            cols_ = list(cancer_labels(item.record, vocab))
         else:
             cols_ = list(ann.evidence) if ann else []
         for r in rows_:

@@ -348,7 +348,7 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
     if "agents" in sections and ann.cancers:
         paragraph = _indented(document)
         _label(paragraph, "Cancers: ")
-        paragraph.add_run(_text(", ".join(ann.cancers)))
+        paragraph.add_run(_text(", ".join(vocabulary.cancers.labels(ann.cancer_ids))))
     if "claims" in sections and ann.claims:
         _label(_indented(document), "Key claims")
         _bullets(

@@ -195,7 +195,7 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
         ],
         "caveats": list(ann.caveats) if ann else [],
         "agents": agents,
-        "cancers": list(ann.cancers) if ann else [],
+        "cancers": list(vocabulary.cancers.labels(ann.cancer_ids)) if ann else [],
         "tags": list(ann.tags) if ann else [],
         "status": (ann.status or "") if ann else "",
         "study_type": (ann.study_type or "") if ann else "",
