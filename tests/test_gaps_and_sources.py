@@ -147,3 +147,23 @@ def test_review_table_cells_show_gaps_and_sources() -> None:
         "Not randomised. (reader's judgement)",
         "Only the abstract was read.",
     )
+
+
+def test_docx_reading_list_shows_gaps() -> None:
+    """The DOCX reading list shows the gaps with the work, as the text formats do."""
+    import io
+
+    docx = pytest.importorskip("docx")
+    (item,) = items([gappy_record()])
+    view = ReadingList(
+        title="R",
+        style="vancouver",
+        groups=(Group("", "all", (item,)),),
+        sections=views.DEFAULT_SECTIONS,
+        items=(item,),
+        generated="2024-01-02",
+    )
+    out = render.render(view, registry.get("docx"), context())
+    assert isinstance(out, bytes)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(out)).paragraphs)
+    assert "Not confirmed: author, year, volume, DOI" in text
