@@ -29,7 +29,17 @@ from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
 from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
 from cytobib.memo import code_digest, settled
-from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
+from cytobib.model import (
+    SOURCES,
+    AgentUse,
+    Annotation,
+    Caveat,
+    Claim,
+    Entry,
+    Issue,
+    Location,
+    Severity,
+)
 from cytobib.vocabulary import Terms, Vocabulary
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema={ref}"
@@ -373,10 +383,10 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         return None
     return (
         a.key, a.path, a.summary,
-        tuple((c.text, c.evidence, c.page, c.quote, c.numbers) for c in a.claims),
+        tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
         a.targets, a.cancers, a.cancer_ids, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, a.verified, dict(a.extra), a.source,
+        a.related, a.verified, dict(a.extra), a.unconfirmed, a.source,
     )  # fmt: skip
 
 
@@ -560,6 +570,22 @@ def _opt(value: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
 
 
+def _source(value: Any) -> str | None:
+    return str(value) if value in SOURCES else None
+
+
+def _caveats(value: Any) -> tuple[Caveat, ...]:
+    """Caveats written as plain strings or as ``{text, source}`` mappings."""
+    items = [value] if isinstance(value, str | dict) else value if isinstance(value, list) else []
+    out = []
+    for item in items:
+        if isinstance(item, str | int | float):
+            out.append(Caveat(str(item)))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]:
+            out.append(Caveat(item["text"], _source(item.get("source"))))
+    return tuple(out)
+
+
 def _build(
     data: Mapping[str, Any],
     key: str,
@@ -583,6 +609,7 @@ def _build(
                     page=_opt(raw.get("page")),
                     quote=_opt(raw.get("quote")),
                     numbers=_opt(raw.get("numbers")),
+                    source=_source(raw.get("source")),
                 )
             )
 
@@ -649,13 +676,14 @@ def _build(
         cancers=cancers,
         cancer_ids=cancer_ids,
         study_type=str(study_type) if study_type in STUDY_TYPES else None,
-        caveats=_strs(data.get("caveats")),
+        caveats=_caveats(data.get("caveats")),
         tags=_strs(data.get("tags")),
         status=str(status) if status in STATUSES else None,
         priority=priority if isinstance(priority, int) and 1 <= priority <= 5 else None,
         related=_strs(data.get("related")),
         verified=tuple(v for v in data.get("verified") or [] if isinstance(v, dict)),
         extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
+        unconfirmed=_strs(data.get("unconfirmed")),
         source=source,
     )
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
+from cytobib.checks import unconfirmed
 from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.memo import Memo
-from cytobib.model import Record
+from cytobib.model import Caveat, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
@@ -68,6 +69,10 @@ class Item:
     def short(self) -> str:
         return short_citation(self.record, self.number)
 
+    @property
+    def gaps(self) -> str:
+        return gaps_text(self.record)
+
 
 @dataclass(frozen=True)
 class Group:
@@ -107,6 +112,13 @@ def short_citation(record: Record, number: int | None = None) -> str:
     year = record.entry.year
     out = f"{name} {year}" if year else name
     return f"{out} [{number}]" if number is not None else out
+
+
+def gaps_text(record: Record) -> str:
+    """ "Not confirmed: author, journal, year", or "" when nothing is missing: shown with the
+    work so that a reader sees the gaps that `check` reports (``checks.unconfirmed``)."""
+    facts = unconfirmed(record)
+    return f"Not confirmed: {', '.join(facts)}" if facts else ""
 
 
 # --- selection -----------------------------------------------------------------------------------
@@ -426,6 +438,8 @@ def _cells(
         match col:
             case "citation":
                 value = short_citation(record, number)
+                if gaps := gaps_text(record):
+                    value += f" ({gaps[0].lower()}{gaps[1:]})"
             case "year":
                 value = str(entry.year or "")
             case "agents":
@@ -444,14 +458,19 @@ def _cells(
                 value = (ann.study_type or "") if ann else ""
             case "claims":
                 value = (
-                    tuple(c.text + (f" ({c.numbers})" if c.numbers else "") for c in ann.claims)
+                    tuple(
+                        c.text
+                        + (f" ({c.numbers})" if c.numbers else "")
+                        + (f" ({c.source_label})" if c.source_label else "")
+                        for c in ann.claims
+                    )
                     if ann
                     else ()
                 )
             case "evidence":
                 value = ann.evidence if ann else ()
             case "caveats":
-                value = ann.caveats if ann else ()
+                value = tuple(_labelled(c) for c in ann.caveats) if ann else ()
             case "status":
                 value = (ann.status or "") if ann else ""
             case "doi":
@@ -466,6 +485,12 @@ def _cells(
                 raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
         out[col] = value
     return out
+
+
+def _labelled(caveat: str) -> str:
+    """A caveat with its source shown after it when that is not the work itself."""
+    label = caveat.source_label if isinstance(caveat, Caveat) else ""
+    return f"{caveat} ({label})" if label else str(caveat)
 
 
 def review_table(
