@@ -85,6 +85,7 @@ EXAMPLES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None]] = {
     "annotation-schema": ("@misc{a, title = {T}}\n", {"a": "priority: 9\n"}, "a"),
     "annotation-unreadable": ("@misc{a, title = {T}}\n", {"a": "summary: x\n"}, "a"),
     "unknown-agent": ("@misc{a, title = {T}}\n", {"a": "agents:\n  - name: zzzmab\n"}, "a"),
+    "unknown-cancer": ("@misc{a, title = {T}}\n", {"a": "cancers: [zzz carcinoma]\n"}, "a"),
     "dangling-related": ("@misc{a, title = {T}}\n", {"a": "related: [nobody]\n"}, "a"),
 }
 

@@ -98,7 +98,7 @@ def test_hostile_values_come_back_unchanged() -> None:
     records = read(CsvFormat().table(table, context()))
     first = records[1]
     assert first[3] == HOSTILE
-    assert first[4] == f"• melanoma\n• {HOSTILE} cancer"
+    assert first[4] == f"• Melanoma\n• {HOSTILE} cancer"
     assert first[5] == "10.1000/evil<1>&2"
     assert records[3][3] == "An annotated work with nothing written"
 

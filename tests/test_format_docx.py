@@ -61,7 +61,7 @@ def test_paragraphs_follow_the_view() -> None:
         "Agents: Interferon-λ (type III interferon) (primary), Tumour necrosis factor-α "
         "(primary)" in texts
     )
-    assert f"Cancers: melanoma, {HOSTILE} cancer" in texts
+    assert f"Cancers: Melanoma, {HOSTILE} cancer" in texts
     bullets = [t for s, t in styles if s == "List Bullet"]
     assert f"Claim {HOSTILE} (n = 12, p < 0.05) [clinical-trial]" in bullets
     assert "n = 3 ~ small" in bullets

@@ -111,7 +111,7 @@ def test_cells_wrap_and_multi_valued_cells_have_line_breaks(mode: str) -> None:
             if cell.value is not None:
                 assert cell.alignment.wrap_text, cell.coordinate
                 assert cell.alignment.vertical == "top"
-    assert sheet["F2"].value == f"• melanoma\n• {HOSTILE} cancer"
+    assert sheet["F2"].value == f"• Melanoma\n• {HOSTILE} cancer"
     assert sheet["E2"].value == (
         "• Interferon-λ (type III interferon) (primary)\n• Tumour necrosis factor-α (primary)"
     )

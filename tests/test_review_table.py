@@ -246,12 +246,12 @@ def test_evidence_map_counts_works_per_agent_and_cancer(project: Callable[..., P
     emap = views.evidence_map(project())
     numbers = {r.record.key: r.number for r in views.review_table(project()).rows}
     il2 = "Aldesleukin (recombinant IL-2)"
-    assert set(emap.cells[(il2, "melanoma")]) == {numbers["alpha2020"], numbers["beta2019"]}
-    assert emap.count(il2, "renal cell carcinoma") == 1
-    assert emap.count("Interferon-γ (type II interferon)", "melanoma") == 1
+    assert set(emap.cells[(il2, "Melanoma")]) == {numbers["alpha2020"], numbers["beta2019"]}
+    assert emap.count(il2, "Renal cell carcinoma") == 1
+    assert emap.count("Interferon-γ (type II interferon)", "Melanoma") == 1
     assert emap.count(il2, "glioblastoma") == 0
     assert emap.rows[0] == il2  # vocabulary order, not alphabetical
-    assert emap.cols == ("melanoma", "renal cell carcinoma")
+    assert emap.cols == ("Melanoma", "Renal cell carcinoma")  # vocabulary order
 
 
 def test_evidence_map_by_evidence_orders_levels_strongest_first(
@@ -268,7 +268,7 @@ def test_evidence_map_by_agent_class(project: Callable[..., Project]) -> None:
     emap = views.evidence_map(project(), agent_level="agent-class")
     assert emap.row_heading == "Agent class"
     assert emap.rows == ("Cytokine",)
-    assert emap.count("Cytokine", "melanoma") == 3
+    assert emap.count("Cytokine", "Melanoma") == 3
 
 
 def test_evidence_map_unknown_pivot_is_a_usage_error(project: Callable[..., Project]) -> None:

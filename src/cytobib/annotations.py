@@ -30,8 +30,18 @@ from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
 from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
 from cytobib.memo import code_digest, settled
-from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
-from cytobib.vocabulary import Vocabulary
+from cytobib.model import (
+    SOURCES,
+    AgentUse,
+    Annotation,
+    Caveat,
+    Claim,
+    Entry,
+    Issue,
+    Location,
+    Severity,
+)
+from cytobib.vocabulary import Terms, Vocabulary
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema={ref}"
 PACKAGED_SCHEMA_REF = "../src/cytobib/schema/annotation.schema.json"
@@ -428,7 +438,8 @@ class _FileCache:
         # The rows follow the dataclasses' field order, so their fields are part of the salt.
         shapes = [list(cls.__dataclass_fields__) for cls in (Annotation, Claim, AgentUse)]
         salt = hashlib.blake2b(code_digest(), digest_size=20)
-        for part in (__version__, repr(shapes), repr(sorted(vocabulary.index.items()))):
+        indexes = (sorted(vocabulary.index.items()), sorted(vocabulary.cancers.index.items()))
+        for part in (__version__, repr(shapes), repr(indexes)):
             salt.update(part.encode("utf-8", "surrogatepass"))
         self.salt = salt.digest()
         self.old: dict[bytes, tuple[Any, ...]] = {}
@@ -492,10 +503,10 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         return None
     return (
         a.key, a.path, a.summary,
-        tuple((c.text, c.evidence, c.page, c.quote, c.numbers) for c in a.claims),
+        tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
-        a.targets, a.cancers, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, a.verified, dict(a.extra), a.source,
+        a.targets, a.cancers, a.cancer_ids, a.study_type, a.caveats, a.tags, a.status, a.priority,
+        a.related, a.verified, dict(a.extra), a.unconfirmed, a.source,
     )  # fmt: skip
 
 
@@ -663,16 +674,36 @@ def _issue(
     )
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float)
+
+
 def _strs(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list):
-        return tuple(str(v) for v in value if isinstance(v, str | int | float))
+        return tuple(str(v) for v in value if _scalar(v))
     return ()
 
 
 def _opt(value: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
+
+
+def _source(value: Any) -> str | None:
+    return str(value) if value in SOURCES else None
+
+
+def _caveats(value: Any) -> tuple[Caveat, ...]:
+    """Caveats written as plain strings or as ``{text, source}`` mappings."""
+    items = [value] if isinstance(value, str | dict) else value if isinstance(value, list) else []
+    out = []
+    for item in items:
+        if isinstance(item, str | int | float):
+            out.append(Caveat(str(item)))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]:
+            out.append(Caveat(item["text"], _source(item.get("source"))))
+    return tuple(out)
 
 
 def _build(
@@ -698,24 +729,23 @@ def _build(
                     page=_opt(raw.get("page")),
                     quote=_opt(raw.get("quote")),
                     numbers=_opt(raw.get("numbers")),
+                    source=_source(raw.get("source")),
                 )
             )
-    agents = []
-    for i, raw in enumerate(data.get("agents") or []):
-        name = raw if isinstance(raw, str) else raw.get("name") if isinstance(raw, dict) else None
-        if not isinstance(name, str) or not name.strip():
-            continue
-        canonical = vocabulary.canonical(name)
+
+    def resolve(terms: Terms[Any], kind: str, name: str, path: tuple[str | int, ...]) -> str | None:
+        """The canonical id of a name, or None with an unknown-<kind> warning at its line."""
+        canonical = terms.canonical(name)
         if canonical is None:
-            line, column = _position(positions, ("agents", i, "name"))
-            suggestions = vocabulary.suggest(name)
+            line, column = _position(positions, path)
+            suggestions = terms.suggest(name)
             hint = (
                 f"Did you mean {' or '.join(repr(s) for s in suggestions)}? " if suggestions else ""
-            ) + "Or add it to the vocabulary in cytobib.toml ([[agents]], see docs/agents.md)."
+            ) + f"Or add it to the vocabulary in cytobib.toml ([[{kind}s]], see docs/{kind}s.md)."
             issues.append(
                 _issue(
-                    "unknown-agent",
-                    f"Agent '{name}' is not in the vocabulary.",
+                    f"unknown-{kind}",
+                    f"{kind.capitalize()} '{name}' is not in the vocabulary.",
                     key,
                     shown,
                     line,
@@ -724,6 +754,14 @@ def _build(
                     Severity.WARNING,
                 )
             )
+        return canonical
+
+    agents = []
+    for i, raw in enumerate(data.get("agents") or []):
+        name = raw if isinstance(raw, str) else raw.get("name") if isinstance(raw, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        canonical = resolve(vocabulary, "agent", name, ("agents", i, "name"))
         extra = raw if isinstance(raw, dict) else {}
         agents.append(
             AgentUse(
@@ -734,6 +772,17 @@ def _build(
                 route=_opt(extra.get("route")),
             )
         )
+    raw_cancers = data.get("cancers")
+    named: list[tuple[tuple[str | int, ...], str]] = []  # (where in the file, name)
+    if isinstance(raw_cancers, str):
+        named.append((("cancers",), raw_cancers))
+    elif isinstance(raw_cancers, list):
+        named += [(("cancers", i), str(v)) for i, v in enumerate(raw_cancers) if _scalar(v)]
+    cancers = tuple(name for _, name in named)
+    cancer_ids = tuple(
+        (resolve(vocabulary.cancers, "cancer", name, path) if name.strip() else None) or name
+        for path, name in named
+    )
     priority = data.get("priority")
     status = data.get("status")
     study_type = data.get("study_type")
@@ -744,15 +793,17 @@ def _build(
         claims=tuple(claims),
         agents=tuple(agents),
         targets=_strs(data.get("targets")),
-        cancers=_strs(data.get("cancers")),
+        cancers=cancers,
+        cancer_ids=cancer_ids,
         study_type=str(study_type) if study_type in STUDY_TYPES else None,
-        caveats=_strs(data.get("caveats")),
+        caveats=_caveats(data.get("caveats")),
         tags=_strs(data.get("tags")),
         status=str(status) if status in STATUSES else None,
         priority=priority if isinstance(priority, int) and 1 <= priority <= 5 else None,
         related=_strs(data.get("related")),
         verified=tuple(v for v in data.get("verified") or [] if isinstance(v, dict)),
         extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
+        unconfirmed=_strs(data.get("unconfirmed")),
         source=source,
     )
 
@@ -772,7 +823,7 @@ priority: 3        # 1 (highest) .. 5
 agents: []         # - name: aldesleukin   (any synonym from docs/agents.md)
                    #   role: primary
 targets: []
-cancers: []
+cancers: []        # - melanoma   (any synonym from docs/cancers.md)
 claims: []         # - text: ...
                    #   evidence: {" | ".join(EVIDENCE_LEVELS)}
 caveats: []

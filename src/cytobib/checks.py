@@ -14,7 +14,7 @@ from collections.abc import Container, Iterator, Sequence
 
 from cytobib import doi, latex
 from cytobib.annotations import is_safe_key, key_problem, mixed_scripts
-from cytobib.model import Issue, Location, Record, Severity
+from cytobib.model import Entry, Issue, Location, Record, Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
     "parse-error": (Severity.ERROR, "a block of library.bib cannot be parsed"),
@@ -48,6 +48,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "annotation-not-a-file": (Severity.ERROR, "annotations/ holds a FIFO, device or broken link"),
     "unknown-agent": (Severity.WARNING, "an agent is not in the vocabulary"),
+    "unknown-cancer": (Severity.WARNING, "a cancer is not in the vocabulary"),
     "dangling-related": (Severity.WARNING, "`related` names a key that is not in the library"),
     "doi-not-found": (Severity.ERROR, "Crossref does not know the DOI (check --online)"),
     "doi-mismatch": (Severity.WARNING, "Crossref's title/year/author disagree (check --online)"),
@@ -134,6 +135,30 @@ def annotation_checks(
     return issues
 
 
+def missing_required(entry: Entry) -> list[list[str]]:
+    """The fields the entry's type requires (``REQUIRED``) that it lacks, each as its list of
+    alternatives ("year|date" -> ["year", "date"]): what `check` warns about and what the
+    views show the reader as not confirmed."""
+    out = []
+    for required in REQUIRED.get(entry.type, ()):
+        options = required.split("|")
+        if not any(entry.fields.get(o, "").strip() for o in options):
+            out.append(options)
+    return out
+
+
+def unconfirmed(record: Record) -> tuple[str, ...]:
+    """What is not known about the work: the required fields its entry lacks (by their first
+    name) and the facts its annotation lists as ``unconfirmed``, each once."""
+    names = [options[0] for options in missing_required(record.entry)]
+    if record.annotation is not None:
+        names += record.annotation.unconfirmed
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.strip().casefold(), name.strip())
+    return tuple(v for v in seen.values() if v)
+
+
 def _loc(record: Record, bib_path: str) -> Location:
     return Location(bib_path, record.entry.line)
 
@@ -173,17 +198,15 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
             loc,
             "Retype the key in one alphabet (citation keys are usually plain ASCII).",
         )
-    for required in REQUIRED.get(entry.type, ()):
-        options = required.split("|")
-        if not any(entry.fields.get(o, "").strip() for o in options):
-            yield Issue(
-                Severity.WARNING,
-                "missing-field",
-                f"@{entry.type} '{key}' has no {' or '.join(options)}.",
-                key,
-                loc,
-                f"Add `{options[0]} = {{...}}`, or run `cytobib enrich {key}` if it has a DOI.",
-            )
+    for options in missing_required(entry):
+        yield Issue(
+            Severity.WARNING,
+            "missing-field",
+            f"@{entry.type} '{key}' has no {' or '.join(options)}.",
+            key,
+            loc,
+            f"Add `{options[0]} = {{...}}`, or run `cytobib enrich {key}` if it has a DOI.",
+        )
     doi_raw = entry.fields.get("doi", "").strip()
     wrong = doi.problem(latex.verbatim(doi_raw)) if doi_raw else None
     if wrong is not None:

@@ -46,6 +46,15 @@ group_by = "agent"
 # class = "cytokine"
 # parent = "aldesleukin"
 # synonyms = ["NKTR-214", "bempeg"]
+
+# Extend the cancer vocabulary (see docs/cancers.md):
+# [[cancers]]
+# id = "anal-cancer"
+# label = "Anal cancer"
+# class = "solid"
+# site = "anal canal"
+# parent = "solid-tumours"
+# synonyms = ["anal carcinoma", "anal SCC"]
 """
 
 
@@ -66,6 +75,8 @@ class Config:
     group_by: str | None = "agent"
     agents: tuple[Mapping[str, Any], ...] = ()
     agents_file: Path | None = None
+    cancers: tuple[Mapping[str, Any], ...] = ()
+    cancers_file: Path | None = None
     review_columns: tuple[str, ...] | None = None
     column_headings: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
@@ -126,14 +137,8 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         return p if p.is_absolute() else root / p
 
     mailto = os.environ.get("CYTOBIB_MAILTO") or _str(cref, "mailto", shown) or None
-    agents = data.get("agents", [])
-    if not isinstance(agents, list) or not all(isinstance(a, dict) for a in agents):
-        raise ConfigError(
-            "[[agents]] must be a list of tables.",
-            where=Where(shown),
-            hint='Write each agent as a [[agents]] table with id = "..." and label = "...".',
-        )
     agents_file = _str(lib, "agents_file", shown)
+    cancers_file = _str(lib, "cancers_file", shown)
     group_by = _str(out, "group_by", shown, "agent")
     return Config(
         root=root,
@@ -147,8 +152,10 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         reading_list_formats=_strs(out, "reading_list", shown, ("md", "html")),
         review_table_formats=_strs(out, "review_table", shown, ("md", "csv", "xlsx")),
         group_by=group_by if group_by not in ("", "none") else None,
-        agents=tuple(agents),
+        agents=_tables(data, "agents", "agent", shown),
         agents_file=path_of(agents_file) if agents_file else None,
+        cancers=_tables(data, "cancers", "cancer", shown),
+        cancers_file=path_of(cancers_file) if cancers_file else None,
         review_columns=_strs(review, "columns", shown, ()) or None,
         column_headings=_str_map(review, "headings", shown),
         path=cfg_path,
@@ -167,6 +174,20 @@ def _table(data: Mapping[str, Any], name: str, shown: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] must be a table.", where=Where(shown), hint=f"Write [{name}].")
     return value
+
+
+def _tables(
+    data: Mapping[str, Any], name: str, singular: str, shown: str
+) -> tuple[Mapping[str, Any], ...]:
+    """``[[agents]]``/``[[cancers]]``: the project's additions to a vocabulary."""
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(
+            f"[[{name}]] must be a list of tables.",
+            where=Where(shown),
+            hint=f'Write each {singular} as a [[{name}]] table with id = "..." and label = "...".',
+        )
+    return tuple(value)
 
 
 def _str(table: Mapping[str, Any], name: str, shown: str, default: str = "") -> str:

@@ -71,7 +71,12 @@ def open_project(
 ) -> Project:
     """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
     config = settings(root, config=config, bib=bib, annotations_dir=annotations_dir)
-    vocabulary = build(config.agents, extra_file=config.agents_file)
+    vocabulary = build(
+        config.agents,
+        extra_file=config.agents_file,
+        cancers=config.cancers,
+        cancers_file=config.cancers_file,
+    )
 
     def bib_only(parsed: bibfile.ParsedBib) -> list[Issue]:
         return checks.bib_checks([Record(e) for e in parsed.entries], parsed.source.path)

@@ -212,6 +212,19 @@ class Entry:
         return ""
 
 
+SOURCES = ("seed", "abstract", "reader")
+"""Where a claim or caveat comes from: the note that led to the work, the work's own abstract
+(or text), or the reader's own judgement."""
+
+_SOURCE_LABELS = {"seed": "from the seed note", "reader": "reader's judgement"}
+
+
+def source_label(source: str | None) -> str:
+    """The words shown after a claim or caveat for its source; "" for the work's own text,
+    which is what a reader assumes."""
+    return _SOURCE_LABELS.get(source or "", "")
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A claim the paper makes, with the kind of evidence behind it."""
@@ -221,6 +234,49 @@ class Claim:
     page: str | None = None
     quote: str | None = None
     numbers: str | None = None
+    source: str | None = None
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
+
+
+class Caveat(str):
+    """A caveat: its text (the string itself) and its ``source`` (one of ``SOURCES`` or None).
+
+    A ``str``, so that code, exports and user templates that treat caveats as text keep
+    working; the source is immutable like the text.
+    """
+
+    source: str | None
+
+    def __new__(cls, text: str, source: str | None = None) -> Caveat:
+        self = super().__new__(cls, text)
+        object.__setattr__(self, "source", source)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Caveat is immutable (cannot set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Caveat):
+            return str.__eq__(self, other) and self.source == other.source
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+    def __reduce__(self) -> tuple[type[Caveat], tuple[str, str | None]]:
+        return (Caveat, (str(self), self.source))
+
+    def __repr__(self) -> str:
+        return f"Caveat({str(self)!r}, source={self.source!r})"
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +306,11 @@ class Annotation:
     agents: tuple[AgentUse, ...] = ()
     targets: tuple[str, ...] = ()
     cancers: tuple[str, ...] = ()
+    """The cancers as the file names them."""
+    cancer_ids: tuple[str, ...] = ()
+    """``cancers`` resolved to the vocabulary's canonical ids, one per name (a name the
+    vocabulary does not know stands for itself, as ``AgentUse.id``). Left empty when built in
+    memory, it is the names as written."""
     study_type: str | None = None
     caveats: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -258,8 +319,15 @@ class Annotation:
     related: tuple[str, ...] = ()
     verified: tuple[Mapping[str, object], ...] = ()
     extra: Mapping[str, object] = field(default_factory=dict)
+    unconfirmed: tuple[str, ...] = ()
+    """Facts about the work that no record confirmed (author, volume, DOI...): shown to the
+    reader with the work, not only by `check`."""
     source: str = field(default="", compare=False, repr=False)
     """A digest of the file's bytes and name, which caches key on ("": built in memory)."""
+
+    def __post_init__(self) -> None:
+        if self.cancers and not self.cancer_ids:
+            object.__setattr__(self, "cancer_ids", self.cancers)
 
     @property
     def evidence(self) -> tuple[str, ...]:

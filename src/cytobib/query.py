@@ -6,14 +6,16 @@ Examples::
     "Treg" in tags
     status != "read"
     cancer == "melanoma" or agent_class == "immune-checkpoint-inhibitor"
+    cancer == "esophageal cancer" and cancer_class == "solid"
     not retracted and "IL-2" in title
 
 The expression is parsed with :mod:`ast` and walked by an interpreter that knows only the node
 types listed in ``_ALLOWED``; nothing is ever passed to ``eval``. Names are fields of a record
 (``FIELDS``). Multi-valued fields (agents, cancers, tags, ...) compare as "any element":
-``agent == "IL-2"`` is true when any agent is aldesleukin (agents match through the
-vocabulary's synonyms and broader agents), ``agent != "x"`` when none is. ``in`` on a text field
-is a case-insensitive substring test; on a multi-valued field, membership.
+``agent == "IL-2"`` is true when any agent is aldesleukin (agents and cancers match through the
+vocabulary's synonyms and broader terms: ``cancer == "melanoma"`` finds uveal melanoma),
+``agent != "x"`` when none is. ``in`` on a text field is a case-insensitive substring test; on a
+multi-valued field, membership.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from cytobib.errors import FilterError
 from cytobib.model import Record
-from cytobib.vocabulary import Vocabulary
+from cytobib.vocabulary import Terms, Vocabulary
 
 _ALLOWED = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
@@ -37,7 +39,7 @@ _ALLOWED = (
 
 @dataclass(frozen=True)
 class _Field:
-    kind: str  # "text", "number", "multi", "agents", "bool"
+    kind: str  # "text", "number", "multi", "agents", "cancers", "bool"
     help: str
 
 
@@ -55,7 +57,8 @@ FIELDS: dict[str, _Field] = {
     "study_type": _Field("text", "annotation study type"),
     "agent": _Field("agents", "agents (any synonym; broader agents match too)"),
     "agent_class": _Field("multi", "agent classes"),
-    "cancer": _Field("multi", "cancers"),
+    "cancer": _Field("cancers", "cancers (any synonym; broader cancers match too)"),
+    "cancer_class": _Field("multi", "cancer classes: solid, haematological"),
     "target": _Field("multi", "molecular targets"),
     "tag": _Field("multi", "tags"),
     "evidence": _Field("multi", "evidence levels of the claims"),
@@ -65,7 +68,7 @@ FIELDS: dict[str, _Field] = {
 }
 _ALIASES = {"agents": "agent", "cancers": "cancer", "targets": "target", "tags": "tag",
             "authors": "author", "class": "agent_class", "agent-class": "agent_class",
-            "study-type": "study_type"}  # fmt: skip
+            "study-type": "study_type", "cancer-class": "cancer_class"}  # fmt: skip
 
 
 def field_values(record: Record, name: str, vocabulary: Vocabulary) -> Any:
@@ -102,7 +105,12 @@ def field_values(record: Record, name: str, vocabulary: Vocabulary) -> Any:
             classes = (vocabulary.class_of(a.id) for a in ann.agents)
             return list(dict.fromkeys(c for c in classes if c))
         case "cancer":
-            return list(ann.cancers) if ann else []
+            return list(dict.fromkeys(ann.cancer_ids)) if ann else []
+        case "cancer_class":
+            if not ann:
+                return []
+            cancer_classes = (vocabulary.cancers.class_of(c) for c in ann.cancer_ids)
+            return list(dict.fromkeys(c for c in cancer_classes if c))
         case "target":
             return list(ann.targets) if ann else []
         case "tag":
@@ -234,7 +242,7 @@ def _eval(node: ast.expr, record: Record, vocab: Vocabulary) -> Any:
         if name in ("true", "false", "none"):
             return {"true": True, "false": False, "none": None}[name]
         value = field_values(record, name, vocab)
-        return bool(value) if FIELDS[name].kind in ("multi", "agents", "bool") else value
+        return bool(value) if FIELDS[name].kind in ("multi", "agents", "cancers", "bool") else value
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.List | ast.Tuple):
@@ -269,7 +277,7 @@ def _compare(
         op = flipped.get(type(op), type(op))()
         lname, lval, rname, rval = rname, rval, lname, lval
     kind = FIELDS[lname].kind if lname else "text"
-    if kind in ("multi", "agents"):
+    if kind in ("multi", "agents", "cancers"):
         values = lval or []
         if isinstance(op, ast.Eq | ast.NotEq):
             hit = any(_equal(kind, v, rval, vocab) for v in values)
@@ -282,9 +290,15 @@ def _compare(
     return _order(op, lval, rval)
 
 
+def _terms(kind: str | None, vocab: Vocabulary) -> Terms[Any] | None:
+    """The vocabulary a field's values are ids of: they match by synonyms and broader terms."""
+    return vocab if kind == "agents" else vocab.cancers if kind == "cancers" else None
+
+
 def _equal(kind: str, value: Any, wanted: Any, vocab: Vocabulary) -> bool:
-    if kind == "agents" and isinstance(wanted, str) and isinstance(value, str):
-        return vocab.matches(value, wanted)
+    terms = _terms(kind, vocab)
+    if terms is not None and isinstance(wanted, str) and isinstance(value, str):
+        return terms.matches(value, wanted)
     if isinstance(wanted, list):
         return any(_equal(kind, value, w, vocab) for w in wanted)
     return bool(_norm(value) == _norm(wanted))
@@ -312,8 +326,9 @@ def _order(op: ast.cmpop, a: Any, b: Any) -> bool:
 
 def _contains(container_name: str | None, container: Any, item: Any, vocab: Vocabulary) -> bool:
     kind = FIELDS[container_name].kind if container_name else None
-    if kind == "agents":
-        return any(vocab.matches(v, str(item)) for v in container or [])
+    terms = _terms(kind, vocab)
+    if terms is not None:
+        return any(terms.matches(v, str(item)) for v in container or [])
     if isinstance(container, list):
         if isinstance(item, str):
             return any(_norm(item) == _norm(v) for v in container)

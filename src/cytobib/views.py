@@ -18,11 +18,12 @@ from typing import Any
 
 from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
+from cytobib.checks import unconfirmed
 from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.memo import Memo
-from cytobib.model import Record
+from cytobib.model import Caveat, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
@@ -37,7 +38,10 @@ def today() -> str:
 
 
 SORTS = ("author", "year", "priority", "title")
-GROUPS = ("agent", "agent-class", "cancer", "study-type", "evidence", "tag", "status", "year")
+GROUPS = (
+    "agent", "agent-class", "cancer", "cancer-class", "study-type", "evidence", "tag", "status",
+    "year",
+)  # fmt: skip
 SECTIONS = ("summary", "claims", "caveats", "agents", "abstract")
 DEFAULT_SECTIONS = ("summary", "claims", "caveats", "agents")
 NONE_GROUP = "Not assigned"
@@ -64,6 +68,10 @@ class Item:
     @property
     def short(self) -> str:
         return short_citation(self.record, self.number)
+
+    @property
+    def gaps(self) -> str:
+        return gaps_text(self.record)
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,13 @@ def short_citation(record: Record, number: int | None = None) -> str:
     year = record.entry.year
     out = f"{name} {year}" if year else name
     return f"{out} [{number}]" if number is not None else out
+
+
+def gaps_text(record: Record) -> str:
+    """ "Not confirmed: author, journal, year", or "" when nothing is missing: shown with the
+    work so that a reader sees the gaps that `check` reports (``checks.unconfirmed``)."""
+    facts = unconfirmed(record)
+    return f"Not confirmed: {', '.join(facts)}" if facts else ""
 
 
 # --- selection -----------------------------------------------------------------------------------
@@ -167,6 +182,11 @@ def group_labels(record: Record, group_by: str, vocabulary: Vocabulary) -> list[
         return list(dict.fromkeys(out))
     if group_by == "agent-class":
         return [vocabulary.class_label(c) for c in field_values(record, "agent_class", vocabulary)]
+    if group_by == "cancer":
+        return list(cancer_labels(record, vocabulary))
+    if group_by == "cancer-class":
+        classes = field_values(record, "cancer_class", vocabulary)
+        return [vocabulary.cancers.class_label(c) for c in classes]
     if group_by == "year":
         return [str(record.entry.year)] if record.entry.year else []
     value = field_values(record, field_name, vocabulary)
@@ -187,6 +207,10 @@ def _group_order(group_by: str, vocabulary: Vocabulary) -> Callable[[str], tuple
         fixed = [a.label for a in vocabulary.agents.values()]
     elif group_by == "agent-class":
         fixed = [vocabulary.class_label(c) for c in vocabulary.classes]
+    elif group_by == "cancer":
+        fixed = [c.label for c in vocabulary.cancers.terms.values()]
+    elif group_by == "cancer-class":
+        fixed = [vocabulary.cancers.class_label(c) for c in vocabulary.cancers.classes]
 
     def order(label: str) -> tuple[Any, ...]:
         if label == NONE_GROUP:
@@ -392,6 +416,13 @@ def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) 
     return tuple(out)
 
 
+def cancer_labels(record: Record, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The work's cancers by canonical label, each once ("oesophageal" and "esophageal
+    carcinoma" are one "Oesophageal cancer"); a name the vocabulary does not know as written."""
+    ann = record.annotation
+    return vocabulary.cancers.labels(ann.cancer_ids) if ann else ()
+
+
 def _cells(
     record: Record,
     number: int,
@@ -407,6 +438,8 @@ def _cells(
         match col:
             case "citation":
                 value = short_citation(record, number)
+                if gaps := gaps_text(record):
+                    value += f" ({gaps[0].lower()}{gaps[1:]})"
             case "year":
                 value = str(entry.year or "")
             case "agents":
@@ -420,19 +453,24 @@ def _cells(
             case "targets":
                 value = ann.targets if ann else ()
             case "cancers":
-                value = ann.cancers if ann else ()
+                value = cancer_labels(record, vocabulary)
             case "study-type":
                 value = (ann.study_type or "") if ann else ""
             case "claims":
                 value = (
-                    tuple(c.text + (f" ({c.numbers})" if c.numbers else "") for c in ann.claims)
+                    tuple(
+                        c.text
+                        + (f" ({c.numbers})" if c.numbers else "")
+                        + (f" ({c.source_label})" if c.source_label else "")
+                        for c in ann.claims
+                    )
                     if ann
                     else ()
                 )
             case "evidence":
                 value = ann.evidence if ann else ()
             case "caveats":
-                value = ann.caveats if ann else ()
+                value = tuple(_labelled(c) for c in ann.caveats) if ann else ()
             case "status":
                 value = (ann.status or "") if ann else ""
             case "doi":
@@ -447,6 +485,12 @@ def _cells(
                 raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
         out[col] = value
     return out
+
+
+def _labelled(caveat: str) -> str:
+    """A caveat with its source shown after it when that is not the work itself."""
+    label = caveat.source_label if isinstance(caveat, Caveat) else ""
+    return f"{caveat} ({label})" if label else str(caveat)
 
 
 def review_table(
@@ -577,7 +621,7 @@ def evidence_map(
         rows_ = group_labels(item.record, agent_level, vocab)
         ann = item.record.annotation
         if by == "cancer":
-            cols_ = list(ann.cancers) if ann else []
+            cols_ = list(cancer_labels(item.record, vocab))
         else:
             cols_ = list(ann.evidence) if ann else []
         for r in rows_:

@@ -331,11 +331,12 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
     _work_link(head, item)
     if item.warning:
         _warning(document, item.warning)
-    if item.note:
-        run = _indented(document).add_run(_text(item.note))
-        run.italic = True
-        run.font.size = Pt(9)
-        run.font.color.rgb = MUTED
+    for quiet in (item.gaps, item.note):  # what is not known, then "also under: ..."
+        if quiet:
+            run = _indented(document).add_run(_text(quiet))
+            run.italic = True
+            run.font.size = Pt(9)
+            run.font.color.rgb = MUTED
     ann = item.record.annotation
     if ann is None:
         return
@@ -348,7 +349,7 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
     if "agents" in sections and ann.cancers:
         paragraph = _indented(document)
         _label(paragraph, "Cancers: ")
-        paragraph.add_run(_text(", ".join(ann.cancers)))
+        paragraph.add_run(_text(", ".join(vocabulary.cancers.labels(ann.cancer_ids))))
     if "claims" in sections and ann.claims:
         _label(_indented(document), "Key claims")
         _bullets(

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, html_text, http_url, xml_text
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
+from cytobib.model import Caveat
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _CSS = """
@@ -78,6 +79,8 @@ a.doi { font-size: .85rem; margin-left: .2rem; overflow-wrap: anywhere; }
 }
 .warning .icon { font-size: 1.15em; }
 .note { color: var(--muted); font-style: italic; font-size: .9rem; }
+.gaps { color: var(--muted); font-style: italic; font-size: .9rem; }
+.source { color: var(--muted); font-style: italic; }
 .label {
   font-size: .75rem; font-weight: 700; text-transform: uppercase; letter-spacing: .05em;
   color: var(--muted); margin-right: .3rem;
@@ -256,6 +259,8 @@ def _clean(value: Any) -> Any:
         return xml_text(value)
     if isinstance(value, Markup):
         return value
+    if isinstance(value, Caveat):  # keeps its source for the template
+        return Caveat(xml_text(value), value.source)
     if isinstance(value, str):
         return xml_text(value)
     if isinstance(value, dict):

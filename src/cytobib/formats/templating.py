@@ -22,6 +22,7 @@ from markupsafe import Markup
 from cytobib.errors import TemplateError
 from cytobib.formats.escape import doi_url
 from cytobib.memo import Memo
+from cytobib.model import Caveat
 
 # What ``getattr`` finds on a plain dict: any other ``{{ d.name }}`` is the item ``d["name"]``.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -223,7 +224,7 @@ class ItemContexts:
 
 
 # The variables that depend on the item, not on its work alone.
-_ITEM_OWN = ("number", "label", "short", "warning", "note")
+_ITEM_OWN = ("number", "label", "short", "warning", "note", "gaps")
 
 
 def _item_variables(item: Any, work: dict[str, Any]) -> dict[str, Any]:
@@ -238,6 +239,7 @@ def _item_variables(item: Any, work: dict[str, Any]) -> dict[str, Any]:
         "url": work["url"],
         "warning": item.warning,
         "note": item.note,
+        "gaps": item.gaps,
         "summary": work["summary"],
         "claims": work["claims"],
         "caveats": work["caveats"],
@@ -280,12 +282,14 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
                 "numbers": c.numbers or "",
                 "page": c.page or "",
                 "quote": c.quote or "",
+                "source": c.source or "",
+                "source_label": c.source_label,
             }
             for c in (ann.claims if ann else ())
         ],
-        "caveats": list(ann.caveats) if ann else [],
+        "caveats": [c if isinstance(c, Caveat) else Caveat(c) for c in ann.caveats] if ann else [],
         "agents": agents,
-        "cancers": list(ann.cancers) if ann else [],
+        "cancers": list(vocabulary.cancers.labels(ann.cancer_ids)) if ann else [],
         "tags": list(ann.tags) if ann else [],
         "status": (ann.status or "") if ann else "",
         "study_type": (ann.study_type or "") if ann else "",
