@@ -147,3 +147,36 @@ def test_build_dir_outside_the_project_needs_an_option(make_project, cli, tmp_pa
     chosen = tmp_path / "chosen"
     assert cli("build", "-C", root, "-o", chosen).code == 0
     assert (chosen / "reading-list.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "target"),
+    [
+        (("export", "--to", "bibtex"), "library.bib"),
+        (("reading-list", "--format", "md"), "cytobib.toml"),
+        (("review-table", "--format", "md"), "annotations/thin.yaml"),
+        (("evidence-map", "--format", "md"), "annotations/new.md"),
+        (("export", "--to", "ris"), ".cytobib/provenance.json"),
+    ],
+)
+def test_output_never_replaces_the_projects_own_files(make_project, cli, args, target) -> None:
+    """`-o library.bib` (or cytobib.toml, an annotation...) is refused with exit 2: it would
+    replace the input with an output. Nothing changes."""
+    from conftest import snapshot_tree
+
+    root = make_project(BIB, {"thin": "summary: x\n"})
+    (root / ".cytobib").mkdir()
+    (root / ".cytobib" / "provenance.json").write_text("{}\n")
+    before = snapshot_tree(root)
+    result = cli(*args, "-C", root, "-o", root / target)
+    assert result.code == 2, result.output
+    assert "nothing was written" in result.err
+    assert snapshot_tree(root) == before
+
+
+def test_output_through_a_link_to_an_input_is_refused(make_project, cli) -> None:
+    """A path that is a link to library.bib is library.bib."""
+    root = make_project(BIB)
+    (root / "out.bib").symlink_to(root / "library.bib")
+    result = cli("export", "-C", root, "--to", "bibtex", "-o", root / "out.bib")
+    assert result.code == 2, result.output

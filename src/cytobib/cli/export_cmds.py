@@ -76,7 +76,7 @@ def export_cmd(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        render.write(data, output)  # creates the folder, as reading-list -o does
+        render.write(data, output, proj.config)  # creates the folder, as reading-list -o does
         print(f"exported {result.count} entries as {result.format} to {output}", file=sys.stderr)
     return _errors.EXIT_OK
 

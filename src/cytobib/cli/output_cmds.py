@@ -12,6 +12,7 @@ import typer
 from cytobib import render, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.formats import registry
 from cytobib.library import open_project, settings
@@ -30,7 +31,9 @@ WhereOpt = Annotated[
 SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
 
 
-def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = False) -> None:
+def _emit(
+    data: str | bytes, output: Path | None, fmt: Any, config: Config, *, reused: bool = False
+) -> None:
     """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
     output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
     if output is None:
@@ -43,7 +46,7 @@ def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = Fa
         sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
         sys.stdout.buffer.flush()
         return
-    render.write(data, output)
+    render.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
     print(f"wrote {os.path.relpath(output)}{again}", file=sys.stderr)
 
@@ -80,7 +83,7 @@ def reading_list(
     inputs = uptodate.Inputs(config, "reading-list", options, style)
     data = uptodate.recall(inputs)
     if data is not None:
-        _emit(data, output, fmt_obj, reused=True)
+        _emit(data, output, fmt_obj, config, reused=True)
         return
     proj = open_project(config=config)
     view = views.reading_list(
@@ -96,7 +99,7 @@ def reading_list(
     out = render.render(view, fmt_obj, render.context(proj))
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj)
+    _emit(data, output, fmt_obj, config)
     uptodate.remember(inputs, data)
 
 
@@ -136,7 +139,9 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    _emit(
+        render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj, proj.config
+    )
 
 
 @app.command("evidence-map")
@@ -167,7 +172,7 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj, proj.config)
 
 
 @app.command()
