@@ -13,9 +13,9 @@ from typing import Any
 
 from cytobib import views
 from cytobib.bibfile import atomic_write_bytes
+from cytobib.config import Config
 from cytobib.errors import UnknownFormatError, UsageError, WriteError
 from cytobib.formats import registry
-from cytobib.config import Config
 from cytobib.library import Project
 from cytobib.vocabulary import Vocabulary
 

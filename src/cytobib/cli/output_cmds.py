@@ -172,7 +172,8 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj, proj.config)
+    data = render.render(emap, fmt_obj, render.context(proj, bom=bom))
+    _emit(data, output, fmt_obj, proj.config)
 
 
 @app.command()
