@@ -22,6 +22,7 @@ from cytobib.importer import (
     read_source,
 )
 from cytobib.library import Project, open_project
+from cytobib.model import Entry
 
 DATA = Path(__file__).parent / "data" / "export"
 ZOTERO_BIB = DATA / "zotero-export.bib"
@@ -49,7 +50,7 @@ def load(root: Path) -> Project:
     return open_project(root, use_cache=False)
 
 
-def entries(root: Path) -> dict[str, bibfile.Entry]:
+def entries(root: Path) -> dict[str, Entry]:
     parsed = bibfile.parse(bibfile.read_text(root / "library.bib"))
     return {e.key: e for e in parsed.entries}
 

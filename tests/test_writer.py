@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from cytobib import bibfile, latex
 from cytobib.bibfile import Change
 from cytobib.errors import LibraryStateError, WriteError
+from cytobib.model import Entry
 
 ENTRY = """@article{smith2020,
   author = {Smith, Anna},
@@ -253,7 +254,7 @@ def test_interrupted_write_leaves_original(
     def interrupt(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bibfile.os, step, interrupt)
+    monkeypatch.setattr(bibfile.write.os, step, interrupt)
     with pytest.raises(KeyboardInterrupt):
         bibfile.atomic_write_bytes(path, b"half-written")
     monkeypatch.undo()
@@ -269,7 +270,7 @@ def test_failed_rename_is_write_error(tmp_path: Path, monkeypatch: pytest.Monkey
     def disk_full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(bibfile.os, "replace", disk_full)
+    monkeypatch.setattr(bibfile.write.os, "replace", disk_full)
     with pytest.raises(WriteError, match="No space left"):
         bibfile.atomic_write_bytes(path, b"new")
     monkeypatch.undo()
@@ -304,7 +305,7 @@ def test_unwritable_folder_is_write_error(tmp_path: Path, monkeypatch: pytest.Mo
 
     path = tmp_path / "library.bib"
     path.write_bytes(b"old")
-    monkeypatch.setattr(bibfile.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(bibfile.write.tempfile, "mkstemp", refuse)
     with pytest.raises(WriteError, match="Permission denied"):
         bibfile.atomic_write_bytes(path, b"new")
     assert path.read_bytes() == b"old"
@@ -417,7 +418,7 @@ def _committed_repo(tmp_path: Path, real_bib: Callable[..., Path], name: str) ->
     return repo
 
 
-def _edit_entry(path: Path, key: str, updates: dict[str, str | None]) -> bibfile.Entry:
+def _edit_entry(path: Path, key: str, updates: dict[str, str | None]) -> Entry:
     """Edit one entry through the writer, the way commands do; returns the entry as it was."""
     src = bibfile.read_text(path)
     parsed = bibfile.parse(src)
@@ -437,7 +438,7 @@ def _changed_lines(repo: Path) -> list[int]:
     return lines
 
 
-def _entry_lines(entry: bibfile.Entry) -> range:
+def _entry_lines(entry: Entry) -> range:
     return range(entry.line, entry.line + entry.raw.count("\n") + 1)
 
 

@@ -330,7 +330,7 @@ class CrossrefClient:
         """Candidate works for a free-text reference: ``GET /works?query.bibliographic=``.
 
         Crossref advises ``rows=2`` to detect ties; judge the candidates with
-        :func:`cytobib.crossref.mapping.best_match`, never by Crossref's ``score``.
+        :func:`cytobib.crossref.matching.best_match`, never by Crossref's ``score``.
         """
         text = re.sub(r"\s+", " ", bibliographic).strip()
         if not text:
