@@ -36,3 +36,21 @@ def test_sequences_go_with_their_parameters() -> None:
     assert terminal_text("a\x1b]0;owned\x07b") == "ab"
     assert terminal_text("red \x1b[31mtext\x1b[0m") == "red text"
     assert terminal_text("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+def test_commands_print_only_through_the_one_door() -> None:
+    """No command module calls print() or writes sys.stdout/stderr itself: everything goes
+    through cli/_output.py, which cleans it for the terminal."""
+    from pathlib import Path
+
+    import cytobib.cli
+
+    folder = Path(cytobib.cli.__file__).parent
+    offenders = [
+        f"{path.name}:{n}"
+        for path in sorted(folder.glob("*.py"))
+        if path.name != "_output.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"(?<![.\w])print\(|sys\.(stdout|stderr)\.(write|buffer)", line)
+    ]
+    assert offenders == []

@@ -202,7 +202,22 @@ class Provenance:
     def dismiss(self, conflicts: Collection[Conflict]) -> None:
         self.dismissed.update(c.fingerprint for c in conflicts)
 
-    def save(self) -> None:
+    def save(self, *, after: str | None = None) -> None:
+        """Write the record atomically. ``after`` names a file this command already wrote,
+        so that a failure here does not claim that nothing changed."""
+        try:
+            self._save()
+        except WriteError as exc:
+            if after is None:
+                raise
+            raise WriteError(
+                f"{after} was written, but the record of where its values came from was not: "
+                f"{exc.message}",
+                hint="Fix the cause (see above) and run `cytobib check`; the new values are in "
+                f"{after}, only their source is not recorded.",
+            ) from None
+
+    def _save(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # e.g. a file named .cytobib where the folder should be

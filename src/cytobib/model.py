@@ -378,7 +378,7 @@ class Record:
 def parse_update_status(value: str) -> UpdateStatus | None:
     if not value.strip():
         return None
-    parts = [p.strip() for p in value.split(";")]
+    parts = [latex.to_text(p) for p in value.split(";")]
     parts += [""] * (4 - len(parts))
     kind = parts[0].lower()
     return UpdateStatus(kind, parts[1] or None, parts[2] or None, parts[3] or None)

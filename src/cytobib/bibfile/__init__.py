@@ -32,13 +32,19 @@ from cytobib.bibfile.scan import (
 )
 from cytobib.bibfile.write import (
     Change,
+    Edits,
+    FieldEdit,
+    NewEntry,
+    Skipped,
+    Written,
     apply_changes,
     atomic_write_bytes,
+    changes_for,
     create_exclusive,
     edit_fields,
     format_value,
     render_entry,
-    write_text,
+    update,
 )
 
 __all__ = [
@@ -47,11 +53,17 @@ __all__ = [
     "STANDARD_MONTHS",
     "BibText",
     "Change",
+    "Edits",
     "EntryLayout",
+    "FieldEdit",
     "FieldSpan",
+    "NewEntry",
     "ParsedBib",
+    "Skipped",
+    "Written",
     "apply_changes",
     "atomic_write_bytes",
+    "changes_for",
     "create_exclusive",
     "decode_bytes",
     "edit_fields",
@@ -65,5 +77,5 @@ __all__ = [
     "resolve_value",
     "scan_fields",
     "split_blocks",
-    "write_text",
+    "update",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ import typer
 from cytobib import render, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.formats import registry
@@ -42,13 +42,11 @@ def _emit(
                 f"The {fmt.name} format is binary; it needs a file.", hint="Pass -o FILE."
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
-        sys.stdout.buffer.flush()
+        emit(data.encode("utf-8") if isinstance(data, str) else data)
         return
     render.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
-    print(f"wrote {os.path.relpath(output)}{again}", file=sys.stderr)
+    say(f"wrote {os.path.relpath(output)}{again}", err=True)
 
 
 @app.command("reading-list")
@@ -190,9 +188,9 @@ def build(
     proj = project(root, bib, annotations)
     errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
     if errors:
-        print(
+        say(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
-            file=sys.stderr,
+            err=True,
         )
     for path in render.build(proj, out_dir, style=style):
-        print(f"wrote {os.path.relpath(path)}")
+        say(f"wrote {os.path.relpath(path)}")

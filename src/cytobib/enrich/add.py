@@ -25,6 +25,7 @@ from cytobib.enrich.common import (
     year_of,
 )
 from cytobib.library import Project
+from cytobib.lock import locked
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class AddReport:
     present: tuple[tuple[str, str], ...] = ()  # (doi, existing key)
     failed: tuple[tuple[str, str], ...] = ()  # (doi as given, reason)
     flagged: tuple[tuple[str, str], ...] = ()  # (key, status)
+    entries: tuple[bibfile.NewEntry, ...] = ()
 
     @property
     def diff(self) -> str:
@@ -79,7 +81,7 @@ def plan_add(project: Project, request: AddRequest, results: Mapping[str, Any]) 
 
     source = project.parsed.source
     taken = {r.key for r in project.library}
-    texts: list[str] = []
+    new: list[bibfile.NewEntry] = []
     added: list[tuple[str, str]] = []
     failed = list(request.failed)
     flagged: list[tuple[str, str]] = []
@@ -96,26 +98,74 @@ def plan_add(project: Project, request: AddRequest, results: Mapping[str, Any]) 
         taken.add(key)
         fields = incoming_fields(mapped)
         fields["doi"] = doi
-        texts.append(bibfile.render_entry(mapped.entry_type, key, ordered(fields), source.newline))
+        new.append(bibfile.NewEntry(mapped.entry_type, key, tuple(ordered(fields)), doi))
         added.append((key, doi))
         if fields.get("update-status"):
             flagged.append((key, fields["update-status"]))
-    new_text = bibfile.apply_changes(source, [bibfile.Change(None, text) for text in texts])
-    return AddReport(source, new_text, tuple(added), request.present, tuple(failed), tuple(flagged))
+    changes = [
+        bibfile.Change(None, bibfile.render_entry(n.type, n.key, n.fields, source.newline))
+        for n in new
+    ]
+    new_text = bibfile.apply_changes(source, changes)
+    return AddReport(
+        source,
+        new_text,
+        tuple(added),
+        request.present,
+        tuple(failed),
+        tuple(flagged),
+        tuple(new),
+    )
 
 
-def apply_add(project: Project, report: AddReport, *, stubs: bool = True) -> None:
-    """Write the new entries, their provenance and (with ``stubs``) annotation stubs."""
+def apply_add(project: Project, report: AddReport, *, stubs: bool = True) -> AddReport:
+    """Write the new entries, their provenance and (with ``stubs``) annotation stubs, under
+    the project's write lock. Returns the report as written: a key taken meanwhile by another
+    command gets the next free suffix, and a DOI added meanwhile is ``present``.
+
+    Raises:
+        LibraryStateError: library.bib kept changing while it was being written.
+        WriteError: a file could not be written (the message says which were).
+    """
     if not report.added:
-        return
-    bibfile.write_text(report.source, report.new_text)
-    prov = merge.Provenance.load(project.config.root)
-    for key, doi in report.added:
-        prov.record(key, ["*"], f"crossref:{doi}")
-    prov.save()
-    if not stubs:
-        return
-    reparsed = bibfile.parse(dataclasses.replace(report.source, text=report.new_text))
+        return report
+    root = project.config.root
+    with locked(root):
+        written = bibfile.update(
+            report.source, bibfile.Edits(new=report.entries), root=root, planned=report.new_text
+        )
+        report = _as_written(report, written)
+        prov = merge.Provenance.load(root)
+        for key, doi in report.added:
+            prov.record(key, ["*"], f"crossref:{doi}")
+        prov.save(after=report.source.path)
+        if stubs:
+            _stubs(project, report, written.text)
+    return report
+
+
+def _as_written(report: AddReport, written: bibfile.Written) -> AddReport:
+    """The report with the keys the entries got, and works added meanwhile as present."""
+    added = [(written.keys[k], doi) for k, doi in report.added if k in written.keys]
+    present = [
+        (doi, s.existing)
+        for k, doi in report.added
+        for s in written.skipped
+        if s.key == k and s.existing
+    ]
+    flagged = [(written.keys[k], status) for k, status in report.flagged if k in written.keys]
+    return dataclasses.replace(
+        report,
+        new_text=written.text,
+        added=tuple(added),
+        present=report.present + tuple(present),
+        flagged=tuple(flagged),
+    )
+
+
+def _stubs(project: Project, report: AddReport, text: str) -> None:
+    """Annotation stubs for the entries added (an existing file is never replaced)."""
+    reparsed = bibfile.parse(dataclasses.replace(report.source, text=text))
     entries = {e.key: e for e in reparsed.entries}
     from cytobib.project import schema_ref_for
 
@@ -142,5 +192,5 @@ def add(
     client = client or client_for(project)
     report = plan_add(project, request, client.works(list(request.wanted)))
     if not dry_run:
-        apply_add(project, report, stubs=stubs)
+        report = apply_add(project, report, stubs=stubs)
     return report

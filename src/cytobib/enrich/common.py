@@ -4,8 +4,11 @@ fields a Crossref work brings."""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
+from cytobib import latex
+from cytobib.doi import is_valid_doi
 from cytobib.errors import CrossrefError
 from cytobib.library import Project
 
@@ -15,7 +18,10 @@ FIELD_ORDER = (
     "volume", "number", "pages", "doi", "issn", "isbn", "publisher", "address", "institution",
     "howpublished", "note", "url", "abstract", "update-status",
 )  # fmt: skip
-_NOT_MERGED = {"url"}  # Crossref's resolver URL adds nothing to an entry with a DOI
+_NOT_MERGED = {"url"}
+_ISO_DATE = re.compile(
+    r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
+)  # Crossref's resolver URL adds nothing to an entry with a DOI
 
 
 def client_for(
@@ -45,8 +51,12 @@ def update_status_value(mapped: Any) -> str | None:
     status = getattr(mapped, "update_status", None)
     if status is None or status.kind not in ("retracted", "concern", "corrected"):
         return None
-    parts = [status.kind, status.notice_doi or "", status.source or "", status.date or ""]
-    return "; ".join(parts).rstrip("; ")
+    # Crossref's text: the notice DOI must be one, the source is plain text (escaped, and
+    # without the ';' that separates the parts), the date an ISO date.
+    notice = status.notice_doi if status.notice_doi and is_valid_doi(status.notice_doi) else ""
+    source = latex.escape(" ".join((status.source or "").replace(";", ",").split()))
+    date = status.date if status.date and _ISO_DATE.fullmatch(status.date) else ""
+    return "; ".join([status.kind, notice, source, date]).rstrip("; ")
 
 
 def incoming_fields(mapped: Any) -> dict[str, str]:

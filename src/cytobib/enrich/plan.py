@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cytobib import bibfile, merge
+from cytobib.doi import canonical, is_valid_doi
 from cytobib.enrich.common import incoming_fields, reason, unified_diff
 from cytobib.errors import CrossrefError, CrossrefNotFound, UnknownKeyError, UsageError
 from cytobib.library import Project
@@ -169,10 +170,15 @@ def _by_search(client: Any, records: Sequence[Record]) -> Answers:
         )
         top = result.candidates[0][0] if result.candidates else 0.0
         doi = None
+        why = result.reason
         if result.accepted is not None:
-            messages[record.key] = result.accepted
-            doi = str(result.accepted.get("DOI", "")).lower()
-        matches.append(Match(record.key, doi, top, result.reason, listed))
+            found = str(result.accepted.get("DOI", ""))
+            if is_valid_doi(found):
+                messages[record.key] = result.accepted
+                doi = canonical(found)
+            else:  # a match is only worth its DOI
+                why = f"the best match's DOI {found[:60]!r} is not a DOI"
+        matches.append(Match(record.key, doi, top, why, listed))
     return Answers(messages, failed=tuple(failed), matches=tuple(matches))
 
 
@@ -198,7 +204,7 @@ def plan_enrich(
         if message is None:
             continue
         incoming = incoming_fields(mapped := map_work(message))
-        if not record.entry.doi and mapped.doi:
+        if not record.entry.doi and mapped.doi and is_valid_doi(mapped.doi):
             incoming["doi"] = mapped.doi
         status = incoming.pop("update-status", None)
         plan = merge.plan(

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cytobib import bibdoor, bibfile, latex
+from cytobib import bibfile, latex
+from cytobib.bibfile import door as bibdoor
 
 PAYLOADS = [
     '}}@preamble{"\\input{/etc/hostname}"}@comment{',
