@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._html import unescape_html
 from ._items import Item, KeyGenerator, extract_extra_fields, to_export_items
 from .biblatex import export_biblatex
 from .bibtex import export_bibtex, import_bibtex
@@ -30,6 +31,7 @@ __all__ = [
     "desktop_save",
     "export_items",
     "import_text",
+    "unescape_html",
 ]
 
 IMPORT_FORMATS: dict[str, Callable[[str, KeyGenerator], list[Item]]] = {

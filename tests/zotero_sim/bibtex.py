@@ -157,6 +157,8 @@ _REVERSE = [
     for mapped, char in _latex.REVERSE
     for bare in [mapped.replace("{", "").replace("}", "")]
 ]
+# Forms that match without a backslash ("--", "''", "TEL", "~"...): enough for most values.
+_PLAIN = [row for row in _REVERSE if "\\" not in row[1] or "\\" not in row[3]]
 
 
 def unescape_bibtex(value: str) -> str:
@@ -171,7 +173,7 @@ def unescape_bibtex(value: str) -> str:
     # needing a character the value lacks is skipped: replacements only ever add non-ASCII
     # characters and every form is ASCII, so it could not match later either.
     present = set(value)
-    for mapped, needs, bare, bare_needs, char in _REVERSE:
+    for mapped, needs, bare, bare_needs, char in _REVERSE if "\\" in present else _PLAIN:
         if needs <= present:
             value = value.replace(mapped, char)
         if bare_needs <= present:
@@ -209,45 +211,64 @@ class _Reader:
         return ch
 
 
+_BRACE_SPECIALS = re.compile(r"[\\{}]")
+_QUOTE_SPECIALS = re.compile(r'[{}"]')
+
+
 def _get_field_value(r: _Reader, read: str) -> str:
-    """``getFieldValue``: a ``{...}`` or ``"..."`` value, raw."""
-    value = ""
+    """``getFieldValue``: a ``{...}`` or ``"..."`` value, raw.
+
+    The translator reads one character at a time; this jumps from one special character to
+    the next, which reads the same value.
+    """
+    text = r.text
+    parts: list[str] = []
     if read == "{":
         depth = 1
-        literal = False
-        while read := r.read():
-            if literal:
-                value += read
-                literal = False
-                continue
-            if read == "\\":
-                value += read
-                literal = True
-                continue
-            if read == "{":
+        while True:
+            m = _BRACE_SPECIALS.search(text, r.pos)
+            if m is None:  # unterminated: everything to the end of the file
+                parts.append(text[r.pos :])
+                r.pos = len(text)
+                break
+            parts.append(text[r.pos : m.start()])
+            ch = m.group(0)
+            r.pos = m.end()
+            if ch == "\\":
+                parts.append(ch + text[r.pos : r.pos + 1])  # the next character is literal
+                r.pos = min(r.pos + 1, len(text))
+            elif ch == "{":
                 depth += 1
-                value += read
-            elif read == "}":
+                parts.append(ch)
+            else:
                 depth -= 1
                 if depth == 0:
                     break
-                value += read
-            else:
-                value += read
+                parts.append(ch)
     elif read == '"':
         depth = 0
-        while read := r.read():
-            if read == "{" and value[-1:] != "\\":
+        while True:
+            m = _QUOTE_SPECIALS.search(text, r.pos)
+            if m is None:
+                parts.append(text[r.pos :])
+                r.pos = len(text)
+                break
+            before = text[r.pos : m.start()]
+            parts.append(before)
+            ch = m.group(0)
+            r.pos = m.end()
+            escaped = (before or (parts[-2] if len(parts) > 1 else ""))[-1:] == "\\"
+            if ch == "{" and not escaped:
                 depth += 1
-                value += read
-            elif read == "}" and value[-1:] != "\\":
+                parts.append(ch)
+            elif ch == "}" and not escaped:
                 depth -= 1
-                value += read
-            elif read == '"' and depth == 0:
+                parts.append(ch)
+            elif ch == '"' and depth == 0:
                 break
             else:
-                value += read
-    return value
+                parts.append(ch)
+    return "".join(parts)
 
 
 def _process_field(item: Item, field: str, value: str, raw: str) -> None:
