@@ -189,54 +189,87 @@ def to_export_items(api_items: list[Item]) -> list[Item]:
 
 # --- Zotero desktop: Item.fromJSON runs extractExtraFields (not translation-server) ------------
 
-# Extra line labels Zotero desktop turns into fields (schema v41, the fields cytobib uses).
-_EXTRA_FIELD_LABELS = {
-    "citationkey": "citationKey",
-    "pmid": "PMID",
-    "pmcid": "PMCID",
-    "doi": "DOI",
-    "shorttitle": "shortTitle",
-    "titleshort": "shortTitle",
-    "language": "language",
-    "journalabbreviation": "journalAbbreviation",
-    "containertitleshort": "journalAbbreviation",
-    "accessdate": "accessDate",
-    "accessed": "accessDate",
-    "url": "url",
-    "issn": "ISSN",
+
+def _normalise_extra_key(key: str) -> str:
+    """``_normalizeExtraKey``: ``fooBar`` = ``foo-bar``; spaces, ``-`` and ``_`` equivalent."""
+    key = re.sub(r"([a-z])([A-Z])", r"\1-\2", trim(key)).lower()
+    return re.sub(WS + r"|[-_]", "-", key)
+
+
+def _extra_field_names() -> dict[str, list[str]]:
+    """Normalised Extra key -> fields it may fill: Zotero's fields, then CSL variables."""
+    names: dict[str, list[str]] = {}
+    every = {f for fields in _schema.ITEM_FIELDS.values() for f in fields}
+    every |= {specific for (_t, specific) in _schema.BASE_FIELDS}
+    for field in sorted(every):
+        names[_normalise_extra_key(field)] = [field]
+    for csl_map in (_schema.CSL_TEXT, _schema.CSL_DATES):
+        for variable, target in csl_map.items():
+            key = _normalise_extra_key(variable)
+            more = target if isinstance(target, list) else [target]
+            names[key] = list(dict.fromkeys([*names.get(key, []), *more]))
+    return names
+
+
+_EXTRA_FIELD_NAMES = _extra_field_names()
+_EXTRA_CREATOR_TYPES = {_normalise_extra_key(t): t for t in sorted(_schema.CREATOR_TYPES)} | {
+    csl.lower(): zotero for zotero, csl in _schema.CSL_NAMES.items()
 }
-
-
-def _normalise_label(label: str) -> str:
-    label = re.sub(r"([a-z])([A-Z])", r"\1-\2", label)  # fooBar == foo-bar
-    return re.sub(r"[\s_-]", "", label).lower()
+# getKeyAndValue: in JS `[a-z -_]` is a range from space to underscore, so digits, `(`, `.`,
+# `,` and `:` count too (the label runs to the last colon such characters reach).
+_EXTRA_LINE = re.compile(r"^([a-z][ -_a-z]+):([^\n\r\u2028\u2029]+)", re.IGNORECASE)
 
 
 def extract_extra_fields(api_item: Item) -> Item:
-    """``Zotero.Utilities.Internal.extractExtraFields`` as ``Item.fromJSON`` applies it.
+    """``Zotero.Utilities.Internal.extractExtraFields`` as ``Item.fromJSON`` applies it
+    (zotero/zotero ``utilities_internal.js``; ``item.js`` passes the fields already set).
 
-    Each Extra line ``Label: value`` whose label names a field valid for the item type and not
-    already set moves into that field (first occurrence wins) and leaves Extra.
+    Each Extra line ``Label: value`` whose label names a Zotero field or CSL variable valid
+    for the item type and not already set moves into that field (first occurrence wins) and
+    leaves Extra; a line naming a creator type adds a creator if the item has none of that
+    type. Not ported: ``type:`` lines that change the item type.
     """
     extra = api_item.get("extra")
     if not extra:
         return api_item
     item = dict(api_item)
+    item_type = item["itemType"]
+    creators = list(item.get("creators", []))
+    done: set[str] = set()
     kept: list[str] = []
     for line in extra.split("\n"):
-        m = re.match(r"^([a-z][a-z \-_]+|[A-Z]+):\s*(.*)$", line.strip(), re.IGNORECASE)
-        field = _EXTRA_FIELD_LABELS.get(_normalise_label(m.group(1))) if m else None
+        m = _EXTRA_LINE.match(line)
+        key = _normalise_extra_key(m.group(1)) if m else ""
+        value = trim(m.group(2)) if m else ""
+        if not key or not value or key in done or key == "type":
+            kept.append(line)
+            continue
+        possible = _EXTRA_FIELD_NAMES.get(key)
+        if possible:
+            field = possible[0]  # the first possibility decides (the loop returns or breaks)
+            if not _schema.is_valid(field, item_type) or item.get(field) or field in api_item:
+                kept.append(line)
+                continue
+            item[field] = value
+            done.add(key)
+            continue
+        creator_type = _EXTRA_CREATOR_TYPES.get(key)
         if (
-            m
-            and field
-            and _schema.is_valid(field, item["itemType"])
-            and not item.get(field)
-            and m.group(2).strip()
+            creator_type
+            and creator_type in _schema.creators_for(item_type)
+            and not any(c.get("creatorType") == creator_type for c in item.get("creators", []))
         ):
-            item[field] = m.group(2).strip()
+            if "||" in value:
+                last, first = re.split(WS + r"*\|\|" + WS + r"*", value)[:2]
+                creators.append({"creatorType": creator_type, "firstName": first,
+                                 "lastName": last})  # fmt: skip
+            else:
+                creators.append({"creatorType": creator_type, "name": value})
             continue
         kept.append(line)
-    text = "\n".join(kept).strip()
+    if creators != list(item.get("creators", [])):
+        item["creators"] = creators
+    text = trim("\n".join(kept))  # Item.setField trims
     if text:
         item["extra"] = text
     else:
