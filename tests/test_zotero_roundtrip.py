@@ -373,15 +373,20 @@ def shipped() -> list[Record]:
 
 
 def test_shipped_library_comes_back_whole(shipped: list[Record], shipped_trips: list[Trip]) -> None:
-    """Every route brings all 11 works back, with title, year, DOI and journal intact."""
+    """Every route brings all 14 works back, with title, year, DOI and journal intact."""
 
     def view(r: Record) -> tuple[str, int | None, str, str]:
         return (r.entry.title, r.entry.year, r.entry.doi, r.entry.text("journal"))
 
-    assert len(shipped) == 11
+    assert len(shipped) == 14
     assert compare(shipped, shipped_trips, view) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 13: a caveat's source (seed/abstract/reader) is not exported",
+)
 def test_ris_route_keeps_summary_caveats_and_agents(
     shipped: list[Record], shipped_trips: list[Trip]
 ) -> None:
