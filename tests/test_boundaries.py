@@ -180,3 +180,25 @@ def test_output_through_a_link_to_an_input_is_refused(make_project, cli) -> None
     (root / "out.bib").symlink_to(root / "library.bib")
     result = cli("export", "-C", root, "--to", "bibtex", "-o", root / "out.bib")
     assert result.code == 2, result.output
+
+
+QUOTED = '@article{q1,\n  title = "a } b",\n  doi = {10.5555/q1},\n  year = 2020,\n}\n'
+
+
+def test_quoted_value_with_a_stray_brace_is_reported(make_project, cli) -> None:
+    """`check` said ok for a quoted value with an unbalanced brace (bibtex reads it
+    otherwise); it is a bad-braces error at the entry's line."""
+    root = make_project(QUOTED)
+    result = cli("check", "-C", root)
+    assert result.code == 1
+    assert "bad-braces" in result.out
+
+
+def test_enrich_of_an_entry_with_a_stray_brace_does_not_crash(make_project, cli, server) -> None:
+    """enrich on that entry crashed with IndexError (exit 70); now it fills the entry and the
+    value stays as the user wrote it."""
+    root = make_project(QUOTED)
+    result = cli("enrich", "-C", root, "--accept", "year")
+    assert result.code == 0, result.output
+    text = (root / "library.bib").read_text("utf-8")
+    assert 'title = "a } b"' in text and "journal" in text

@@ -46,6 +46,7 @@ EXAMPLES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None]] = {
     "undefined-macro": ("@misc{a, title = {T}, publisher = Nowhere}\n", {}, "a"),
     "legacy-encoding": ("@misc{a, title = {Café}}\n".encode("cp1252"), {}, None),
     "unsafe-key": ("@misc{../x, title = {T}}\n", {}, "../x"),
+    "bad-braces": ('@misc{a, title = "a } b"}\n', {}, "a"),
     "suspicious-key": ("@misc{sm\u0456th, title = {T}}\n", {}, "sm\u0456th"),
     "annotation-outside-project": ("@misc{a, title = {T}}\n", {}, "a"),
     "annotation-not-a-file": ("@misc{a, title = {T}}\n", {}, "a"),

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Container, Iterator, Sequence
 
 from cytobib import doi, latex
+from cytobib.bibfile.door import is_balanced
 from cytobib.annotations import is_safe_key, key_problem, mixed_scripts
 from cytobib.model import Entry, Issue, Location, Record, Severity
 
@@ -21,6 +22,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "missing-key": (Severity.ERROR, "an entry has no citation key"),
     "duplicate-key": (Severity.ERROR, "two entries share a citation key"),
     "duplicate-field": (Severity.ERROR, "a field appears twice in one entry"),
+    "bad-braces": (Severity.ERROR, "a field's braces do not balance (bibtex reads it otherwise)"),
     "undefined-macro": (Severity.WARNING, "an @string macro is used but not defined"),
     "legacy-encoding": (Severity.WARNING, "library.bib is not UTF-8 (read as latin-1)"),
     "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..', 'CON')"),
@@ -198,6 +200,18 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
             loc,
             "Retype the key in one alphabet (citation keys are usually plain ASCII).",
         )
+    for name, value in entry.fields.items():
+        if ("{" in value or "}" in value) and not is_balanced(value):
+            yield Issue(
+                Severity.ERROR,
+                "bad-braces",
+                f"The braces in the {name} of '{key}' do not balance, so bibtex, biber and "
+                "cytobib disagree about where the value ends.",
+                key,
+                loc,
+                "Add the missing brace; write a literal brace as \\textbraceleft{} or "
+                "\\textbraceright{} (bibtex counts \\{ and \\} as braces too).",
+            )
     for options in missing_required(entry):
         yield Issue(
             Severity.WARNING,

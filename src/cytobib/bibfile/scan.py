@@ -358,13 +358,15 @@ def _braced_end(raw: str, i: int) -> int:
 
 
 def _quoted_end(raw: str, i: int) -> int:
-    """After the ``"`` that closes the one at ``i`` (quotes inside braces do not count)."""
+    """After the ``"`` that closes the one at ``i``, by the splitter's rules (so that edits
+    find the value the parser read): the first ``"`` not after a backslash, except the
+    literal ``{"}``. Braces do not count: ``"a } b"`` is one value (``check`` reports its
+    braces)."""
     i += 1
-    depth = 0
-    while i < len(raw) and not (raw[i] == '"' and depth == 0):
-        if raw[i] == "{":
-            depth += 1
-        elif raw[i] == "}":
-            depth -= 1
+    while i < len(raw):
+        if raw[i] == '"' and raw[i - 1] != "\\" and not (
+            raw[i - 1] == "{" and raw.startswith("}", i + 1)
+        ):
+            return i + 1
         i += 1
-    return i + 1
+    return i
