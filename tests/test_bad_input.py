@@ -254,3 +254,15 @@ def test_export_of_1000_nested_braces(make_project, cli) -> None:
     result = cli("export", "-C", root, "--to", "ris")
     assert result.code == 0, result.output
     assert re.search(r"^TI  - x\r?$", result.out, re.M)
+
+
+def test_string_macro_bomb_is_reported_not_expanded(make_project, cli) -> None:
+    """@string macros that each double the last (MemoryError after minutes) are reported at
+    their line as macro-too-long, in well under a second of work."""
+    bomb = '@string{a0 = "xxxxxxxx"}\n' + "".join(
+        f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 40)
+    )
+    root = make_project(bomb + GOOD + "@misc{k, title = a39}\n", GOOD_NOTE)
+    result = cli("check", "-C", root)
+    assert result.code == 1, result.output
+    assert re.search(r"^\s+19\s+error\s+macro-too-long", result.out, re.M), result.out

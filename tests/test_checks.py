@@ -46,6 +46,13 @@ EXAMPLES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None]] = {
     "undefined-macro": ("@misc{a, title = {T}, publisher = Nowhere}\n", {}, "a"),
     "legacy-encoding": ("@misc{a, title = {Café}}\n".encode("cp1252"), {}, None),
     "unsafe-key": ("@misc{../x, title = {T}}\n", {}, "../x"),
+    "macro-too-long": (
+        '@string{a0 = "xxxxxxxx"}\n'
+        + "".join(f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 17))
+        + "@misc{a, title = a16 # a16 # a16}\n",  # 3 x 512 KB
+        {},
+        "a",
+    ),
     "bad-braces": ('@misc{a, title = "a } b"}\n', {}, "a"),
     "suspicious-key": ("@misc{sm\u0456th, title = {T}}\n", {}, "sm\u0456th"),
     "annotation-outside-project": ("@misc{a, title = {T}}\n", {}, "a"),

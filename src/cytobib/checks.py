@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Container, Iterator, Sequence
 
 from cytobib import doi, latex
-from cytobib.bibfile.door import is_balanced
 from cytobib.annotations import is_safe_key, key_problem, mixed_scripts
+from cytobib.bibfile.door import is_balanced
 from cytobib.model import Entry, Issue, Location, Record, Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
@@ -24,6 +24,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "duplicate-field": (Severity.ERROR, "a field appears twice in one entry"),
     "bad-braces": (Severity.ERROR, "a field's braces do not balance (bibtex reads it otherwise)"),
     "undefined-macro": (Severity.WARNING, "an @string macro is used but not defined"),
+    "macro-too-long": (Severity.ERROR, "@string macros expand a value past 1 MB (left as is)"),
     "legacy-encoding": (Severity.WARNING, "library.bib is not UTF-8 (read as latin-1)"),
     "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..', 'CON')"),
     "suspicious-key": (Severity.WARNING, "a key mixes alphabets (homoglyphs, e.g. Cyrillic 'а')"),

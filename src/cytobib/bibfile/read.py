@@ -145,7 +145,11 @@ def parse(source: BibText) -> ParsedBib:
     for block in blocks:
         kind, start, end, line = block[:4]
         if kind == "string":
-            value, missing = resolve_value(block[5], strings)
+            try:
+                value, missing = resolve_value(block[5], strings)
+            except MacroTooLong:
+                value, missing = block[5], []
+                issues.append(_too_long(path, line, None, f"@string {block[4]}"))
             strings[block[4].lower()] = value
             for name in missing:
                 issues.append(_undefined_macro(path, line, None, name))
@@ -266,7 +270,11 @@ def _make_entry(
         ):
             value = raw_value[1:-1]
         else:
-            value, missing = resolve_value(str(raw_value), strings)
+            try:
+                value, missing = resolve_value(str(raw_value), strings)
+            except MacroTooLong:
+                value, missing = str(raw_value), []
+                issues.append(_too_long(path, field_line(where, span[0], line), key, f"The {name}"))
             for macro in missing:
                 issues.append(_undefined_macro(path, field_line(where, span[0], line), key, macro))
         if name in values:  # rare: merged (notes, keywords) or reported
@@ -302,11 +310,41 @@ def resolve_value(raw: str, strings: Mapping[str, str]) -> tuple[str, list[str]]
         return _resolve_token(raw, strings)
     parts: list[str] = []
     missing: list[str] = []
+    size = 0
     for token in _split_concatenation(raw):
         text, miss = _resolve_token(token, strings)
+        size += len(text)
+        if size > MAX_EXPANDED_CHARS:  # checked before joining: never built in memory
+            raise MacroTooLong(size)
         parts.append(text)
         missing.extend(miss)
     return "".join(parts), missing
+
+
+MAX_EXPANDED_CHARS = 1024 * 1024
+"""A value that @string macros expand past this is a bomb (each macro doubling the last one
+reaches gigabytes in 30 steps): it is reported and left unexpanded."""
+
+
+class MacroTooLong(ValueError):
+    """A value's @string expansion would exceed :data:`MAX_EXPANDED_CHARS`."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size:,} characters")
+        self.size = size
+
+
+def _too_long(path: str, line: int, key: str | None, what: str) -> Issue:
+    return Issue(
+        Severity.ERROR,
+        "macro-too-long",
+        f"{what} expands through @string macros to more than "
+        f"{MAX_EXPANDED_CHARS // 1024:,} KB; it is left unexpanded.",
+        key=key,
+        location=Location(path, line),
+        hint="Check the @string definitions it uses: one that repeats another (a # a) "
+        "doubles with every step.",
+    )
 
 
 def _resolve_token(token: str, strings: Mapping[str, str]) -> tuple[str, list[str]]:

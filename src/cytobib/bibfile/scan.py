@@ -364,8 +364,10 @@ def _quoted_end(raw: str, i: int) -> int:
     braces)."""
     i += 1
     while i < len(raw):
-        if raw[i] == '"' and raw[i - 1] != "\\" and not (
-            raw[i - 1] == "{" and raw.startswith("}", i + 1)
+        if (
+            raw[i] == '"'
+            and raw[i - 1] != "\\"
+            and not (raw[i - 1] == "{" and raw.startswith("}", i + 1))
         ):
             return i + 1
         i += 1
