@@ -202,3 +202,14 @@ def test_enrich_of_an_entry_with_a_stray_brace_does_not_crash(make_project, cli,
     assert result.code == 0, result.output
     text = (root / "library.bib").read_text("utf-8")
     assert 'title = "a } b"' in text and "journal" in text
+
+
+def test_stubs_never_carry_this_machines_paths(make_project, cli) -> None:
+    """A project made by hand (no .cytobib/ schema copy): `annotate` writes the copy and
+    points the stub at it relatively; it used to write site-packages' absolute path, which
+    breaks on every other machine the project is cloned to."""
+    root = make_project(BIB, toml='[library]\nbib = "library.bib"\n')
+    assert cli("annotate", "-C", root, "thin").code == 0
+    first = (root / "annotations" / "thin.yaml").read_text("utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../.cytobib/annotation.schema.json"
+    assert (root / ".cytobib" / "annotation.schema.json").is_file()

@@ -18,8 +18,9 @@ from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.cli._output import say
 from cytobib.errors import AnnotationFileError, UnknownKeyError, Where
 from cytobib.formats.escape import terminal_text
+from cytobib.lock import locked
 from cytobib.model import Issue, Severity
-from cytobib.project import init_project, schema_ref_for
+from cytobib.project import ensure_local_schema, init_project, schema_ref_for
 
 
 class FailOn(StrEnum):
@@ -199,9 +200,11 @@ def annotate(
                     hint=exc.hint,
                     where=Where(proj.parsed.source.path, record.entry.line),
                 ) from None
-    for key in targets:
-        record = lib.get(key)
-        assert record is not None
-        path = ann.write_stub(folder, record.entry, ref)
-        say(f"created {os.path.relpath(path)}")
+    with locked(proj.config.root):
+        ensure_local_schema(proj.config)
+        for key in targets:
+            record = lib.get(key)
+            assert record is not None
+            path = ann.write_stub(folder, record.entry, ref)
+            say(f"created {os.path.relpath(path)}")
     return _errors.EXIT_OK

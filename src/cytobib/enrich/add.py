@@ -167,8 +167,9 @@ def _stubs(project: Project, report: AddReport, text: str) -> None:
     """Annotation stubs for the entries added (an existing file is never replaced)."""
     reparsed = bibfile.parse(dataclasses.replace(report.source, text=text))
     entries = {e.key: e for e in reparsed.entries}
-    from cytobib.project import schema_ref_for
+    from cytobib.project import ensure_local_schema, schema_ref_for
 
+    ensure_local_schema(project.config)
     ref = schema_ref_for(project.config)
     for key, _ in report.added:
         entry = entries.get(key)

@@ -15,6 +15,7 @@ from cytobib import bibfile, merge
 from cytobib.importer.plan import ImportPlan
 from cytobib.library import Project
 from cytobib.lock import locked
+from cytobib.project import ensure_local_schema
 
 
 def apply_import(project: Project, plan: ImportPlan) -> list[Path]:
@@ -36,6 +37,8 @@ def apply_import(project: Project, plan: ImportPlan) -> list[Path]:
             )
             written.append(bib_path)
         keys = dict(result.keys) if result else {}
+        if plan.stubs:
+            ensure_local_schema(project.config)
         for stub in plan.stubs:
             path = stub.path
             if keys.get(stub.key, stub.key) != stub.key:  # the key was taken meanwhile
