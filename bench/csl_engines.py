@@ -1024,9 +1024,9 @@ def run_adapter_check(n: int = 600) -> None:
         for name in ("apa", "vancouver", "cell", "j-immunol"):
             ref = styles.resolve_style(name)
             assert ref.path is not None
-            prep = styles._prepare(ref.path, ref.digest)
+            prep = styles.csl.prepare(ref.path, ref.digest)
             t0 = time.perf_counter()
-            one = styles._render_csl(items, ref, prep, [(True, list(range(len(items))))])
+            one = styles.csl.render_csl(items, ref, prep, [(True, list(range(len(items))))])
             t1 = time.perf_counter()
             refs = styles.format_references(items, ref, output="html")
             t2 = time.perf_counter()

@@ -9,7 +9,7 @@ For each derived set (bench/datasets.py builds them from ../shared/data):
 
 - bare: ``bibtexparser.parse_string(text, parse_stack=[])``, the text already in memory: the
   baseline the issue set. cytobib splits well-formed files with its own copy of that
-  splitter's rules (bibfile._fast_split) and hands every other file to it;
+  splitter's rules (bibfile.scan._fast_split) and hands every other file to it;
 - cold: ``cytobib.open_project`` with an empty cache dir (read, decode, parse, build entries,
   vocabulary, annotations, every offline check, write the parse cache);
 - warm: the same in a new process with the cache filled by the cold run (parse cache hit);

@@ -116,6 +116,9 @@ class Fault:
     kind: str
     retry_after: str | None = None
     delay: float = 1.0
+    location: str | None = None  # "redirect": where to
+    size: int = 0  # "huge": bytes streamed; "drip": bytes sent, one per ``delay`` seconds
+    announce: bool = True  # "huge": send the true Content-Length (False: chunked, unannounced)
 
 
 FAULT_KINDS = frozenset(
@@ -132,6 +135,9 @@ FAULT_KINDS = frozenset(
         "reset",
         "html",
         "wrong-type",
+        "huge",
+        "drip",
+        "redirect",
     }
 )
 
@@ -436,6 +442,8 @@ class CrossrefTestServer:
             return _Response(200, {**ok.headers, "content-type": "text/html"}, self._html_page)
         if kind == "wrong-type":
             return _Response(200, {**ok.headers, "content-type": "text/plain"}, ok.body)
+        if kind == "redirect":
+            return _Response(302, {"location": fault.location or "/"}, b"", "Found")
         return ok
 
 
@@ -475,6 +483,13 @@ def _make_handler(server: CrossrefTestServer) -> type[BaseHTTPRequestHandler]:
                         left = True
                         self._reset()
                         return
+                    if fault.kind in ("huge", "drip"):
+                        hit.status = 200
+                        hit.fault = fault.kind
+                        server._leave()
+                        left = True
+                        self._stream(fault)
+                        return
                     faulty = server._apply(fault, response, hit)
                     assert faulty is not None
                     response = faulty
@@ -503,6 +518,37 @@ def _make_handler(server: CrossrefTestServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(response.body)
             except OSError:
                 self.close_connection = True  # the client gave up (timeout): fine
+
+        def _stream(self, fault: Fault) -> None:
+            """A JSON-looking body that is far too large ("huge") or arrives one byte every
+            ``fault.delay`` seconds ("drip"); streamed, never held in memory."""
+            try:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                if fault.kind == "huge" and not fault.announce:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(fault.size))
+                self.end_headers()
+                if fault.kind == "drip":
+                    for _ in range(fault.size):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(fault.delay)
+                    return
+                block = b'{"status":"ok","message":{"abstract":"' + b"A" * (1 << 20)
+                sent = 0
+                while sent < fault.size:
+                    piece = block[: min(len(block), fault.size - sent)]
+                    if fault.announce:
+                        self.wfile.write(piece)
+                    else:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    sent += len(piece)
+                if not fault.announce:
+                    self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                self.close_connection = True  # the client stopped reading: as it should
 
         def _reset(self) -> None:
             """Close with RST: SO_LINGER 0, then close."""

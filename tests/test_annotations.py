@@ -285,16 +285,26 @@ def test_annotation_attached_to_record(make_project: Callable[..., Path]) -> Non
 # --- unsafe keys -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["a/b", "../x", ".hidden", "a\\b", "..", "x..y", "", "a:b?"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a/b", "../x", ".hidden", "a\\b", "..", "x..y", "", "a:b?",
+        # Names Windows cannot create (issue 12): a project must clone on every system.
+        "Smith:2020", "a:b", "CON", "aux", "nul.x", "com1", "LPT9", "trailing.",
+        # Invisible and text-direction characters make one key look like another.
+        "smith\u200b2020", "smith\u202e0202", "\ufeffsmith", "a\u2066b",
+    ],
+)  # fmt: skip
 def test_path_for_refuses_unsafe_keys(tmp_path: Path, key: str) -> None:
-    """Keys that could leave annotations/ (or hide a file) raise AnnotationFileError."""
+    """Keys that could leave annotations/, hide a file, or name a file another system
+    cannot create raise AnnotationFileError."""
     with pytest.raises(AnnotationFileError, match="cannot be used as a file name"):
         ann.path_for(tmp_path / "annotations", key)
 
 
-@pytest.mark.parametrize("key", ["rosenberg2014il2", "717", "zotero-item-39", "Smith:2020", "a.b"])
+@pytest.mark.parametrize("key", ["rosenberg2014il2", "717", "zotero-item-39", "a.b", "console"])
 def test_path_for_accepts_real_keys(tmp_path: Path, key: str) -> None:
-    """Ordinary keys (digits, hyphens, colons, single dots) map to a file inside annotations/."""
+    """Ordinary keys (digits, hyphens, single dots) map to a file inside annotations/."""
     folder = tmp_path / "annotations"
     path = ann.path_for(folder, key)
     assert path.parent == folder
@@ -482,3 +492,10 @@ _VALUES = st.recursive(
 def test_the_fast_schema_check_agrees_with_jsonschema(data: dict[str, Any]) -> None:
     expected = not list(ann._validator().iter_errors(data))
     assert ann._is_valid()(data) == expected
+
+
+def test_mixed_alphabet_key_is_flagged(make_project, cli) -> None:
+    """A key with a Cyrillic letter among Latin ones (a homoglyph) is a check warning."""
+    root = make_project("@misc{sm\u0456th2020,\n  title = {X},\n  year = 2020,\n}\n")
+    result = cli("check", "-C", root, "--format", "json")
+    assert '"suspicious-key"' in result.out

@@ -118,6 +118,24 @@ CASES: dict[str, Case] = {
         code=3,
         expect=r"^error: .*library\.bib is 5\d\.\d MB, more than the 40 MB limit",
     ),
+    # Issue 12: each of these crashed with exit 70 and no file named.
+    "yaml-merge-key": Case(
+        annotations={"rosenberg2014il2": "base: &b\n  summary: x\n<<: *b\nstatus: read\n"},
+        expect=issue_at("annotations/rosenberg2014il2.yaml", 3, "annotation-yaml"),
+    ),
+    "yaml-unknown-tag": Case(
+        annotations={"rosenberg2014il2": "status: read\nsummary: !!python/object:os.system x\n"},
+        expect=issue_at("annotations/rosenberg2014il2.yaml", 2, "annotation-yaml"),
+    ),
+    "yaml-100k-digit-number": Case(
+        annotations={"rosenberg2014il2": "summary: x\npriority: " + "9" * 100_000 + "\n"},
+        expect=issue_at("annotations/rosenberg2014il2.yaml", 2, "annotation-yaml"),
+    ),
+    "where-990-nots": Case(
+        args=("reading-list", "--where", "not " * 990 + "annotated"),
+        code=2,
+        expect=r"^error: The filter nests more than 50 levels",
+    ),
     "empty-file": Case(
         bib="", annotations={}, code=0, expect=r"^0 entries, 0 annotated: 0 errors", has_fix=False
     ),
@@ -219,3 +237,32 @@ def test_fits_one_screen(outcomes: dict[str, Outcome], name: str) -> None:
 def test_changes_no_file(outcomes: dict[str, Outcome], name: str) -> None:
     """Every file of the project is byte-identical afterwards."""
     assert not outcomes[name].changed
+
+
+def test_where_takes_negative_numbers(make_project, cli) -> None:
+    """`year == -1` is a comparison with a number (it was refused as 'USub')."""
+    root = make_project(GOOD, GOOD_NOTE)
+    result = cli("reading-list", "-C", root, "--where", "year == -1", "--format", "txt")
+    assert result.code == 0, result.output
+    assert "0 works" in result.out
+
+
+def test_export_of_1000_nested_braces(make_project, cli) -> None:
+    """A title of 1,000 nested braces exports (it exhausted the stack: exit 70)."""
+    bib = GOOD + "@misc{deep, title = {" + "{" * 1000 + "x" + "}" * 1000 + "}}\n"
+    root = make_project(bib, GOOD_NOTE)
+    result = cli("export", "-C", root, "--to", "ris")
+    assert result.code == 0, result.output
+    assert re.search(r"^TI  - x\r?$", result.out, re.M)
+
+
+def test_string_macro_bomb_is_reported_not_expanded(make_project, cli) -> None:
+    """@string macros that each double the last (MemoryError after minutes) are reported at
+    their line as macro-too-long, in well under a second of work."""
+    bomb = '@string{a0 = "xxxxxxxx"}\n' + "".join(
+        f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 40)
+    )
+    root = make_project(bomb + GOOD + "@misc{k, title = a39}\n", GOOD_NOTE)
+    result = cli("check", "-C", root)
+    assert result.code == 1, result.output
+    assert re.search(r"^\s+19\s+error\s+macro-too-long", result.out, re.M), result.out

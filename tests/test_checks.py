@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import pathlib
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,17 @@ EXAMPLES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None]] = {
     "undefined-macro": ("@misc{a, title = {T}, publisher = Nowhere}\n", {}, "a"),
     "legacy-encoding": ("@misc{a, title = {Café}}\n".encode("cp1252"), {}, None),
     "unsafe-key": ("@misc{../x, title = {T}}\n", {}, "../x"),
+    "macro-too-long": (
+        '@string{a0 = "xxxxxxxx"}\n'
+        + "".join(f"@string{{a{i} = a{i - 1} # a{i - 1}}}\n" for i in range(1, 17))
+        + "@misc{a, title = a16 # a16 # a16}\n",  # 3 x 512 KB
+        {},
+        "a",
+    ),
+    "bad-braces": ('@misc{a, title = "a } b"}\n', {}, "a"),
+    "suspicious-key": ("@misc{sm\u0456th, title = {T}}\n", {}, "sm\u0456th"),
+    "annotation-outside-project": ("@misc{a, title = {T}}\n", {}, "a"),
+    "annotation-not-a-file": ("@misc{a, title = {T}}\n", {}, "a"),
     "missing-field": ("@article{a, title = {T}}\n", {}, "a"),
     "bad-doi": ("@misc{a, title = {T}, doi = {10.abc/x}}\n", {}, "a"),
     "bad-issn": ("@misc{a, title = {T}, issn = {1234-5678}}\n", {}, "a"),
@@ -103,6 +115,12 @@ def test_code_is_produced(
     root = make_project(bib, annotations)
     if code == "annotation-unreadable":
         _make_unreadable(monkeypatch, root / "annotations" / "a.yaml")
+    if code == "annotation-outside-project":
+        outside = root.parent / "secret.yaml"
+        outside.write_text("summary: a secret from outside the project\n", encoding="utf-8")
+        (root / "annotations" / "a.yaml").symlink_to(outside)
+    if code == "annotation-not-a-file":
+        os.mkfifo(root / "annotations" / "a.yaml")
     issues = found(list(open_project(root).library.issues), code)
     assert issues, f"{code} was not reported"
     assert issues[0].key == key

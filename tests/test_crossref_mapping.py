@@ -17,15 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossref_server import FIXTURES, load_fixture, require_fixtures
-from cytobib.crossref.mapping import (
-    ENTRY_TYPES,
-    FIELD_RULES,
-    MappedWork,
-    UpdateStatus,
-    escape_latex,
-    map_work,
-    markup_to_text,
-)
+from cytobib.crossref.fields import ENTRY_TYPES, FIELD_RULES, MappedWork, map_work
+from cytobib.crossref.markup import escape_latex, markup_to_text
+from cytobib.crossref.updates import UpdateStatus
 
 
 def mapped(name: str) -> MappedWork:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from crossref_server import load_fixture
-from cytobib.crossref.mapping import ACCEPT_SCORE, MIN_MARGIN, best_match, match_score
+from cytobib.crossref.matching import ACCEPT_SCORE, MIN_MARGIN, best_match, match_score
 
 
 def candidate(

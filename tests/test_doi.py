@@ -79,7 +79,7 @@ def test_is_valid_doi_accepts_urls() -> None:
 
 _suffix_chars = st.characters(
     blacklist_categories=("Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Cf"),
-    blacklist_characters="%",
+    blacklist_characters='%{}\\"',  # no DOI uses braces, backslashes or quotes
 )
 dois = st.builds(
     lambda registrant, suffix: f"10.{registrant}/{suffix}",
@@ -174,3 +174,10 @@ def test_check_merge_and_duplicates_see_one_doi_however_written() -> None:
     colon = Record(Entry("c", "article", {"title": "T", "doi": "PMID: 12345"}, line=9))
     (issue,) = [i for i in checks.bib_checks([colon], "library.bib") if i.code == "bad-doi"]
     assert issue.message == "DOI 'PMID: 12345' of 'c' is malformed (a DOI starts with '10.')."
+
+
+@pytest.mark.parametrize("doi", ['10.5555/x}}@preamble{"', "10.5555/a\\input", '10.5555/"q"'])
+def test_doi_with_bibtex_breaking_characters_is_refused(doi: str) -> None:
+    """Braces, backslashes and double quotes are legal DOI syntax that no DOI uses; from
+    outside they are an attempt to leave a BibTeX field (issue 12), so they are refused."""
+    assert problem(doi) is not None

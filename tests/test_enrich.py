@@ -246,3 +246,26 @@ def test_a_malformed_doi_is_not_blamed_on_the_network(make_project, cli, server)
     assert "not looked up: bad" in result.err and "whitespace" in result.err
     assert "connection" not in result.err and result.code == 0
     assert server.hits == []
+
+
+def test_enrich_plan_writes_nothing_and_apply_writes_the_plan(
+    make_project: Callable[..., Path], server: CrossrefTestServer
+) -> None:
+    """The library steps: asking and planning leave every file alone; applying writes exactly
+    the planned text and records where the values came from."""
+    from cytobib.enrich import apply_enrich, ask_crossref, client_for, plan_enrich, select
+    from cytobib.library import open_project
+
+    root = make_project(BIB)
+    bib = root / "library.bib"
+    project = open_project(root, use_cache=False)
+    records = select(project, ["sadasivan2012methylphenidate"])
+    answers = ask_crossref(client_for(project), records)
+    plan = plan_enrich(project, records, answers)
+    assert bib.read_text(encoding="utf-8") == BIB
+    assert not (root / ".cytobib" / "provenance.json").exists()
+    assert "journal" in plan.filled["sadasivan2012methylphenidate"]
+    apply_enrich(project, plan)
+    assert bib.read_text(encoding="utf-8") == plan.new_text
+    provenance = json.loads((root / ".cytobib" / "provenance.json").read_text(encoding="utf-8"))
+    assert "sadasivan2012methylphenidate" in json.dumps(provenance)

@@ -1,6 +1,6 @@
 """The fast splitter against its oracle, bibtexparser's own splitter.
 
-bibfile._fast_split reimplements bibtexparser's decisions for well-formed files and hands
+bibfile.scan._fast_split reimplements bibtexparser's decisions for well-formed files and hands
 everything else to bibtexparser. Whatever it accepts must parse exactly as bibtexparser's
 blocks do: same entries (fields, spans, raw text, lines) and the same issues.
 """
@@ -23,22 +23,22 @@ def both(text: str) -> tuple[bibfile.ParsedBib, bibfile.ParsedBib, bool]:
     """(bibtexparser's parse, what parse() gives, whether the fast splitter took the file)."""
     source = bibfile.BibText("library.bib", text, "utf-8", "\n")
     try:
-        bibfile._fast_split(text)
-    except bibfile._Unusual:
+        bibfile.scan._fast_split(text)
+    except bibfile.scan._Unusual:
         took_fast = False
     else:
         took_fast = True
     actual = bibfile.parse(source)
-    original = bibfile._fast_split
+    original = bibfile.scan._fast_split
 
-    def decline(text: str) -> list[bibfile._Block]:
-        raise bibfile._Unusual
+    def decline(text: str) -> list[bibfile.scan.Block]:
+        raise bibfile.scan._Unusual
 
-    bibfile._fast_split = decline
+    bibfile.scan._fast_split = decline
     try:
         slow = bibfile.parse(source)
     finally:
-        bibfile._fast_split = original
+        bibfile.scan._fast_split = original
     return slow, actual, took_fast
 
 

@@ -12,7 +12,7 @@ import yaml
 
 import cytobib.cli.export_cmds  # noqa: F401 - registers export/import on the app
 from cytobib import bibfile, merge
-from cytobib.errors import LibraryStateError, UnknownFormatError
+from cytobib.errors import UnknownFormatError
 from cytobib.exports import export
 from cytobib.importer import (
     apply_import,
@@ -22,6 +22,7 @@ from cytobib.importer import (
     read_source,
 )
 from cytobib.library import Project, open_project
+from cytobib.model import Entry
 
 DATA = Path(__file__).parent / "data" / "export"
 ZOTERO_BIB = DATA / "zotero-export.bib"
@@ -49,7 +50,7 @@ def load(root: Path) -> Project:
     return open_project(root, use_cache=False)
 
 
-def entries(root: Path) -> dict[str, bibfile.Entry]:
+def entries(root: Path) -> dict[str, Entry]:
     parsed = bibfile.parse(bibfile.read_text(root / "library.bib"))
     return {e.key: e for e in parsed.entries}
 
@@ -166,16 +167,16 @@ def test_provenance_records_imported_fields(root: Path) -> None:
     assert provenance.source_of("retracted2019tnf", "title") == "user"
 
 
-def test_library_changed_on_disk_refuses_to_write(root: Path) -> None:
-    """If library.bib changes between plan and apply, nothing is written."""
+def test_library_changed_on_disk_keeps_the_edit(root: Path) -> None:
+    """If library.bib changes between plan and apply, the import is applied to the new text:
+    the edit made meanwhile stays and nothing is lost (issue 12)."""
     plan = plan_import(load(root), ZOTERO_BIB)
     bib = root / "library.bib"
     bib.write_text(bib.read_text("utf-8") + "\n% edited meanwhile\n", encoding="utf-8")
-    changed = bib.read_bytes()
-    with pytest.raises(LibraryStateError, match="changed"):
-        apply_import(load(root), plan)
-    assert bib.read_bytes() == changed
-    assert not (root / "annotations" / "smith_il-2_2021.yaml").exists()
+    apply_import(load(root), plan)
+    text = bib.read_text("utf-8")
+    assert "% edited meanwhile" in text
+    assert all(f"{{{n.key}," in text for n in plan.added)
 
 
 # --- RIS ----------------------------------------------------------------------------------

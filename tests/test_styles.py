@@ -221,7 +221,7 @@ def test_author_date_has_no_label_and_keeps_list_order() -> None:
 def test_alpha_labels() -> None:
     refs = _formatted("alpha")
     assert [r.label for r in refs] == ["WvdB21", "Las16", "Ben16"]
-    assert styles._alpha_labels(["Ros14", "Ros14", "Ben16"]) == ["Ros14a", "Ros14b", "Ben16"]
+    assert styles.pybtex.alpha_labels(["Ros14", "Ros14", "Ben16"]) == ["Ros14a", "Ros14b", "Ben16"]
 
 
 @pytest.mark.parametrize("name", ["vancouver", "apa", "plain"])
@@ -262,8 +262,8 @@ def test_year_suffix_survives_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     apa = styles.resolve_style("apa")
     whole = styles.format_references(items, apa)
-    monkeypatch.setattr(styles, "_CHUNK", 1)
-    monkeypatch.setattr(styles, "_GROUP_CHUNK", 1)
+    monkeypatch.setattr(styles.csl, "_CHUNK", 1)
+    monkeypatch.setattr(styles.csl, "_GROUP_CHUNK", 1)
     chunked = styles.format_references(items, apa)
     assert whole == chunked
     years = {r.key: re.search(r"\(2011[a-z]?\)", r.text) for r in whole if r.key in ("a1", "a2")}
@@ -305,13 +305,16 @@ def test_disambiguation_groups_need_only_surname_and_year(monkeypatch: pytest.Mo
         _article("lee2011c", "Interferon lambda in cancer immunotherapy", family="Lee", year=2011),
         _article("kim2011", "Anakinra in myeloma", family="Kim", year=2011),
     ]
-    assert sorted(map(sorted, styles._groups(items))) == [[0, 2, 3], [1], [4]]
+    assert sorted(map(sorted, styles.csl.ambiguity_groups(items))) == [[0, 2, 3], [1], [4]]
     apa = styles.resolve_style("apa")
-    whole = styles._render_csl(
-        items, apa, styles._prepare(styles._style_path(apa), apa.digest), [(True, [0, 1, 2, 3, 4])]
+    whole = styles.csl.render_csl(
+        items,
+        apa,
+        styles.csl.prepare(styles.csl.style_path(apa), apa.digest),
+        [(True, [0, 1, 2, 3, 4])],
     )
-    monkeypatch.setattr(styles, "_CHUNK", 1)
-    monkeypatch.setattr(styles, "_GROUP_CHUNK", 1)
+    monkeypatch.setattr(styles.csl, "_CHUNK", 1)
+    monkeypatch.setattr(styles.csl, "_GROUP_CHUNK", 1)
     chunked = styles.format_references(items, apa)
     assert [whole[i][0] for i in range(5)] == [r.text for r in chunked]
     assert _suffixes(chunked) == {
@@ -370,14 +373,14 @@ def test_engine_failure_is_a_style_error_naming_the_style(
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("CYTOBIB_PANDOC", str(fake))
-    styles._pandoc_version.cache_clear()
+    styles.pandoc.pandoc_version.cache_clear()
     try:
         with pytest.raises(StyleError) as info:
             styles.format_references(ITEMS, styles.resolve_style("nature"))
         assert "nature" in info.value.message
         assert "boom" in info.value.message
     finally:
-        styles._pandoc_version.cache_clear()
+        styles.pandoc.pandoc_version.cache_clear()
 
 
 def test_old_pandoc_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -385,28 +388,28 @@ def test_old_pandoc_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     fake.write_text("#!/bin/sh\necho 'pandoc 2.17.1.1'\n", encoding="utf-8")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("CYTOBIB_PANDOC", str(fake))
-    styles._pandoc_version.cache_clear()
+    styles.pandoc.pandoc_version.cache_clear()
     try:
         with pytest.raises(StyleError, match="too old"):
             styles.engine_version()
     finally:
-        styles._pandoc_version.cache_clear()
+        styles.pandoc.pandoc_version.cache_clear()
 
 
 # --- cache --------------------------------------------------------------------------------
 
 
-def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
-    """Wrap styles.<name> so each call records how many items it was asked to format."""
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Wrap module.<name> so each call records how many items it was asked to format."""
     calls: list[int] = []
-    real: Callable[..., Any] = getattr(styles, name)
+    real: Callable[..., Any] = getattr(module, name)
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         calls.append(len(result))
         return result
 
-    monkeypatch.setattr(styles, name, counting)
+    monkeypatch.setattr(module, name, counting)
     return calls
 
 
@@ -414,7 +417,7 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
 def test_cache_hit_does_not_call_the_engine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: Any
 ) -> None:
-    calls = _count_calls(monkeypatch, "_render_csl")
+    calls = _count_calls(monkeypatch, styles.csl, "render_csl")
     apa = styles.resolve_style("apa")
     first = styles.format_references(ITEMS, apa, output=output, cache_dir=tmp_path)
     assert calls == [3]
@@ -430,7 +433,7 @@ def test_cache_hit_does_not_call_the_engine(
 
 
 def test_cache_is_per_style_and_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = _count_calls(monkeypatch, "_render_csl")
+    calls = _count_calls(monkeypatch, styles.csl, "render_csl")
     styles.format_references(ITEMS, styles.resolve_style("apa"), cache_dir=tmp_path)
     styles.format_references(ITEMS, styles.resolve_style("nature"), cache_dir=tmp_path)
     styles.format_references(
@@ -444,7 +447,7 @@ def test_cache_keeps_keys_and_labels_of_the_current_list(
 ) -> None:
     vancouver = styles.resolve_style("vancouver")
     styles.format_references(ITEMS, vancouver, cache_dir=tmp_path)
-    calls = _count_calls(monkeypatch, "_render_csl")
+    calls = _count_calls(monkeypatch, styles.csl, "render_csl")
     renamed = [dict(it, id=f"new-{it['id']}") for it in reversed(ITEMS)]
     refs = styles.format_references(renamed, vancouver, cache_dir=tmp_path)
     assert calls == []
@@ -454,7 +457,7 @@ def test_cache_keeps_keys_and_labels_of_the_current_list(
 
 
 def test_pybtex_cache_hit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = _count_calls(monkeypatch, "_render_pybtex")
+    calls = _count_calls(monkeypatch, styles.pybtex, "render_pybtex")
     alpha = styles.resolve_style("alpha")
     first = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache_dir=tmp_path)
     second = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache_dir=tmp_path)

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from cytobib import bibfile, latex
 from cytobib.bibfile import Change
-from cytobib.errors import LibraryStateError, WriteError
+from cytobib.errors import WriteError
+from cytobib.model import Entry
 
 ENTRY = """@article{smith2020,
   author = {Smith, Anna},
@@ -25,6 +26,15 @@ ENTRY = """@article{smith2020,
   journal = NAR,
   year = 2020,
 }"""
+
+
+def write_edit(path: Path, key: str, updates: dict[str, str | None]) -> bibfile.Written:
+    """Edit one entry through bibfile.update, the way every command writes library.bib."""
+    src = bibfile.read_text(path)
+    (entry,) = [e for e in bibfile.parse(src).entries if e.key == key]
+    before = {name: entry.fields.get(name) for name in updates}
+    edits = bibfile.Edits(fields=(bibfile.FieldEdit(key, before, updates),))
+    return bibfile.update(src, edits, root=path.parent)
 
 
 def source(text: str, path: str = "library.bib", newline: str = "\n") -> bibfile.BibText:
@@ -165,11 +175,7 @@ def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
     path.write_bytes(
         b"@article{a,\r\n  title = {A},\r\n}\r\n\r\n@article{b,\r\n  title = {B},\r\n}\r\n"
     )
-    src = bibfile.read_text(path)
-    parsed = bibfile.parse(src)
-    entry = parsed.entries[0]
-    new = bibfile.edit_fields(entry.raw, {"title": "Z", "year": "2020"}, src.newline)
-    bibfile.write_text(src, bibfile.apply_changes(src, [Change(entry.span, new)]))
+    write_edit(path, "a", {"title": "Z", "year": "2020"})
     data = path.read_bytes()
     assert b"year = 2020" in data
     assert data.count(b"\n") == data.count(b"\r\n")
@@ -179,10 +185,7 @@ def test_cp1252_file_is_written_back_as_cp1252(tmp_path: Path) -> None:
     """A legacy-encoded file keeps its encoding: untouched accents keep their bytes."""
     path = tmp_path / "library.bib"
     path.write_bytes("@article{a,\n  title = {Café},\n}\n".encode("cp1252"))
-    src = bibfile.read_text(path)
-    entry = bibfile.parse(src).entries[0]
-    new = bibfile.edit_fields(entry.raw, {"year": "2020"}, src.newline)
-    bibfile.write_text(src, bibfile.apply_changes(src, [Change(entry.span, new)]))
+    write_edit(path, "a", {"year": "2020"})
     assert path.read_bytes() == "@article{a,\n  title = {Café},\n  year = 2020,\n}\n".encode(
         "cp1252"
     )
@@ -193,22 +196,45 @@ def test_cp1252_file_refuses_unencodable_text(tmp_path: Path) -> None:
     path = tmp_path / "library.bib"
     original = "@article{a,\n  title = {Café},\n}\n".encode("cp1252")
     path.write_bytes(original)
-    src = bibfile.read_text(path)
     with pytest.raises(WriteError, match="cp1252"):
-        bibfile.write_text(src, src.text.replace("Café", "IFN-λ"))
+        write_edit(path, "a", {"title": "IFN-λ"})
     assert path.read_bytes() == original
 
 
-def test_a_file_edited_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
-    """Every command writes through write_text: an edit made while it ran is never lost."""
+def test_a_file_edited_meanwhile_keeps_the_edit_and_gets_the_change(tmp_path: Path) -> None:
+    """A command planned its change on the old file; the user saved an edit meanwhile: the
+    edit is kept and the planned change is applied to the new text (issue 12)."""
     path = tmp_path / "library.bib"
     path.write_text(ENTRY + "\n", encoding="utf-8")
     src = bibfile.read_text(path)
+    (entry,) = bibfile.parse(src).entries
+    edits = bibfile.Edits(
+        fields=(bibfile.FieldEdit("smith2020", {"year": "2020"}, {"year": "2021"}),)
+    )
+    planned = bibfile.apply_changes(
+        src, [Change(entry.span, bibfile.edit_fields(entry.raw, {"year": "2021"}))]
+    )
     edited = ENTRY.replace("Old title", "Edited by hand meanwhile") + "\n"
     path.write_text(edited, encoding="utf-8")
-    with pytest.raises(LibraryStateError, match="changed on disk"):
-        bibfile.write_text(src, src.text.replace("2020", "2021"))
+    written = bibfile.update(src, edits, root=tmp_path, planned=planned)
+    assert path.read_text(encoding="utf-8") == edited.replace("year = 2020", "year = 2021")
+    assert written.skipped == ()
+
+
+def test_a_field_changed_meanwhile_is_kept(tmp_path: Path) -> None:
+    """The planned field itself was edited meanwhile: the user's value stays, and the
+    skip is reported."""
+    path = tmp_path / "library.bib"
+    path.write_text(ENTRY + "\n", encoding="utf-8")
+    src = bibfile.read_text(path)
+    edits = bibfile.Edits(
+        fields=(bibfile.FieldEdit("smith2020", {"year": "2020"}, {"year": "2021"}),)
+    )
+    edited = ENTRY.replace("year = 2020", "year = 1999") + "\n"
+    path.write_text(edited, encoding="utf-8")
+    written = bibfile.update(src, edits, root=tmp_path)
     assert path.read_text(encoding="utf-8") == edited
+    assert written.kept("smith2020", "year")
 
 
 # --- atomic writes -----------------------------------------------------------------------------
@@ -253,7 +279,7 @@ def test_interrupted_write_leaves_original(
     def interrupt(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bibfile.os, step, interrupt)
+    monkeypatch.setattr(bibfile.write.os, step, interrupt)
     with pytest.raises(KeyboardInterrupt):
         bibfile.atomic_write_bytes(path, b"half-written")
     monkeypatch.undo()
@@ -269,7 +295,7 @@ def test_failed_rename_is_write_error(tmp_path: Path, monkeypatch: pytest.Monkey
     def disk_full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(bibfile.os, "replace", disk_full)
+    monkeypatch.setattr(bibfile.write.os, "replace", disk_full)
     with pytest.raises(WriteError, match="No space left"):
         bibfile.atomic_write_bytes(path, b"new")
     monkeypatch.undo()
@@ -304,7 +330,7 @@ def test_unwritable_folder_is_write_error(tmp_path: Path, monkeypatch: pytest.Mo
 
     path = tmp_path / "library.bib"
     path.write_bytes(b"old")
-    monkeypatch.setattr(bibfile.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(bibfile.write.tempfile, "mkstemp", refuse)
     with pytest.raises(WriteError, match="Permission denied"):
         bibfile.atomic_write_bytes(path, b"new")
     assert path.read_bytes() == b"old"
@@ -417,13 +443,11 @@ def _committed_repo(tmp_path: Path, real_bib: Callable[..., Path], name: str) ->
     return repo
 
 
-def _edit_entry(path: Path, key: str, updates: dict[str, str | None]) -> bibfile.Entry:
+def _edit_entry(path: Path, key: str, updates: dict[str, str | None]) -> Entry:
     """Edit one entry through the writer, the way commands do; returns the entry as it was."""
     src = bibfile.read_text(path)
-    parsed = bibfile.parse(src)
-    (entry,) = [e for e in parsed.entries if e.key == key]
-    new_raw = bibfile.edit_fields(entry.raw, updates, src.newline)
-    bibfile.write_text(src, bibfile.apply_changes(src, [Change(entry.span, new_raw)]))
+    (entry,) = [e for e in bibfile.parse(src).entries if e.key == key]
+    write_edit(path, key, updates)
     return entry
 
 
@@ -437,7 +461,7 @@ def _changed_lines(repo: Path) -> list[int]:
     return lines
 
 
-def _entry_lines(entry: bibfile.Entry) -> range:
+def _entry_lines(entry: Entry) -> range:
     return range(entry.line, entry.line + entry.raw.count("\n") + 1)
 
 

@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,7 +61,10 @@ STATUSES = ("to-read", "skimmed", "read")
 _MAX_NODES = 200_000  # alias bombs ("billion laughs") stop here instead of eating memory
 # Anything a file name on Linux, macOS and Windows can hold, except that a key may not start
 # with a dot (hidden files) or contain '..' or a separator: no path may escape annotations/.
-_UNSAFE_KEY = re.compile(r'[/\\<>"|?*\x00-\x1f\x7f]|^\.|\.\.|^\s|\s$')
+_UNSAFE_KEY = re.compile(r'[/\\<>"|?*\x00-\x1f\x7f-\x9f]|^\.|\.\.|^\s|\s$')
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
+)
 
 
 @lru_cache(maxsize=1)
@@ -100,20 +104,53 @@ def _is_valid() -> Callable[[Any], bool]:
     return is_valid
 
 
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name a file in annotations/ on Linux, macOS and Windows, or None."""
+    if not key:
+        return "it is empty"
+    if len(key) > 200:
+        return "it is longer than 200 characters"
+    if _UNSAFE_KEY.search(key):
+        return "it contains '/', '\\', '..', a leading dot, a control character or < > | ? *"
+    if ":" in key:
+        return "it contains ':', which Windows and macOS file names cannot hold"
+    if key.split(".", 1)[0].upper() in _RESERVED or key.endswith("."):
+        return f"'{key}' is a device name or ends in a dot, which Windows file names cannot be"
+    hidden = [ch for ch in key if unicodedata.category(ch) == "Cf"]
+    if hidden:
+        names = ", ".join(sorted({f"U+{ord(ch):04X}" for ch in hidden}))
+        return (
+            f"it contains invisible or text-direction characters ({names}) that make it look "
+            "like another key"
+        )
+    return None
+
+
 def is_safe_key(key: str) -> bool:
-    """A key that can name a file inside annotations/: no separators, no '..', no dotfiles."""
-    return bool(key) and not _UNSAFE_KEY.search(key) and len(key) <= 200
+    """A key that can name a file inside annotations/ (see :func:`key_problem`)."""
+    return key_problem(key) is None
 
 
 def path_for(folder: Path, key: str) -> Path:
     """annotations/<key>.yaml; raises for keys that would escape the folder."""
-    if not is_safe_key(key):
+    problem = key_problem(key)
+    if problem is not None:
         raise AnnotationFileError(
-            f"Citation key {key!r} cannot be used as a file name (it contains '/', '\\', '..', "
-            "a leading dot or a character such as < > | ? * that file systems reject).",
+            f"Citation key {key!r} cannot be used as a file name: {problem}.",
             hint="Rename the entry's key in library.bib.",
         )
     return folder / f"{key}.yaml"
+
+
+def mixed_scripts(key: str) -> tuple[str, ...]:
+    """The scripts of the letters in ``key`` when it mixes Latin with Greek or Cyrillic: such
+    a key can look exactly like another one (a Cyrillic 'а' in 'smith2020')."""
+    scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in key if ch.isalpha()} & {
+        "LATIN",
+        "GREEK",
+        "CYRILLIC",
+    }
+    return tuple(sorted(scripts)) if len(scripts) > 1 else ()
 
 
 # --- YAML with positions -----------------------------------------------------------------------
@@ -152,6 +189,10 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
         raise YamlProblem(problem, line, column, hint) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(str(exc), None, None, "Fix the YAML syntax.") from None
+    except RecursionError:
+        raise YamlProblem(
+            "the document nests too deep", None, None, "Annotations nest a few levels at most."
+        ) from None
     if node is None:
         return None, {}
     positions: Positions = {}
@@ -176,6 +217,8 @@ def _tab_at(text: str, mark: Any) -> bool:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAX_DEPTH = 20
 
 
 class _Builder:
@@ -186,6 +229,10 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
         self.count += 1
+        if len(path) > _MAX_DEPTH:
+            raise self._problem(
+                node, "values nest too deep", "Annotations nest a few levels at most."
+            )
         if self.count > _MAX_NODES:
             raise YamlProblem(
                 "the document expands to too many values (aliases nested too deep)",
@@ -224,10 +271,38 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if node.tag == _STR_TAG:  # most values: what SafeConstructor would return, sooner
             return node.value
-        value = self.constructor.construct_object(node, deep=True)
+        value = self._construct(node)
         if isinstance(value, dt.date | dt.datetime):
             return value.isoformat()  # `date: 2026-11-22` unquoted is still meant as text
         return value
+
+    def _construct(self, node: yaml.Node) -> Any:
+        """A scalar's value; tags other than YAML's own and absurd numbers are problems."""
+        if node.tag == _MERGE_TAG:
+            raise self._problem(
+                node,
+                "YAML merge keys (<<) are not supported in annotation files",
+                "Write the values out instead of merging another mapping in.",
+            )
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            raise self._problem(
+                node,
+                f"the tag {node.tag!r} is not allowed",
+                "Remove the tag: values are plain text, numbers, lists and mappings.",
+            ) from None
+        except ValueError:  # e.g. an integer of more than 4,300 digits
+            raise self._problem(
+                node,
+                f"the value {str(node.value)[:20]}... cannot be read as a number",
+                "Quote it if it is text; numbers here are small (priority 1-5).",
+            ) from None
+
+    @staticmethod
+    def _problem(node: yaml.Node, message: str, hint: str) -> YamlProblem:
+        mark = node.start_mark
+        return YamlProblem(message, mark.line + 1, mark.column + 1, hint)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -262,10 +337,18 @@ def load_all(
         return LoadedAnnotations(out, ())
     shown_dir = shown_folder or str(folder)
     with os.scandir(folder) as scan:
-        names = sorted(
-            e.name for e in scan if os.path.splitext(e.name)[1] in (".yaml", ".yml") and e.is_file()
+        found_files = sorted(
+            (e for e in scan if os.path.splitext(e.name)[1] in (".yaml", ".yml")),
+            key=lambda e: e.name,
         )
-    files = [folder / name for name in names]
+    inside = folder.resolve()
+    files = []
+    for dirent in found_files:
+        problem = _outside(dirent, inside, f"{shown_dir}/{dirent.name}")
+        if problem is None:
+            files.append(folder / dirent.name)
+        else:
+            issues.append(problem)
     cache = _FileCache(cache_dir, folder, vocabulary) if cache_dir is not None else None
     with_file: set[str] = set()
     for path in files:
@@ -297,6 +380,43 @@ def load_all(
     if cache is not None:
         cache.save()
     return LoadedAnnotations(out, tuple(issues), frozenset(with_file))
+
+
+def _outside(dirent: os.DirEntry[str], inside: Path, shown: str) -> Issue | None:
+    """Why an annotations/ entry must not be read, or None: a cloned project is a boundary,
+    so only regular files that resolve inside the annotations folder are read (a link to
+    /etc/shadow is not, and a FIFO would block the run)."""
+    key = os.path.splitext(dirent.name)[0]
+    if dirent.is_symlink():
+        target = Path(dirent.path).resolve()
+        if not target.is_relative_to(inside):
+            return _issue(
+                "annotation-outside-project",
+                "The file is a link to a file outside the annotations folder; it was not read.",
+                key,
+                shown,
+                None,
+                None,
+                "Replace the link by a copy of the file (or remove it): cytobib reads only "
+                "files inside the project.",
+            )
+    try:
+        regular = dirent.is_file()  # follows a link that stays inside
+    except OSError:
+        regular = False
+    if regular:
+        return None
+    if dirent.is_dir():
+        return None  # a folder named like a file is not an annotation: nothing to read
+    return _issue(
+        "annotation-not-a-file",
+        "This is not a regular file (a FIFO, device or broken link); it was not read.",
+        key,
+        shown,
+        None,
+        None,
+        "Replace it by a YAML file, or remove it.",
+    )
 
 
 class _FileCache:

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Container, Iterator, Sequence
 
 from cytobib import doi, latex
-from cytobib.annotations import is_safe_key
+from cytobib.annotations import is_safe_key, key_problem, mixed_scripts
+from cytobib.bibfile.door import is_balanced
 from cytobib.model import Entry, Issue, Location, Record, Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
@@ -21,9 +22,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "missing-key": (Severity.ERROR, "an entry has no citation key"),
     "duplicate-key": (Severity.ERROR, "two entries share a citation key"),
     "duplicate-field": (Severity.ERROR, "a field appears twice in one entry"),
+    "bad-braces": (Severity.ERROR, "a field's braces do not balance (bibtex reads it otherwise)"),
     "undefined-macro": (Severity.WARNING, "an @string macro is used but not defined"),
+    "macro-too-long": (Severity.ERROR, "@string macros expand a value past 1 MB (left as is)"),
     "legacy-encoding": (Severity.WARNING, "library.bib is not UTF-8 (read as latin-1)"),
-    "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..')"),
+    "unsafe-key": (Severity.ERROR, "a key cannot name an annotation file ('/', '..', 'CON')"),
+    "suspicious-key": (Severity.WARNING, "a key mixes alphabets (homoglyphs, e.g. Cyrillic 'а')"),
     "missing-field": (Severity.WARNING, "a field the entry type requires is missing"),
     "bad-doi": (Severity.ERROR, "a DOI is malformed"),
     "bad-issn": (Severity.WARNING, "an ISSN is malformed or fails its check digit"),
@@ -41,6 +45,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "annotation-not-mapping": (Severity.ERROR, "an annotation file is not a mapping"),
     "annotation-schema": (Severity.ERROR, "an annotation violates the schema"),
     "annotation-unreadable": (Severity.ERROR, "an annotation file cannot be read"),
+    "annotation-outside-project": (
+        Severity.ERROR,
+        "an annotation file links outside the annotations folder (not read)",
+    ),
+    "annotation-not-a-file": (Severity.ERROR, "annotations/ holds a FIFO, device or broken link"),
     "unknown-agent": (Severity.WARNING, "an agent is not in the vocabulary"),
     "unknown-cancer": (Severity.WARNING, "a cancer is not in the vocabulary"),
     "dangling-related": (Severity.WARNING, "`related` names a key that is not in the library"),
@@ -172,15 +181,38 @@ def _entry_checks(record: Record, bib_path: str, year_max: int) -> Iterator[Issu
     entry = record.entry
     key = entry.key
     loc = _loc(record, bib_path)
-    if not is_safe_key(key):
+    problem = key_problem(key)
+    if problem is not None:
         yield Issue(
             Severity.ERROR,
             "unsafe-key",
-            f"Key '{key}' cannot be used as an annotation file name.",
+            f"Key {key!r} cannot be used as an annotation file name: {problem}.",
             key,
             loc,
-            "Rename the key: no '/', '\\', '..', leading dot or < > | ? * characters.",
+            "Rename the key with plain letters, digits and - _ (e.g. smith2020il2).",
         )
+    elif scripts := mixed_scripts(key):
+        yield Issue(
+            Severity.WARNING,
+            "suspicious-key",
+            f"Key {key!r} mixes {' and '.join(s.title() for s in scripts)} letters, so it can "
+            "look exactly like another key.",
+            key,
+            loc,
+            "Retype the key in one alphabet (citation keys are usually plain ASCII).",
+        )
+    for name, value in entry.fields.items():
+        if ("{" in value or "}" in value) and not is_balanced(value):
+            yield Issue(
+                Severity.ERROR,
+                "bad-braces",
+                f"The braces in the {name} of '{key}' do not balance, so bibtex, biber and "
+                "cytobib disagree about where the value ends.",
+                key,
+                loc,
+                "Add the missing brace; write a literal brace as \\textbraceleft{} or "
+                "\\textbraceright{} (bibtex counts \\{ and \\} as braces too).",
+            )
     for options in missing_required(entry):
         yield Issue(
             Severity.WARNING,

@@ -15,7 +15,7 @@ import itertools
 import re
 import string
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 STOPWORDS = frozenset(
     (
@@ -62,9 +62,12 @@ def base_key(family: str | None, year: int | None, title: str | None) -> str:
     return f"{fam}{yr}{word}"
 
 
-def _suffixes() -> itertools.chain[str]:
+def _suffixes() -> Iterator[str]:
+    """a, b ... z, aa ... zz, aaa ...: as many as a library can need, shortest first."""
     letters = string.ascii_lowercase
-    return itertools.chain(letters, ("".join(p) for p in itertools.product(letters, repeat=2)))
+    for width in itertools.count(1):
+        for letters_ in itertools.product(letters, repeat=width):
+            yield "".join(letters_)
 
 
 def make_key(
@@ -80,7 +83,7 @@ def free_key(key: str, existing: Collection[str]) -> str:
     key_folded = key.lower()
     if key_folded not in taken:
         return key
-    for suffix in _suffixes():
+    for suffix in _suffixes():  # ends: ``taken`` is finite
         if key_folded + suffix not in taken:
             return key + suffix
-    raise ValueError("no free key")  # 702 collisions on one base: not a real library
+    raise AssertionError("unreachable")

@@ -90,6 +90,26 @@ class Config:
 
         return Path(user_cache_dir("cytobib"))
 
+    def own_input(self, path: Path) -> str | None:
+        """What ``path`` is, if it is one of the project's own inputs (library.bib,
+        cytobib.toml, a vocabulary file, anything under annotations/, templates/ or .cytobib/):
+        an output written there would destroy it. None for any other path."""
+        target = Path(path).expanduser().resolve()
+        files = {self.bib: "library file", self.path: "settings file"}
+        files.update({self.agents_file: "agents file", self.cancers_file: "cancers file"})
+        for own, what in files.items():
+            if own is not None and target == own.resolve():
+                return f"the project's {what} {own.name}"
+        folders = {
+            self.annotations: "annotations folder",
+            self.root / "templates": "templates folder",
+            self.root / ".cytobib": ".cytobib folder",
+        }
+        for folder, what in folders.items():
+            if target.is_relative_to(folder.resolve()):
+                return f"inside the project's {what}"
+        return None
+
     def project_cache(self, kind: str) -> Path:
         """``cache_dir/kind/<project>``: tables that keep only what the last run used are
         kept per project, so that two projects do not evict each other's on every run."""

@@ -75,6 +75,14 @@ def normalize_doi(text: str) -> str:
     if bad is not None:
         what = "whitespace" if bad.isspace() else "a control character"
         raise ValueError(f"{text.strip()!r} is not a DOI: it contains {what} ({bad!r}).")
+    bad = next((c for c in doi if c in _NEVER), None)
+    if bad is not None:
+        # Legal in the DOI syntax, but no registered DOI uses them, and a value from outside
+        # that does is an attempt to break out of a BibTeX field or a LaTeX \url.
+        raise ValueError(
+            f"{text.strip()[:80]!r} is not a DOI: it contains {bad!r} (braces, backslashes and "
+            "double quotes are not used in DOIs)."
+        )
     return doi
 
 
@@ -96,7 +104,8 @@ def problem(text: str) -> str | None:
 
 # A DOI as most files hold it: already bare, printable ASCII without "%". For these
 # normalize_doi only lower-cases; telling them apart is 10x cheaper than running it.
-_PLAIN = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[!-$&-~]+")
+_PLAIN = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[!#$&-\[\]-z|~]+")
+_NEVER = frozenset('{}\\"')
 
 
 def canonical(text: str) -> str:

@@ -9,7 +9,8 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     ├── ConfigError                  cytobib.toml is unreadable or has a bad value
     ├── InputError                   a user file cannot be read at all (exit 3)
     │   ├── BibFileError             library.bib: encoding, size, not a file
-    │   └── AnnotationFileError      an annotation file that cannot be written or read
+    │   ├── AnnotationFileError      an annotation file that cannot be written or read
+    │   └── TemplateError            a project template cannot be used (syntax, variable, sandbox)
     ├── UsageError                   a bad option value: unknown style, format, filter (exit 2)
     │   ├── UnknownFormatError       no registered format/exporter has that name or suffix
     │   ├── StyleError               a citation style cannot be found or run
@@ -63,6 +64,11 @@ class BibFileError(InputError):
 
 class AnnotationFileError(InputError):
     """Raised when an annotation file cannot be read or written as a whole."""
+
+
+class TemplateError(InputError):
+    """Raised when a project's own template (``<project>/templates``) fails: a syntax error,
+    an unknown variable, a link outside the folder, or something the sandbox forbids."""
 
 
 class UsageError(CytobibError):

@@ -74,6 +74,8 @@ _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊
 
 # Where the scanner changes anything: outside math a single - ` or ' is kept as it is, and
 # ^ _ only act in math, which needs a $. A value without a match decodes to itself.
+_MAX_DEPTH = 100
+_COMMAND_NAME = re.compile(r"[A-Za-z]+|.", re.DOTALL)
 _SPECIAL_TEXT = re.compile(r"[\\{}$~]|--|``|''")
 _SPECIAL_MATH = re.compile(r"[\\{}$~^_]|``|''")
 
@@ -108,6 +110,7 @@ class _Decoder:
         self.src = src
         self.pos = 0
         self.math = False
+        self.depth = 0  # frames of until(): command arguments nest, plain groups do not
 
     def run(self) -> str:
         return self.until(None)
@@ -116,6 +119,10 @@ class _Decoder:
         src = self.src
         end = len(src)
         out: list[str] = []
+        # A plain group {...} only groups: counted here rather than recursed into, so a
+        # value of 1,000 nested braces decodes without exhausting the stack.
+        nested = 0
+        self.depth += 1
         while self.pos < end:
             # Copy the run up to the next character the branches below would change in one go.
             match = (_SPECIAL_MATH if self.math else _SPECIAL_TEXT).search(src, self.pos)
@@ -128,14 +135,19 @@ class _Decoder:
                 out.append(src[self.pos : start])
                 self.pos = start
             ch = src[start]
+            if ch == "}" and nested:
+                nested -= 1
+                self.pos += 1
+                continue
             if closer is not None and ch == closer:
                 self.pos += 1
+                self.depth -= 1
                 return "".join(out)
             if ch == "\\":
                 out.append(self.command())
             elif ch == "{":
                 self.pos += 1
-                out.append(self.until("}"))
+                nested += 1
             elif ch == "}":
                 self.pos += 1  # stray closer: drop it
             elif ch == "$":
@@ -171,6 +183,7 @@ class _Decoder:
             else:
                 out.append(ch)
                 self.pos += 1
+        self.depth -= 1
         return "".join(out)
 
     def argument(self) -> str:
@@ -192,6 +205,10 @@ class _Decoder:
     def command(self) -> str:
         src = self.src
         self.pos += 1  # the backslash
+        if self.depth > _MAX_DEPTH:  # commands nested absurdly deep: keep only their text
+            skipped = _COMMAND_NAME.match(src, self.pos)
+            self.pos = skipped.end() if skipped else min(self.pos + 1, len(src))
+            return ""
         if self.pos >= len(src):
             return ""
         ch = src[self.pos]

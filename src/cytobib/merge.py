@@ -19,12 +19,12 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cytobib import latex
 from cytobib.bibfile import atomic_write_bytes
 from cytobib.doi import canonical
-from cytobib.model import Entry, parse_names
+from cytobib.errors import InputError, WriteError
+from cytobib.model import Entry, Location, parse_names
 
 PROVENANCE_FILE = Path(".cytobib") / "provenance.json"
 
@@ -155,14 +155,40 @@ class Provenance:
 
     @classmethod
     def load(cls, root: Path) -> Provenance:
+        """The project's record; a missing file is an empty one. A file that cannot be read
+        is an error, never silently replaced: it holds every dismissal and source."""
         path = root / PROVENANCE_FILE
+        shown = PROVENANCE_FILE.as_posix()
+        keep = "cytobib will not replace it, since it holds every dismissal and value source."
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return cls(path)
-        fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
-        dismissed = data.get("dismissed") if isinstance(data.get("dismissed"), list) else []
-        return cls(path, dict(fields or {}), {str(d) for d in dismissed or []})
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(
+                f"{shown} cannot be read ({reason}); {keep}",
+                hint="Check that .cytobib is a folder and the file is readable UTF-8.",
+            ) from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            raise InputError(
+                f"{shown} is not valid JSON ({getattr(exc, 'msg', exc)}); {keep}",
+                hint="Fix the file (a git conflict marker such as <<<<<<< ?), or move it "
+                "aside to start a fresh record.",
+                where=Location(shown, line, column),
+            ) from None
+        fields = data.get("fields", {}) if isinstance(data, dict) else None
+        dismissed = data.get("dismissed", []) if isinstance(data, dict) else None
+        if not isinstance(fields, dict) or not isinstance(dismissed, list):
+            raise InputError(
+                f"{shown} is JSON but not cytobib's provenance record; {keep}",
+                hint="Move it aside to start a fresh record.",
+                where=Location(shown),
+            )
+        return cls(path, dict(fields), {str(d) for d in dismissed})
 
     def record(self, key: str, names: Collection[str], source: str) -> None:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -176,8 +202,30 @@ class Provenance:
     def dismiss(self, conflicts: Collection[Conflict]) -> None:
         self.dismissed.update(c.fingerprint for c in conflicts)
 
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def save(self, *, after: str | None = None) -> None:
+        """Write the record atomically. ``after`` names a file this command already wrote,
+        so that a failure here does not claim that nothing changed."""
+        try:
+            self._save()
+        except WriteError as exc:
+            if after is None:
+                raise
+            raise WriteError(
+                f"{after} was written, but the record of where its values came from was not: "
+                f"{exc.message}",
+                hint="Fix the cause (see above) and run `cytobib check`; the new values are in "
+                f"{after}, only their source is not recorded.",
+            ) from None
+
+    def _save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. a file named .cytobib where the folder should be
+            raise WriteError(
+                f"Cannot create the folder {self.path.parent}: {exc.strerror or exc}.",
+                hint="cytobib keeps its records in the folder .cytobib; rename the file "
+                "that has that name.",
+            ) from None
         data = {
             "about": "Written by cytobib: where field values came from, and dismissed conflicts.",
             "fields": self.fields,

@@ -378,7 +378,7 @@ class Record:
 def parse_update_status(value: str) -> UpdateStatus | None:
     if not value.strip():
         return None
-    parts = [p.strip() for p in value.split(";")]
+    parts = [latex.to_text(p) for p in value.split(";")]
     parts += [""] * (4 - len(parts))
     kind = parts[0].lower()
     return UpdateStatus(kind, parts[1] or None, parts[2] or None, parts[3] or None)
@@ -428,10 +428,10 @@ def parse_names(value: str) -> tuple[Person, ...]:
         return ()
     if "\\" in value or "{" in value or "}" in value:
         # bibtexparser's splitter implements the BibTeX rules (brace levels, escapes); only
-        # its pure functions are used here so that names are split lazily, per entry.
-        from bibtexparser.middlewares.names import split_multiple_persons_names
+        # its pure functions are used, so that names are split lazily, per entry.
+        from cytobib.bibfile.names import split_names
 
-        pieces = split_multiple_persons_names(value)
+        pieces = split_names(value)
     else:
         # Without braces or backslashes its rules come down to " and " between blanks.
         pieces = _AND.split(value.strip(" \r\n\t"))
@@ -528,7 +528,7 @@ def _person_plain(raw: str) -> Person:
 
 def _person_bibtex(raw: str) -> Person:
     """One name by bibtexparser's rules; braced whole names are corporate."""
-    from bibtexparser.middlewares.names import parse_single_name_into_parts
+    from cytobib.bibfile.names import name_parts
 
     if (
         raw.startswith("{")
@@ -537,14 +537,14 @@ def _person_bibtex(raw: str) -> Person:
     ):
         return Person(family=latex.to_text(raw[1:-1]), corporate=True)
     try:
-        parts = parse_single_name_into_parts(raw, strict=False)
+        first, von, last, jr = name_parts(raw)
     except Exception:
         return Person(family=latex.to_text(raw), corporate=True)
     return Person(
-        family=latex.to_text(" ".join(parts.last)),
-        given=latex.to_text(" ".join(parts.first)),
-        von=latex.to_text(" ".join(parts.von)),
-        jr=latex.to_text(" ".join(parts.jr)),
+        family=latex.to_text(" ".join(last)),
+        given=latex.to_text(" ".join(first)),
+        von=latex.to_text(" ".join(von)),
+        jr=latex.to_text(" ".join(jr)),
     )
 
 
@@ -552,10 +552,10 @@ def _parse_names_bibtex(value: str) -> tuple[Person, ...]:
     """``parse_names`` by bibtexparser alone, uncached: the reference the fast path matches."""
     if not value.strip():
         return ()
-    from bibtexparser.middlewares.names import split_multiple_persons_names
+    from cytobib.bibfile.names import split_names
 
     people = []
-    for piece in split_multiple_persons_names(value):
+    for piece in split_names(value):
         raw = piece.strip()
         if raw == "others":
             people.append(Person(family="others", corporate=True))

@@ -31,8 +31,8 @@ from cytobib.model import Record
 from cytobib.vocabulary import Terms, Vocabulary
 
 _ALLOWED = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq,
-    ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
     ast.Constant, ast.List, ast.Tuple,
 )  # fmt: skip
 
@@ -133,10 +133,17 @@ def compile_filter(expr: str, vocabulary: Vocabulary) -> Callable[[Record], bool
     text = expr.strip()
     if not text:
         return lambda record: True
+    if len(text) > MAX_LENGTH:
+        raise FilterError(
+            f"The filter is {len(text):,} characters long; at most {MAX_LENGTH:,} are read.",
+            hint="Split the selection into simpler filters.",
+        )
     try:
         with warnings.catch_warnings():  # "invalid decimal literal" for `2010x`: an error below
             warnings.simplefilter("ignore", SyntaxWarning)
             tree = ast.parse(text, mode="eval")
+    except (RecursionError, MemoryError):
+        raise _too_deep() from None
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         raise FilterError(
@@ -152,12 +159,48 @@ def compile_filter(expr: str, vocabulary: Vocabulary) -> Callable[[Record], bool
             )
         if isinstance(node, ast.Name):
             _resolve_name(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not _number(node):
+            raise FilterError(
+                f"'{ast.unparse(node)}': a minus sign can only stand before a number.",
+                hint="Write negative numbers as -1; fields cannot be negated.",
+            )
+    if _depth(tree.body) > MAX_DEPTH:
+        raise _too_deep()
     body = tree.body
 
     def predicate(record: Record) -> bool:
         return bool(_eval(body, record, vocabulary))
 
     return predicate
+
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 50
+"""Filters are written by people: nesting deeper than this is a generated or hostile one, and
+evaluating it recursively would exhaust the stack."""
+
+
+def _too_deep() -> FilterError:
+    return FilterError(
+        f"The filter nests more than {MAX_DEPTH} levels deep (chained not, brackets).",
+        hint="Simplify it: `not not x` is `x`, and and/or need no brackets around each part.",
+    )
+
+
+def _number(node: ast.UnaryOp) -> bool:
+    value = node.operand.value if isinstance(node.operand, ast.Constant) else None
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _depth(root: ast.AST) -> int:
+    """Nesting depth of the expression, counted without recursion."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _resolve_name(name: str) -> str:
@@ -184,6 +227,8 @@ def _eval(node: ast.expr, record: Record, vocab: Vocabulary) -> Any:
             return all(_eval(v, record, vocab) for v in node.values)
         return any(_eval(v, record, vocab) for v in node.values)
     if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub):  # checked when compiled: a number follows
+            return -_eval(node.operand, record, vocab)
         return not _eval(node.operand, record, vocab)
     if isinstance(node, ast.Compare):
         left = node.left

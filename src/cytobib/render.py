@@ -13,7 +13,8 @@ from typing import Any
 
 from cytobib import views
 from cytobib.bibfile import atomic_write_bytes
-from cytobib.errors import UnknownFormatError, WriteError
+from cytobib.config import Config
+from cytobib.errors import UnknownFormatError, UsageError, WriteError
 from cytobib.formats import registry
 from cytobib.library import Project
 from cytobib.vocabulary import Vocabulary
@@ -47,8 +48,15 @@ def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:
     return result
 
 
-def write(data: str | bytes, path: Path) -> Path:
-    """Write atomically, creating the folder; any failure is a WriteError (exit 5)."""
+def write(data: str | bytes, path: Path, config: Config | None = None) -> Path:
+    """Write atomically, creating the folder; any failure is a WriteError (exit 5). With the
+    project's ``config``, a path that is one of its own inputs is refused (exit 2)."""
+    own = config.own_input(path) if config is not None else None
+    if own is not None:
+        raise UsageError(
+            f"{path} is {own}; an output written there would replace it, so nothing was written.",
+            hint="Choose another output path (-o).",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # e.g. a file where a folder of the path should be
@@ -71,16 +79,24 @@ def build(
     """Write every output of the project into ``out_dir`` (default: build/)."""
     cfg = project.config
     out = out_dir or cfg.build_dir
+    if out_dir is None and not cfg.build_dir.resolve().is_relative_to(cfg.root.resolve()):
+        # A cloned project's cytobib.toml must not make `build` write elsewhere on its own.
+        raise UsageError(
+            f"build_dir in cytobib.toml ({cfg.build_dir}) is outside the project folder; "
+            "nothing was written.",
+            hint="Pass the folder explicitly (`cytobib build -o DIR`) to build outside the "
+            "project.",
+        )
     ctx = context(project)
     written: list[Path] = []
     rl = views.reading_list(project, style=style, group_by=cfg.group_by)
     for name in reading_list_formats or cfg.reading_list_formats:
         fmt = registry.get(name)
-        written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}"))
+        written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}", cfg))
     table = views.review_table(project, style=style, rows="agent")
     for name in review_table_formats or cfg.review_table_formats:
         fmt = registry.get(name)
-        written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}"))
+        written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}", cfg))
     emap = views.evidence_map(project, style=style)
     for name in ("md", "svg"):
         try:
@@ -88,7 +104,7 @@ def build(
             data = render(emap, fmt, ctx)
         except (ImportError, AttributeError, UnknownFormatError):
             continue
-        written.append(write(data, out / f"evidence-map.{fmt.name}"))
+        written.append(write(data, out / f"evidence-map.{fmt.name}", cfg))
     written.extend(_exports(project, out))
     return written
 
@@ -105,5 +121,5 @@ def _exports(project: Project, out: Path) -> list[Path]:
         ("csl-json", "library.json"),
         ("ris", "library.ris"),
     ):
-        written.append(write(export(records, name), out / "export" / filename))
+        written.append(write(export(records, name), out / "export" / filename, project.config))
     return written

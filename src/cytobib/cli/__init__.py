@@ -13,6 +13,7 @@ import typer
 
 from cytobib._version import __version__
 from cytobib.cli import _errors
+from cytobib.cli._output import say
 
 app = typer.Typer(
     name="cytobib",
@@ -26,7 +27,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"cytobib {__version__}")
+        say(f"cytobib {__version__}")
         raise typer.Exit()
 
 
@@ -62,7 +63,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            print(f"error: {exc}", file=sys.stderr)
+            say(f"error: {exc}", err=True)
         return _errors.EXIT_USAGE
     except (Exception, KeyboardInterrupt) as exc:
         return _errors.report(exc)

@@ -16,10 +16,10 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
-import sys
 import traceback
 
 from cytobib import errors
+from cytobib.cli._output import say
 
 EXIT_OK = 0
 EXIT_ISSUES = 1
@@ -50,17 +50,17 @@ def exit_code(exc: errors.CytobibError) -> int:
 def report(exc: BaseException) -> int:
     """Print ``error: ...`` (and a hint) on stderr and return the exit code."""
     if isinstance(exc, errors.CytobibError):
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+            say(f"hint: {exc.hint}", err=True)
         return exit_code(exc)
     if isinstance(exc, KeyboardInterrupt):
-        print("\ninterrupted: nothing was left half-written.", file=sys.stderr)
+        say("\ninterrupted: nothing was left half-written.", err=True)
         return EXIT_INTERRUPTED
     # A real bug: show where, but never the local variables (a mailto may be among them).
-    print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    say(f"internal error: {type(exc).__name__}: {exc}", err=True)
     tb = traceback.extract_tb(exc.__traceback__)[-3:]
     for frame in tb:
-        print(f"  at {frame.filename}:{frame.lineno} in {frame.name}", file=sys.stderr)
-    print("This is a bug in cytobib; please report it with the lines above.", file=sys.stderr)
+        say(f"  at {frame.filename}:{frame.lineno} in {frame.name}", err=True)
+    say("This is a bug in cytobib; please report it with the lines above.", err=True)
     return EXIT_BUG

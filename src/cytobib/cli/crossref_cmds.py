@@ -9,6 +9,7 @@ import typer
 
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._output import say, show
 
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Use only cached Crossref answers; no network.")
@@ -42,16 +43,16 @@ def add(
     client = client_for(proj, offline=offline, refresh=refresh, progress=sys.stderr.isatty())
     report = add_dois(proj, dois, client=client, dry_run=dry_run)
     for doi, key in report.present:
-        print(f"already in the library: {doi} is '{key}' (nothing changed)")
+        say(f"already in the library: {doi} is '{key}' (nothing changed)")
     for given, reason in report.failed:
-        print(f"not added: {given}: {reason}", file=sys.stderr)
+        say(f"not added: {given}: {reason}", err=True)
     for key, status in report.flagged:
-        print(f"WARNING: {key} is flagged by Crossref: {status}", file=sys.stderr)
+        say(f"WARNING: {key} is flagged by Crossref: {status}", err=True)
     if dry_run:
-        sys.stdout.write(report.diff)
+        show(report.diff)
         return _errors.EXIT_OK
     for key, doi in report.added:
-        print(f"added {key} ({doi})")
+        say(f"added {key} ({doi})")
     return _errors.EXIT_NETWORK if report.failed and not report.added else _errors.EXIT_OK
 
 
@@ -96,39 +97,39 @@ def enrich(
         search=not no_search,
     )
     for key, fields in report.filled.items():
-        print(f"{'would fill' if dry_run else 'filled'} {key}: {', '.join(fields)}")
+        say(f"{'would fill' if dry_run else 'filled'} {key}: {', '.join(fields)}")
     for match in report.matches:
         if match.doi:
-            print(f"matched {match.key} -> {match.doi} ({match.reason})")
+            say(f"matched {match.key} -> {match.doi} ({match.reason})")
         else:
-            print(f"no unambiguous match for {match.key}: {match.reason}")
+            say(f"no unambiguous match for {match.key}: {match.reason}")
             for score, doi, title, year in match.candidates:
-                print(f"    {score:.2f}  {doi}  {year}  {title[:80]}")
+                say(f"    {score:.2f}  {doi}  {year}  {title[:80]}")
     for key, doi in report.not_found:
-        print(f"not found at Crossref: {key} ({doi})", file=sys.stderr)
+        say(f"not found at Crossref: {key} ({doi})", err=True)
     for key, reason in report.failed:
-        print(f"could not enrich {key}: {reason}", file=sys.stderr)
+        say(f"could not enrich {key}: {reason}", err=True)
     for key, reason in report.invalid:
-        print(f"not looked up: {key}: {reason} (`cytobib check` lists it)", file=sys.stderr)
+        say(f"not looked up: {key}: {reason} (`cytobib check` lists it)", err=True)
     for key, status in report.flagged:
-        print(f"WARNING: {key} is flagged by Crossref: {status}", file=sys.stderr)
+        say(f"WARNING: {key} is flagged by Crossref: {status}", err=True)
     conflicts = report.conflicts
     if conflicts:
-        print(f"\n{len(conflicts)} conflict(s): your values were kept.")
+        say(f"\n{len(conflicts)} conflict(s): your values were kept.")
         for line in format_conflicts(conflicts):
-            print(line)
-        print(
+            say(line)
+        say(
             "Take Crossref's value with --accept FIELD (or --overwrite); hide these with --dismiss."
         )
     if dry_run:
-        sys.stdout.write(report.diff)
+        show(report.diff)
     if report.failed and not (report.plans or report.not_found or report.matches):
         # Not one answer: a network or Crossref fault, not a library to be proud of (as `add`).
-        print(
+        say(
             f"error: Crossref gave no usable answer for any of {len(report.failed)} "
             "lookup(s); nothing was changed.\n"
             "hint: check the connection (or drop --offline) and run the command again.",
-            file=sys.stderr,
+            err=True,
         )
         return _errors.EXIT_NETWORK
     return _errors.EXIT_OK

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cytobib import render
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._output import emit, say, show
 from cytobib.exports import ExportOptions, NotesLevel, available, export_library, parse_facets
 from cytobib.model import Issue
 
@@ -58,7 +58,7 @@ def export_cmd(
     if list_formats:
         for name, aliases, suffixes, description in available():
             also = ", ".join([*aliases, *suffixes])
-            print(f"{name:10} {description}" + (f" ({also})" if also else ""))
+            say(f"{name:10} {description}" + (f" ({also})" if also else ""))
         return _errors.EXIT_OK
     options = ExportOptions(notes=notes, facets=parse_facets(tags))
     proj = project(root, bib, annotations)
@@ -72,12 +72,10 @@ def export_cmd(
     )
     data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
     if output is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        emit(data)
     else:
-        render.write(data, output)  # creates the folder, as reading-list -o does
-        print(f"exported {result.count} entries as {result.format} to {output}", file=sys.stderr)
+        render.write(data, output, proj.config)  # creates the folder, as reading-list -o does
+        say(f"exported {result.count} entries as {result.format} to {output}", err=True)
     return _errors.EXIT_OK
 
 
@@ -116,45 +114,45 @@ def import_cmd(
     proj = project(root, bib, annotations)
     plan = plan_import(proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite)
     if dry_run:
-        sys.stdout.write(plan.diff(proj.config.root))
-        _report(plan, file, out=sys.stderr)
-        print("dry run: nothing was written", file=sys.stderr)
+        show(plan.diff(proj.config.root))
+        _report(plan, file, err=True)
+        say("dry run: nothing was written", err=True)
         return _errors.EXIT_OK
     apply_import(proj, plan)
-    _report(plan, file, out=sys.stdout)
+    _report(plan, file, err=False)
     return _errors.EXIT_OK
 
 
-def _report(plan: ImportPlan, file: Path, *, out: TextIO) -> None:
-    def say(text: str) -> None:
-        print(text, file=out)
+def _report(plan: ImportPlan, file: Path, *, err: bool) -> None:
+    def line(text: str) -> None:
+        say(text, err=err)
 
     def keys(items: list[str]) -> str:
         shown = ", ".join(items[:8])
         return shown + (f" and {len(items) - 8} more" if len(items) > 8 else "")
 
-    say(f"{file} ({plan.format}):")
+    line(f"{file} ({plan.format}):")
     if plan.added:
-        say(f"  added {len(plan.added)}: {keys([n.key for n in plan.added])}")
+        line(f"  added {len(plan.added)}: {keys([n.key for n in plan.added])}")
     for p in plan.updated:
-        say(f"  filled {p.key}: {', '.join(p.updates)}")
+        line(f"  filled {p.key}: {', '.join(p.updates)}")
     for theirs, (ours, how) in plan.matched.items():
-        say(f"  matched {theirs} to {ours} by {'DOI' if how == 'doi' else 'title and year'}")
+        line(f"  matched {theirs} to {ours} by {'DOI' if how == 'doi' else 'title and year'}")
     if plan.stubs:
-        say(f"  annotation stubs: {keys([s.key for s in plan.stubs])}")
+        line(f"  annotation stubs: {keys([s.key for s in plan.stubs])}")
     if plan.notes_not_applied:
-        say(
+        line(
             "  notes and tags not applied (the annotation exists): "
             + keys(list(plan.notes_not_applied))
         )
     if not (plan.added or plan.updated or plan.stubs):
-        say("  nothing to change")
+        line("  nothing to change")
     if plan.conflicts:
-        say(f"  {len(plan.conflicts)} conflicts, not applied (use --accept FIELD or --overwrite):")
+        line(f"  {len(plan.conflicts)} conflicts, not applied (use --accept FIELD or --overwrite):")
         for c in plan.conflicts:
-            say(f"    {c.key}.{c.field}: library “{_clip(c.ours)}” / import “{_clip(c.theirs)}”")
+            line(f"    {c.key}.{c.field}: library “{_clip(c.ours)}” / import “{_clip(c.theirs)}”")
     for issue in plan.issues:
-        say(_issue_line(issue))
+        line(_issue_line(issue))
 
 
 def _clip(text: str, width: int = 70) -> str:

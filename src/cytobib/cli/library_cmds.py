@@ -15,9 +15,12 @@ import typer
 from cytobib import annotations as ann
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._output import say
 from cytobib.errors import AnnotationFileError, UnknownKeyError, Where
+from cytobib.formats.escape import terminal_text
+from cytobib.lock import locked
 from cytobib.model import Issue, Severity
-from cytobib.project import init_project, schema_ref_for
+from cytobib.project import ensure_local_schema, init_project, schema_ref_for
 
 
 class FailOn(StrEnum):
@@ -38,10 +41,10 @@ def init(
     """Create cytobib.toml, library.bib and annotations/ in a folder (keeps existing files)."""
     created = init_project(folder)
     for path in created:
-        print(f"created {path}")
+        say(f"created {path}")
     if not created:
-        print("nothing to do: the folder already holds a cytobib library")
-    print("next: add entries to library.bib (or `cytobib add DOI`), then `cytobib check`.")
+        say("nothing to do: the folder already holds a cytobib library")
+    say("next: add entries to library.bib (or `cytobib add DOI`), then `cytobib check`.")
 
 
 @app.command()
@@ -85,7 +88,7 @@ def check(
             indent=2,
             ensure_ascii=False,
         )
-        print()
+        say()
     else:
         _print_human(
             issues, len(proj.library), sum(1 for r in proj.library if r.annotation), verbose
@@ -107,6 +110,9 @@ def _print_human(issues: list[Issue], n_entries: int, n_annotated: int, verbose:
     from rich.console import Console
     from rich.markup import escape
 
+    def clean(text: str) -> str:  # keys and messages may hold text from outside
+        return escape(terminal_text(text))
+
     console = Console(highlight=False, soft_wrap=True)
     colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     shown = [i for i in issues if i.severity > Severity.INFO or verbose]
@@ -120,23 +126,23 @@ def _print_human(issues: list[Issue], n_entries: int, n_annotated: int, verbose:
         path = issue.location.path if issue.location else ""
         if path != current_file:
             current_file = path
-            console.print(f"\n[bold]{escape(path or '(library)')}[/bold]")
+            console.print(f"\n[bold]{clean(path or '(library)')}[/bold]")
         line = f"{issue.location.line}" if issue.location and issue.location.line else "-"
         colour = colours[issue.severity]
         key = f"{issue.key}: " if issue.key and issue.key not in issue.message else ""
         console.print(
             f"  {line:>5}  [{colour}]{issue.severity!s:7}[/{colour}] "
-            f"[dim]{issue.code}[/dim]  {escape(key + issue.message)}"
+            f"[dim]{issue.code}[/dim]  {clean(key + issue.message)}"
         )
         if issue.hint:
-            console.print(f"{'':16}[dim]hint: {escape(issue.hint)}[/dim]")
+            console.print(f"{'':16}[dim]hint: {clean(issue.hint)}[/dim]")
     if folded:
         console.print()
         for code, group in folded.items():
             keys = ", ".join(i.key or "?" for i in group[:4])
             more = f" and {len(group) - 4} more" if len(group) > 4 else ""
             console.print(
-                f"  [cyan]info[/cyan]    {code}: {len(group)} ({escape(keys)}{more}); -v lists them"
+                f"  [cyan]info[/cyan]    {code}: {len(group)} ({clean(keys)}{more}); -v lists them"
             )
     counts = _counts(issues)
     verdict = "[green]ok[/green]" if counts["error"] == 0 else "[bold red]errors[/bold red]"
@@ -171,7 +177,7 @@ def annotate(
             and not ann.path_for(folder, r.key).exists()
         ]
     if not targets:
-        print("nothing to do: give citation keys, or --missing")
+        say("nothing to do: give citation keys, or --missing")
         return _errors.EXIT_OK
     for key in targets:
         record = lib.get(key)
@@ -194,9 +200,11 @@ def annotate(
                     hint=exc.hint,
                     where=Where(proj.parsed.source.path, record.entry.line),
                 ) from None
-    for key in targets:
-        record = lib.get(key)
-        assert record is not None
-        path = ann.write_stub(folder, record.entry, ref)
-        print(f"created {os.path.relpath(path)}")
+    with locked(proj.config.root):
+        ensure_local_schema(proj.config)
+        for key in targets:
+            record = lib.get(key)
+            assert record is not None
+            path = ann.write_stub(folder, record.entry, ref)
+            say(f"created {os.path.relpath(path)}")
     return _errors.EXIT_OK

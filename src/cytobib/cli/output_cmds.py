@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,8 @@ import typer
 from cytobib import render, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._output import emit, say
+from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.formats import registry
 from cytobib.library import open_project, settings
@@ -30,7 +31,9 @@ WhereOpt = Annotated[
 SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
 
 
-def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = False) -> None:
+def _emit(
+    data: str | bytes, output: Path | None, fmt: Any, config: Config, *, reused: bool = False
+) -> None:
     """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
     output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
     if output is None:
@@ -39,13 +42,11 @@ def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = Fa
                 f"The {fmt.name} format is binary; it needs a file.", hint="Pass -o FILE."
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
-        sys.stdout.buffer.flush()
+        emit(data.encode("utf-8") if isinstance(data, str) else data)
         return
-    render.write(data, output)
+    render.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
-    print(f"wrote {os.path.relpath(output)}{again}", file=sys.stderr)
+    say(f"wrote {os.path.relpath(output)}{again}", err=True)
 
 
 @app.command("reading-list")
@@ -80,7 +81,7 @@ def reading_list(
     inputs = uptodate.Inputs(config, "reading-list", options, style)
     data = uptodate.recall(inputs)
     if data is not None:
-        _emit(data, output, fmt_obj, reused=True)
+        _emit(data, output, fmt_obj, config, reused=True)
         return
     proj = open_project(config=config)
     view = views.reading_list(
@@ -96,7 +97,7 @@ def reading_list(
     out = render.render(view, fmt_obj, render.context(proj))
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj)
+    _emit(data, output, fmt_obj, config)
     uptodate.remember(inputs, data)
 
 
@@ -136,7 +137,9 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    _emit(
+        render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj, proj.config
+    )
 
 
 @app.command("evidence-map")
@@ -167,7 +170,8 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    data = render.render(emap, fmt_obj, render.context(proj, bom=bom))
+    _emit(data, output, fmt_obj, proj.config)
 
 
 @app.command()
@@ -184,9 +188,9 @@ def build(
     proj = project(root, bib, annotations)
     errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
     if errors:
-        print(
+        say(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
-            file=sys.stderr,
+            err=True,
         )
     for path in render.build(proj, out_dir, style=style):
-        print(f"wrote {os.path.relpath(path)}")
+        say(f"wrote {os.path.relpath(path)}")

@@ -34,7 +34,9 @@ Order of work for every call (``shared/docs/crossref-api.md`` §§1-6, 10):
    not a failure (DataCite DOIs 404 at Crossref by design), so it does not count.
 
 Ctrl-C during :meth:`CrossrefClient.works`: no new request starts, requests already on the wire
-finish and their cache writes commit, then ``KeyboardInterrupt`` propagates.
+get one second to finish (their cache writes commit), reads still under way then end, and
+``KeyboardInterrupt`` propagates. Every answer is read within :class:`cytobib.net.Bounds` (size
+cap, overall deadline, same-host redirects only).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from urllib.parse import quote
 
 import requests
 
+from cytobib import net
 from cytobib.crossref.cache import Cache, search_key, work_key
 from cytobib.crossref.ratelimit import Clock, RateLimiter, Route, SystemClock
 from cytobib.doi import normalize_doi
@@ -180,6 +183,7 @@ class CrossrefClient:
         failure_threshold: float = 0.10,
         min_requests_for_cutoff: int = 10,
         rng: random.Random | None = None,
+        bounds: net.Bounds | None = None,
     ) -> None:
         """Set up a client; nothing is sent until a method is called.
 
@@ -201,6 +205,8 @@ class CrossrefClient:
             failure_threshold: failure share that stops the run (Crossref says 10 %).
             min_requests_for_cutoff: requests before the failure share is judged.
             rng: random source for jitter (seeded in tests).
+            bounds: size cap, overall deadline and redirect limit per request
+                (:class:`cytobib.net.Bounds`; default 10 MB, 60 s, 3 same-host redirects).
 
         Raises:
             ConfigError: the contact address or base URL cannot be used.
@@ -233,6 +239,8 @@ class CrossrefClient:
             session.mount("http://", adapter)
         self.session = session
         self.timeout = timeout
+        self.bounds = bounds or net.Bounds()
+        self._grace = 1.0  # seconds in-flight reads may finish after Ctrl-C
         self.max_attempts = max_attempts
         self.progress = progress
         self._backoff_base = backoff_base
@@ -243,7 +251,7 @@ class CrossrefClient:
         # Jitter only spreads retries; it needs no cryptographic strength.
         self._rng = rng or random.Random()  # noqa: S311
         self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self._stops = net.Stops()
         self._tripped = False
         self.stats = ClientStats()
         self.pool: str | None = None
@@ -322,7 +330,7 @@ class CrossrefClient:
         """Candidate works for a free-text reference: ``GET /works?query.bibliographic=``.
 
         Crossref advises ``rows=2`` to detect ties; judge the candidates with
-        :func:`cytobib.crossref.mapping.best_match`, never by Crossref's ``score``.
+        :func:`cytobib.crossref.matching.best_match`, never by Crossref's ``score``.
         """
         text = re.sub(r"\s+", " ", bibliographic).strip()
         if not text:
@@ -341,7 +349,7 @@ class CrossrefClient:
                 what,
                 "work-list",
             )
-        return list(envelope["message"]["items"])
+        return list(envelope["message"]["items"])[:rows]  # a server may send more
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
@@ -407,9 +415,20 @@ class CrossrefClient:
             try:
                 with self.limiter.slot(route):
                     self._check_running()
-                    response = self.session.get(
-                        url, params=params, headers=self.headers, timeout=self.timeout
+                    response = net.get(
+                        self.session,
+                        url,
+                        params=params,
+                        headers=self.headers,
+                        timeout=self.timeout,
+                        bounds=self.bounds,
+                        stops=self._stops,
                     )
+            except net.Stopped:
+                raise _Cancelled from None
+            except (net.TooLarge, net.Deadline, net.OffHost) as exc:
+                self._count(failed=True)
+                raise _out_of_bounds(exc, what) from None
             except requests.exceptions.Timeout:
                 problem = "the request timed out"
                 self._count(failed=True)
@@ -429,24 +448,24 @@ class CrossrefClient:
                 pool = response.headers.get("x-api-pool")
                 if pool:
                     self.pool = pool.strip()
-                status = response.status_code
+                status = response.status
                 if status == 200:
                     try:
                         envelope = _parse(
-                            response.content, response.headers.get("content-type"), expect, what
+                            response.body, response.headers.get("content-type"), expect, what
                         )
                     except CrossrefBadResponse:
                         self._count(failed=True)
                         raise
                     self._count(failed=False)
-                    self._store(key, 200, response.content, envelope)
+                    self._store(key, 200, response.body, envelope)
                     return envelope
                 if status == 404:
                     self._count(failed=False)
                     with self._lock:
                         self.stats.not_found += 1
                     if route == "single":
-                        self._store(key, 404, response.content, None)
+                        self._store(key, 404, response.body, None)
                     raise _not_found(what)
                 self._count(failed=True)
                 problem = f"HTTP {status}"
@@ -498,10 +517,10 @@ class CrossrefClient:
 
     def _sleep(self, seconds: float) -> None:
         """Back off; a stopping run (Ctrl-C, error budget) cuts a real sleep short."""
-        if self._cancel.is_set():
+        if self._stops.stopped:
             raise _Cancelled
         if isinstance(self._clock, SystemClock):
-            if self._cancel.wait(seconds):
+            if self._stops.wait(seconds):
                 raise _Cancelled
         else:
             self._clock.sleep(seconds)
@@ -522,7 +541,7 @@ class CrossrefClient:
     def _check_running(self) -> None:
         if self._tripped:
             raise self._budget_error()
-        if self._cancel.is_set():
+        if self._stops.stopped:
             raise _Cancelled
 
     def _budget_error(self) -> CrossrefUnavailable:
@@ -564,12 +583,16 @@ class CrossrefClient:
                         settle(doi, exc)
                     advance()
         except BaseException:
-            self._cancel.set()  # no new request starts; in-flight ones finish and cache
+            self._stops.stop()  # no new request starts
+            # Reads under way get a moment to finish (and be cached), then end: a slow or
+            # dripping body must not hold Ctrl-C up.
+            wait(pending, timeout=self._grace)
+            self._stops.abort()
             executor.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
             executor.shutdown(wait=True)
-            self._cancel.clear()
+            self._stops.reset()
 
     @contextmanager
     def _progress_bar(self, total: int) -> Iterator[Callable[[], None]]:
@@ -612,7 +635,7 @@ def _parse(body: bytes, content_type: str | None, expect: Expect, what: str) -> 
             hint="Something between you and Crossref may be rewriting answers.",
         )
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError):
         raise CrossrefBadResponse(
             f"Crossref's answer for {what} is not valid JSON (it may have been cut off).",
@@ -632,12 +655,39 @@ def _parse(body: bytes, content_type: str | None, expect: Expect, what: str) -> 
     return data
 
 
-def _error_detail(response: requests.Response) -> str:
+def _not_json(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them: a work
+    must not bring ``volume = {nan}`` into library.bib."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _out_of_bounds(exc: Exception, what: str) -> CrossrefError:
+    """A bounded read that failed (net.TooLarge, Deadline, OffHost): final, never retried."""
+    if isinstance(exc, net.TooLarge):
+        return CrossrefBadResponse(
+            f"Crossref's answer for {what} is {exc}; it was not read.",
+            hint="No real work is that large: a proxy or a wrong CYTOBIB_CROSSREF_URL may be "
+            "in the way.",
+        )
+    if isinstance(exc, net.Deadline):
+        return CrossrefUnavailable(
+            f"Crossref's answer for {what} was {exc}; the request was given up.",
+            hint="Crossref or the network is very slow; try again later.",
+        )
+    return CrossrefError(
+        f"The request to Crossref for {what} was {exc}; cytobib follows redirects only "
+        "within the configured host, so your contact address is not sent elsewhere.",
+        hint=f"Check {BASE_URL_ENV} points at the Crossref REST API itself.",
+    )
+
+
+def _error_detail(response: net.Answer) -> str:
     """The server's reason: Crossref's validation messages if JSON, else a short text."""
+    text = response.body.decode("utf-8", "replace")
     try:
-        data = response.json()
+        data = json.loads(text)
     except ValueError:
-        text = re.sub(r"<[^>]+>", " ", response.text or "")
+        text = re.sub(r"<[^>]+>", " ", text)
         return re.sub(r"\s+", " ", text).strip()[:200] or response.reason or "no reason given"
     message = data.get("message") if isinstance(data, dict) else None
     if isinstance(message, list):

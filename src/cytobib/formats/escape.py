@@ -238,3 +238,32 @@ def fragment_to(fragment: str, target: str) -> str:
     parser.feed(fragment)
     parser.close()
     return "".join(parser.out).strip()
+
+
+# Escape sequences (CSI ... final byte, OSC/DCS/APC/PM/SOS strings up to BEL or ST, and the
+# two-byte ESC forms), then any C0/C1 control left but tab and newline, then the Unicode
+# text-direction and invisible format characters that can make a line read other than it is.
+_TERMINAL_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x9b[0-?]*[ -/]*[@-~]?"
+    r"|[\x90\x9d\x9e\x9f][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[ -~]?"
+)
+_TERMINAL_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """Text safe to print on a terminal: no escape sequences, control or bidi characters.
+
+    A title from Crossref or a value from an imported file could otherwise recolour the
+    terminal, rewrite its title bar, hide a line or reorder one (Trojan Source); tab and newline
+    stay.
+    """
+    if text.isprintable():
+        return text
+    if "\x1b" in text or "\x9b" in text or any(c in text for c in "\x90\x9d\x9e\x9f"):
+        text = _TERMINAL_ESCAPES.sub("", text)
+    return _TERMINAL_CONTROLS.sub("", text)

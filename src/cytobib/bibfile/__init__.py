@@ -1,0 +1,81 @@
+"""library.bib in and out without losing a byte the user wrote; the only package that
+imports bibtexparser.
+
+* :mod:`~cytobib.bibfile.scan`: block splitters (a fast one for well-formed files,
+  bibtexparser's for the rest) and field spans inside an entry's raw text;
+* :mod:`~cytobib.bibfile.read`: decode the bytes, parse, resolve ``@string`` macros, load;
+* :mod:`~cytobib.bibfile.cache`: the parse cache behind :func:`load`;
+* :mod:`~cytobib.bibfile.write`: minimal edits spliced into the original text, atomic writes;
+* :mod:`~cytobib.bibfile.names`: BibTeX name lists by bibtexparser's rules.
+"""
+
+from __future__ import annotations
+
+from cytobib.bibfile.cache import issue_from_row, issue_to_row
+from cytobib.bibfile.read import (
+    DEFAULT_MAX_BYTES,
+    MERGEABLE_FIELDS,
+    BibText,
+    ParsedBib,
+    decode_bytes,
+    load,
+    parse,
+    read_text,
+    resolve_value,
+)
+from cytobib.bibfile.scan import (
+    STANDARD_MONTHS,
+    EntryLayout,
+    FieldSpan,
+    scan_fields,
+    split_blocks,
+)
+from cytobib.bibfile.write import (
+    Change,
+    Edits,
+    FieldEdit,
+    NewEntry,
+    Skipped,
+    Written,
+    apply_changes,
+    atomic_write_bytes,
+    changes_for,
+    create_exclusive,
+    edit_fields,
+    format_value,
+    render_entry,
+    update,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MERGEABLE_FIELDS",
+    "STANDARD_MONTHS",
+    "BibText",
+    "Change",
+    "Edits",
+    "EntryLayout",
+    "FieldEdit",
+    "FieldSpan",
+    "NewEntry",
+    "ParsedBib",
+    "Skipped",
+    "Written",
+    "apply_changes",
+    "atomic_write_bytes",
+    "changes_for",
+    "create_exclusive",
+    "decode_bytes",
+    "edit_fields",
+    "format_value",
+    "issue_from_row",
+    "issue_to_row",
+    "load",
+    "parse",
+    "read_text",
+    "render_entry",
+    "resolve_value",
+    "scan_fields",
+    "split_blocks",
+    "update",
+]

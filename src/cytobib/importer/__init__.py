@@ -1,0 +1,52 @@
+"""``cytobib import``: merge a BibTeX or RIS file (a Zotero export, a cytobib export) in.
+
+The pipeline is read -> match -> plan -> apply, and nothing is written before apply:
+
+* **read** (:mod:`~cytobib.importer.read`, :mod:`~cytobib.importer.bibtex`,
+  :mod:`~cytobib.importer.ris`): each work becomes an :class:`Incoming`, BibTeX fields (LaTeX,
+  as the library stores them) kept apart from its notes and tags;
+* **match** (:mod:`~cytobib.importer.match`): by key, else DOI, else title and year;
+* **plan** (:mod:`~cytobib.importer.plan`): fields merged by :func:`cytobib.merge.plan`, new
+  entries keyed, annotation stubs drafted from notes and tags
+  (:mod:`~cytobib.importer.notes`);
+* **apply** (:mod:`~cytobib.importer.apply`): one atomic rewrite of library.bib, stubs created
+  exclusively, provenance recorded.
+
+Use it as a library::
+
+    plan = plan_import(project, "zotero-export.bib")
+    print(plan.diff())
+    apply_import(project, plan)
+"""
+
+from __future__ import annotations
+
+from cytobib.importer.apply import apply_import
+from cytobib.importer.bibtex import from_bibtex
+from cytobib.importer.incoming import FORMATS, Incoming, norm_doi
+from cytobib.importer.match import make_key
+from cytobib.importer.notes import Draft, draft_annotation, note_lines, stub_yaml
+from cytobib.importer.plan import ImportPlan, NewEntry, Stub, plan_import
+from cytobib.importer.read import detect_format, read_source
+from cytobib.importer.ris import from_ris, put_names
+
+__all__ = [
+    "FORMATS",
+    "Draft",
+    "ImportPlan",
+    "Incoming",
+    "NewEntry",
+    "Stub",
+    "apply_import",
+    "detect_format",
+    "draft_annotation",
+    "from_bibtex",
+    "from_ris",
+    "make_key",
+    "norm_doi",
+    "note_lines",
+    "plan_import",
+    "put_names",
+    "read_source",
+    "stub_yaml",
+]

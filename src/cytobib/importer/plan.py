@@ -1,0 +1,353 @@
+"""The import plan: what importing a file would change, computed without writing anything.
+
+Matched entries go through :func:`cytobib.merge.plan`, the one place where field precedence
+is decided (fill empty fields; report differing ones with both values; apply them only with
+``accept``/``overwrite``). Unmatched works become new entries. Notes and tags never touch
+library.bib: when the entry has no annotation file, a stub is planned from them; an existing
+annotation is never changed, and the plan lists what was left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cytobib import annotations as ann
+from cytobib import bibfile, latex, merge
+from cytobib.errors import LibraryStateError
+from cytobib.importer.incoming import Incoming
+from cytobib.importer.match import LibraryIndex, new_key, renamed
+from cytobib.importer.notes import draft_annotation, stub_yaml
+from cytobib.importer.read import read_source
+from cytobib.library import Project
+from cytobib.model import Entry, Issue, Severity, parse_names
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A work the library does not have: written as a new entry."""
+
+    key: str
+    type: str
+    fields: tuple[tuple[str, str], ...]
+    source_key: str
+
+
+@dataclass(frozen=True)
+class Stub:
+    """An annotation file to create (never replaces an existing one)."""
+
+    key: str
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Everything an import would change, computed without writing anything."""
+
+    source: str
+    format: str
+    added: tuple[NewEntry, ...]
+    merged: tuple[merge.Plan, ...]
+    stubs: tuple[Stub, ...]
+    notes_not_applied: tuple[str, ...]  # keys whose annotation exists already
+    issues: tuple[Issue, ...]
+    bib: bibfile.BibText
+    new_text: str
+    # incoming key (or place) -> (library key, "doi" or "title"), for works matched otherwise
+    # than by their own key
+    matched: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def conflicts(self) -> tuple[merge.Conflict, ...]:
+        return tuple(c for p in self.merged for c in p.conflicts)
+
+    @property
+    def updated(self) -> tuple[merge.Plan, ...]:
+        return tuple(p for p in self.merged if p.changed)
+
+    @property
+    def changes_bib(self) -> bool:
+        return self.new_text != self.bib.text
+
+    def diff(self, root: Path | None = None) -> str:
+        """A unified diff of library.bib and the new annotation files (for --dry-run)."""
+        name = _shown(Path(self.bib.path), root)
+        out = list(
+            difflib.unified_diff(
+                self.bib.text.splitlines(keepends=True),
+                self.new_text.splitlines(keepends=True),
+                _side("a", name),
+                _side("b", name),
+            )
+        )
+        for stub in self.stubs:
+            out += difflib.unified_diff(
+                [],
+                stub.text.splitlines(keepends=True),
+                "/dev/null",
+                _side("b", _shown(stub.path, root)),
+            )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def _side(prefix: str, name: str) -> str:
+    return name if name.startswith("/") else f"{prefix}/{name}"
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+@dataclass
+class _Material:
+    """Notes and tags gathered for one library key from every matching work."""
+
+    notes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    html: bool = False
+
+    def add(self, work: Incoming) -> None:
+        self.notes += [n for n in work.notes if n not in self.notes]
+        self.tags += [t for t in work.tags if t not in self.tags]
+        self.html = self.html or work.html
+
+
+class _Merge:
+    """The works of one import merged into the library one at a time: the running state of a
+    single :func:`plan_import` call, never shared."""
+
+    def __init__(
+        self,
+        index: LibraryIndex,
+        *,
+        source: str,
+        accept: Collection[str],
+        overwrite: bool,
+        dismissed: Collection[str],
+    ) -> None:
+        self.index = index
+        self.source = source
+        self.accept = accept
+        self.overwrite = overwrite
+        self.dismissed = dismissed
+        self.current: dict[str, Entry] = dict(index.entries)  # with the updates planned so far
+        self.updates: dict[str, dict[str, str]] = {}
+        self.conflicts: dict[str, list[merge.Conflict]] = {}
+        self.quiet: dict[str, list[merge.Conflict]] = {}
+        self.new: dict[str, NewEntry] = {}
+        self.new_by_fold: dict[str, str] = {}
+        self.new_by_doi: dict[str, str] = {}
+        # incoming key (or place) -> (library key, "doi" or "title")
+        self.matched: dict[str, tuple[str, str]] = {}
+        self.material: dict[str, _Material] = {}
+        self.taken = set(index.by_fold)  # keys in use, case-folded
+        self.issues: list[Issue] = []
+
+    def take(self, work: Incoming) -> None:
+        """Merge one work: into the entry it matches, else into a new one."""
+        target = self.index.match(work)
+        if target is not None:
+            how = self.index.how(work, target)
+            if how is not None:
+                self.matched[work.key or work.where] = (target, how)
+            self._merge(work, target)
+            key = target
+        else:
+            key = self._add(work)
+        self.material.setdefault(key, _Material()).add(work)
+
+    def _merge(self, work: Incoming, key: str) -> None:
+        entry = self.current[key]
+        plan = merge.plan(
+            entry,
+            _without_truncated_authors(entry, work.fields),
+            source=self.source,
+            accept=self.accept,
+            overwrite=self.overwrite,
+            dismissed=self.dismissed,
+        )
+        if plan.updates:
+            self.updates.setdefault(key, {}).update(plan.updates)
+            fields = {**entry.fields, **plan.updates}
+            self.current[key] = dataclasses.replace(entry, fields=fields)
+        self.conflicts.setdefault(key, []).extend(plan.conflicts)
+        self.quiet.setdefault(key, []).extend(plan.dismissed)
+
+    def _add(self, work: Incoming) -> str:
+        """A new entry, or - the same work twice in the import file - the one already planned."""
+        pending = self.new_by_fold.get(work.key.casefold()) if work.key else None
+        pending = pending or (self.new_by_doi.get(work.doi) if work.doi else None)
+        if pending is not None:  # fill only
+            have = dict(self.new[pending].fields)
+            for name, value in work.fields.items():
+                have.setdefault(name, value)
+            self.new[pending] = dataclasses.replace(self.new[pending], fields=_ordered(have))
+            return pending
+        key = new_key(work, self.taken)
+        self.taken.add(key.casefold())
+        self.new[key] = NewEntry(key, work.type, _ordered(work.fields), work.key)
+        self.new_by_fold[key.casefold()] = key
+        if work.key:
+            self.new_by_fold.setdefault(work.key.casefold(), key)
+        if work.doi:
+            self.new_by_doi[work.doi] = key
+        if work.key and key != work.key:
+            self.issues.append(renamed(work, key, work.key.casefold() in self.index.by_fold))
+        return key
+
+    def plans(self) -> tuple[merge.Plan, ...]:
+        """One merge plan per matched entry, in the order they were first touched."""
+        return tuple(
+            merge.Plan(
+                k,
+                self.updates.get(k, {}),
+                tuple(self.conflicts.get(k, ())),
+                tuple(self.quiet.get(k, ())),
+            )
+            for k in dict.fromkeys([*self.conflicts, *self.updates])
+        )
+
+
+def plan_import(
+    project: Project,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    accept: Collection[str] = (),
+    overwrite: bool = False,
+) -> ImportPlan:
+    """Work out what importing ``path`` would change; nothing is written.
+
+    Raises:
+        InputError: the file cannot be read.
+        UnknownFormatError: the format is not BibTeX or RIS.
+    """
+    kind, works, issues = read_source(path, fmt)
+    bib = dataclasses.replace(project.parsed.source, path=str(project.config.bib))
+    index = LibraryIndex.of(project.parsed.entries)
+    state = _Merge(
+        index,
+        source=f"import:{Path(path).name}",
+        accept=accept,
+        overwrite=overwrite,
+        dismissed=merge.Provenance.load(project.config.root).dismissed,
+    )
+    for work in works:
+        state.take(work)
+    new_text = _new_text(bib, index.entries, state.updates, state.new.values())
+    _check_result(bib, new_text, len(index.entries) + len(state.new), project.parsed.issues)
+    stubs, not_applied = _stubs(project, state, str(path))
+    return ImportPlan(
+        source=str(path),
+        format=kind,
+        added=tuple(state.new.values()),
+        merged=state.plans(),
+        stubs=tuple(stubs),
+        notes_not_applied=tuple(not_applied),
+        issues=(*issues, *state.issues),
+        bib=bib,
+        new_text=new_text,
+        matched=state.matched,
+    )
+
+
+def _new_text(
+    bib: bibfile.BibText,
+    entries: Mapping[str, Entry],
+    updates: Mapping[str, Mapping[str, str]],
+    new: Iterable[NewEntry],
+) -> str:
+    """library.bib with the updates and new entries spliced in."""
+    changes = [
+        bibfile.Change(entries[k].span, bibfile.edit_fields(entries[k].raw, u, bib.newline))
+        for k, u in updates.items()
+    ]
+    changes += [
+        bibfile.Change(None, bibfile.render_entry(n.type, n.key, n.fields, bib.newline))
+        for n in new
+    ]
+    return bibfile.apply_changes(bib, changes) if changes else bib.text
+
+
+def _stubs(project: Project, state: _Merge, source: str) -> tuple[list[Stub], list[str]]:
+    """Annotation stubs from the notes and tags gathered per key, and the keys whose
+    annotation exists already (their notes are not applied)."""
+    from cytobib.project import schema_ref_for
+
+    stubs: list[Stub] = []
+    not_applied: list[str] = []
+    folder = project.config.annotations
+    ref = schema_ref_for(project.config)
+    for key, found in state.material.items():
+        if not (found.notes or found.tags) or not ann.is_safe_key(key):
+            continue
+        path = ann.path_for(folder, key)
+        record = project.library.get(key)
+        if path.exists() or (record is not None and record.annotation is not None):
+            not_applied.append(key)
+            continue
+        draft = draft_annotation(found.notes, found.tags, is_html=found.html)
+        if draft.empty():
+            continue
+        title = state.current[key].title if key in state.current else _title_of(state.new[key])
+        stubs.append(Stub(key, path, stub_yaml(key, title, draft, source, ref)))
+    return stubs, not_applied
+
+
+def _without_truncated_authors(entry: Entry, fields: Mapping[str, str]) -> Mapping[str, str]:
+    """Leave out an author list that is ours minus its "and others" (RIS and CSL cannot say
+    "others", so cytobib's own exports drop it): that is the same list, not a conflict."""
+    theirs = fields.get("author")
+    if not theirs or not entry.authors or entry.authors[-1].family != "others":
+        return fields
+    named = [p.last.casefold() for p in entry.authors[:-1]]
+    if [p.last.casefold() for p in parse_names(theirs)] == named:
+        return {k: v for k, v in fields.items() if k != "author"}
+    return fields
+
+
+# The field order of new entries: the shipped library's (see its header), then the rest.
+_FIELD_ORDER = (
+    "author", "editor", "title", "booktitle", "journal", "shortjournal", "year", "month",
+    "volume", "number", "pages", "chapter", "edition", "series", "publisher", "address",
+    "institution", "school", "organization", "howpublished", "type", "note", "doi", "pmid",
+    "pmcid", "issn", "isbn", "url", "urldate", "language", "abstract",
+)  # fmt: skip
+
+
+def _ordered(fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    rank = {name: i for i, name in enumerate(_FIELD_ORDER)}
+    names = sorted(fields, key=lambda n: (rank.get(n, len(rank)), list(fields).index(n)))
+    return tuple((n, fields[n]) for n in names)
+
+
+def _title_of(entry: NewEntry) -> str:
+    return latex.to_text(dict(entry.fields).get("title", ""))
+
+
+def _check_result(
+    bib: bibfile.BibText, text: str, expected: int, before_issues: Iterable[Issue]
+) -> None:
+    """Refuse to write a library that no longer parses to the entries it should hold."""
+    if text == bib.text:
+        return
+    parsed = bibfile.parse(dataclasses.replace(bib, text=text))
+    before = {i.code for i in before_issues}
+    new_errors = [i for i in parsed.issues if i.severity is Severity.ERROR and i.code not in before]
+    if len(parsed.entries) != expected or new_errors:
+        detail = new_errors[0].message if new_errors else f"{len(parsed.entries)} entries"
+        raise LibraryStateError(
+            f"The merged library would not read back as expected ({detail}); nothing was written.",
+            hint="This is a bug in cytobib import: please report it with the import file.",
+        )

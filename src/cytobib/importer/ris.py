@@ -1,0 +1,212 @@
+"""Reading a RIS file (Zotero, EndNote, PubMed, cytobib's own export) into works to import.
+
+rispy parses the records; each becomes an :class:`Incoming` whose text is escaped for
+BibTeX (titles protected as :func:`cytobib.latex.bibtex_title` does), with its HTML notes
+and ``KW`` tags kept apart for the annotation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cytobib import latex
+from cytobib.errors import InputError
+from cytobib.importer.incoming import MONTHS, Incoming
+from cytobib.model import Issue, Location, Severity
+
+_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+# RIS TY -> BibTeX type.
+_FROM_RIS = {
+    "JOUR": "article", "EJOUR": "article", "JFULL": "article", "ABST": "article",
+    "MGZN": "article", "NEWS": "article", "INPR": "article",
+    "BOOK": "book", "EBOOK": "book", "EDBOOK": "book", "CHAP": "incollection",
+    "ECHAP": "incollection", "CONF": "proceedings", "CPAPER": "inproceedings",
+    "RPRT": "techreport", "GOVDOC": "techreport", "STAND": "techreport", "THES": "phdthesis",
+    "UNPB": "unpublished", "MANSCPT": "unpublished", "PAMP": "booklet", "ELEC": "online",
+    "WEB": "online", "BLOG": "online", "DATA": "dataset", "COMP": "software", "PAT": "patent",
+    "GEN": "misc",
+}  # fmt: skip
+
+
+def read_ris(text: str, path: str) -> tuple[list[Incoming], list[Issue]]:
+    """Every record of a RIS text, and a warning when some could not be read.
+
+    Raises:
+        InputError: rispy cannot read the file at all.
+    """
+    import rispy
+
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        records = rispy.loads(text, skip_unknown_tags=False, delimiter_tags_mapping={})
+    except Exception as exc:  # rispy raises plain exceptions on malformed files
+        raise InputError(
+            f"{path} cannot be read as RIS: {exc}.",
+            hint="Check that every record starts with 'TY  - ' and ends with 'ER  - '.",
+        ) from None
+    issues: list[Issue] = []
+    if text.count("\nER  -") + text.startswith("ER  -") > len(records):
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                "ris-unterminated",
+                "Some RIS records could not be read (an ER line without a TY line).",
+                location=Location(path),
+            )
+        )
+    return [from_ris(r, f"{path}, record {i}") for i, r in enumerate(records, 1)], issues
+
+
+class _Record:
+    """A rispy record read one tag at a time, and the BibTeX fields built from it."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self.record = record
+        self.fields: dict[str, str] = {}
+
+    def one(self, *names: str) -> str:
+        """The first non-empty value among ``names`` (the first item of a list), stripped."""
+        for name in names:
+            value = self.record.get(name)
+            if isinstance(value, list):
+                value = value[0] if value else ""
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return ""
+
+    def put(self, name: str, value: str, *, protect: bool = False) -> None:
+        """Set a field from plain text (escaped; a title protected), unless it is empty."""
+        if value:
+            self.fields[name] = latex.bibtex_title(value) if protect else latex.escape(value)
+
+    def texts(self, name: str) -> list[str]:
+        """A list-valued tag's strings (notes, keywords)."""
+        values = self.record.get(name) or []
+        return [v for v in values if isinstance(v, str)]
+
+
+def from_ris(record: Mapping[str, Any], where: str = "") -> Incoming:
+    """A rispy record as a work to import: text escaped for BibTeX, titles protected."""
+    rec = _Record(record)
+    kind = _kind(rec)
+    authors = list(record.get("authors") or []) + list(record.get("first_authors") or [])
+    put_names(rec.fields, "author", authors)
+    put_names(rec.fields, "editor", list(record.get("secondary_authors") or []))
+    rec.put("title", rec.one("title", "primary_title"), protect=True)
+    _container(rec, kind)
+    _date(rec)
+    rec.put("volume", rec.one("volume"))
+    _pages(rec)
+    _publisher(rec, kind)
+    rec.put("address", rec.one("place_published"))
+    rec.put("edition", rec.one("edition"))
+    rec.put("language", rec.one("language"))
+    rec.put("abstract", rec.one("abstract", "notes_abstract"))
+    _identifiers(rec)
+    notes = tuple(n for n in rec.texts("notes") if n.strip()) + tuple(rec.texts("research_notes"))
+    tags = tuple(t.strip() for kw in record.get("keywords") or [] for t in _split_ris_tags(kw))
+    return Incoming(rec.one("id"), kind, rec.fields, notes, tags, html=True, where=where)
+
+
+def _kind(rec: _Record) -> str:
+    """The BibTeX type of a record's ``TY`` (a master's thesis by its ``M3``)."""
+    kind = _FROM_RIS.get(rec.one("type_of_reference").upper(), "misc")
+    if kind == "phdthesis" and re.search(r"master", rec.one("type_of_work"), re.IGNORECASE):
+        return "mastersthesis"
+    return kind
+
+
+def _container(rec: _Record, kind: str) -> None:
+    """Journal and its abbreviation, a book's title, or a series."""
+    container = rec.one("secondary_title", "alternate_title3", "journal_name")
+    short = rec.one("alternate_title1", "alternate_title2")
+    if not short and rec.one("journal_name") != container:
+        short = rec.one("journal_name")  # Zotero and PubMed use JO for the abbreviation
+    if short == container:
+        short = ""
+    if kind in ("article", "misc", "online"):
+        rec.put("journal", container)
+        rec.put("shortjournal", short)
+    elif kind in ("incollection", "inproceedings"):
+        rec.put("booktitle", container, protect=True)
+        rec.put("series", rec.one("tertiary_title"))
+    else:
+        rec.put("series", container)
+
+
+def _date(rec: _Record) -> None:
+    """``year`` from ``PY``/``Y1``/``DA``; ``month`` from a ``YYYY/MM`` date."""
+    year_text = rec.one("year", "publication_year", "date")
+    year = re.search(r"\d{4}", year_text)
+    if year:
+        rec.fields["year"] = year.group()
+    month = re.match(r"^\s*\d{4}/(\d{1,2})", rec.one("date") or year_text)
+    if month and 1 <= int(month.group(1)) <= 12:
+        rec.fields["month"] = MONTHS[int(month.group(1)) - 1]
+
+
+def _pages(rec: _Record) -> None:
+    start, end = rec.one("start_page"), rec.one("end_page")
+    if start and end:
+        rec.fields["pages"] = f"{latex.escape(start)}--{latex.escape(end)}"
+    else:
+        rec.put("pages", start or end)
+
+
+def _publisher(rec: _Record, kind: str) -> None:
+    """``PB`` as the school, institution or publisher; ``SN`` as report number, ISBN or ISSN."""
+    publisher = rec.one("publisher")
+    if kind in ("phdthesis", "mastersthesis"):
+        rec.put("school", publisher)
+        return
+    if kind == "techreport":
+        rec.put("institution", publisher)
+        rec.put("number", rec.one("issn") or rec.one("number"))
+        return
+    rec.put("publisher", publisher)
+    rec.put("number", rec.one("number"))
+    sn = rec.one("issn")
+    digits = re.sub(r"[^0-9Xx]", "", sn)
+    if sn:
+        rec.put("isbn" if len(digits) in (10, 13) else "issn", sn)
+
+
+def _identifiers(rec: _Record) -> None:
+    """DOI and URL verbatim (when their braces balance); a PMID from ``AN``, ``M2`` or a note."""
+    doi = _DOI_PREFIX.sub("", rec.one("doi"))
+    if doi and latex.is_balanced(doi):
+        rec.fields["doi"] = doi
+    url = rec.one("urls")
+    if url and latex.is_balanced(url):
+        rec.fields["url"] = url
+    accession = rec.one("accession_number")
+    if accession.isdigit():
+        rec.fields["pmid"] = accession
+    unknown = rec.record.get("unknown_tag") or {}
+    for value in [*unknown.get("M2", []), rec.one("note")]:
+        found = re.match(r"^\s*PMID:\s*(\d+)", value or "")
+        if found:
+            rec.fields.setdefault("pmid", found.group(1))
+
+
+def _split_ris_tags(value: str) -> list[str]:
+    return [t for t in re.split(r"[;\n]", value) if t.strip()]
+
+
+def put_names(fields: dict[str, str], name: str, people: Sequence[str]) -> None:
+    """RIS names (``Family, Given[, Suffix]``; organisations without a comma) -> BibTeX."""
+    out = []
+    for raw in people:
+        parts = [p.strip() for p in raw.split(",")]
+        if len(parts) == 1 or not any(parts[1:]):
+            out.append("{" + latex.escape(parts[0]) + "}")
+            continue
+        family, given, *rest = parts
+        suffix = ", ".join(r for r in rest if r)
+        pieces = [latex.escape(family)] + ([latex.escape(suffix)] if suffix else [])
+        out.append(", ".join([*pieces, latex.escape(given)]))
+    if out:
+        fields[name] = " and ".join(out)

@@ -1,0 +1,225 @@
+"""pybtex's BibTeX styles (``plain``, ``unsrt``, ``alpha``) for LaTeX users.
+
+Titles are protected so that ``IL-2`` stays ``IL-2``; an entry a style cannot format is
+printed with what is known and the reason, as BibTeX itself does.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.metadata
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cytobib.errors import StyleError
+from cytobib.styles.cache import RENDER_VERSION, ReferenceCache, sha
+
+if TYPE_CHECKING:
+    from cytobib.styles.resolve import Output, StyleRef
+
+
+def pybtex_version() -> str:
+    try:
+        return importlib.metadata.version("pybtex")
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"
+
+
+_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def protect_title(title: str) -> str:
+    """Brace every word with a capital, a Greek letter or a LaTeX command.
+
+    BibTeX styles sentence-case titles (``IL-2`` would become ``il-2``); braced words keep
+    their case, so the title comes out as the user wrote it (proper nouns included, at the
+    cost of the style's sentence case). Math (``$...$``) is one word, never split.
+    """
+    out: list[str] = []
+    word: list[str] = []
+    depth = 0
+
+    def flush() -> None:
+        if not word:
+            return
+        text = "".join(word)
+        word.clear()
+        if text.startswith("{") and text.endswith("}") and _balanced_outer(text):
+            out.append(text)
+        elif any(c.isupper() for c in text) or _GREEK.search(text) or "\\" in text:
+            out.append("{" + text + "}")
+        else:
+            out.append(text)
+
+    math = False  # inside $...$: one word, whatever spaces it holds
+    previous = ""
+    for ch in title:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif ch == "$" and depth == 0 and previous != "\\":
+            math = not math
+        if ch.isspace() and depth == 0 and not math:
+            flush()
+            out.append(ch)
+        else:
+            word.append(ch)
+        previous = ch
+    flush()
+    return "".join(out)
+
+
+def _balanced_outer(text: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return depth == 0
+
+
+def render_pybtex(
+    items: Sequence[Mapping[str, Any]],
+    style: StyleRef,
+    bibtex: Mapping[str, str],
+    indices: list[int],
+    want_html: bool,
+) -> dict[int, tuple[str, str, str]]:
+    """Format the given items with a pybtex style; returns (text, html, base label)."""
+    import pybtex.database
+    import pybtex.errors
+    from pybtex.plugin import find_plugin
+
+    keys = [str(items[i].get("id", "")) for i in indices]
+    missing = [k for k in keys if k not in bibtex]
+    if missing:
+        raise StyleError(
+            f"The BibTeX style {style.name!r} needs the BibTeX source of every entry; "
+            f"none was given for {', '.join(missing[:5])}.",
+            hint="Pass bibtex={key: source} or choose a CSL style.",
+        )
+    pybtex.errors.set_strict_mode(False)
+    try:
+        data = pybtex.database.parse_string("\n\n".join(bibtex[k] for k in keys), "bibtex")
+        formatter = find_plugin("pybtex.style.formatting", style.name)()
+    except Exception as exc:
+        raise StyleError(
+            f"pybtex could not read the entries for style {style.name!r}: {exc}"
+        ) from exc
+    backend = _safe_html() if want_html else None
+    out: dict[int, tuple[str, str, str]] = {}
+    for index, key in zip(indices, keys, strict=True):
+        entry = data.entries.get(key)
+        if entry is None:
+            text = _fallback_text(items[index], style.name, "no BibTeX source for this key")
+            out[index] = (text, html.escape(text), "")
+            continue
+        out[index] = _render_one(entry, data, formatter, backend, items[index], style.name)
+    return out
+
+
+def _render_one(
+    entry: Any, data: Any, formatter: Any, backend: Any, item: Mapping[str, Any], style: str
+) -> tuple[str, str, str]:
+    """One entry: (text, html, base label); an entry the style cannot format is shown with
+    what is known and why, as BibTeX itself warns and prints what it has."""
+    from pybtex.style.template import FieldIsMissing
+
+    if "title" in entry.fields:
+        entry.fields["title"] = protect_title(entry.fields["title"])
+    base = ""
+    try:
+        base = formatter.label_style.format_label(entry) if style == "alpha" else ""
+        formatted = formatter.format_entry(base, entry, bib_data=data)
+        text = " ".join(formatted.text.render_as("text").split())
+        markup = formatted.text.render(backend) if backend is not None else html.escape(text)
+    except Exception as exc:
+        # One incomplete entry must not sink the list.
+        reason = str(exc) if isinstance(exc, FieldIsMissing) else type(exc).__name__
+        text = _fallback_text(item, style, reason)
+        return (text, html.escape(text), base)
+    return (text, " ".join(markup.split()), base)
+
+
+def _safe_html() -> Any:
+    """pybtex's HTML backend with only <i>/<b>/<sup>/<sub>: no links, no class attributes."""
+    from pybtex.backends.html import Backend as HtmlBackend
+
+    class SafeHtml(HtmlBackend):  # type: ignore[misc]
+        symbols = {"ndash": "–", "newblock": " ", "nbsp": "\u00a0"}  # noqa: RUF012
+
+        def format_str(self, text: str) -> str:
+            return html.escape(text, quote=False)
+
+        def format_protected(self, text: str) -> str:
+            return text
+
+        def format_tag(self, tag: str, text: str) -> str:
+            name = {"em": "i", "i": "i", "strong": "b", "b": "b", "sup": "sup", "sub": "sub"}
+            return f"<{name[tag]}>{text}</{name[tag]}>" if tag in name and text else text
+
+        @staticmethod
+        def format_href(url: str, text: str, external: bool = False) -> str:
+            del url, external
+            return text
+
+    return SafeHtml()
+
+
+def _fallback_text(item: Mapping[str, Any], style: str, reason: str) -> str:
+    """What is known of an entry the BibTeX style cannot format, and why."""
+    parts = []
+    names = [a.get("family") or a.get("literal") or "" for a in item.get("author") or []]
+    if names:
+        parts.append(", ".join(n for n in names if n))
+    for var in ("title", "container-title"):
+        if item.get(var):
+            parts.append(str(item[var]))
+    issued = (item.get("issued") or {}).get("date-parts") or [[]]
+    if issued and issued[0]:
+        parts.append(str(issued[0][0]))
+    if item.get("page"):
+        parts.append(str(item["page"]))
+    known = ". ".join(parts) or str(item.get("id", ""))
+    return f"{known}. [{style} cannot format this entry: {reason}]"
+
+
+def alpha_labels(bases: list[str]) -> list[str]:
+    """pybtex alpha's suffixes (Ros14a, Ros14b) over the list, as its LabelStyle does."""
+    total: dict[str, int] = {}
+    for base in bases:
+        total[base] = total.get(base, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for base in bases:
+        if total[base] == 1:
+            out.append(base)
+        else:
+            out.append(base + chr(ord("a") + seen.get(base, 0)))
+            seen[base] = seen.get(base, 0) + 1
+    return out
+
+
+def format_pybtex(
+    items: Sequence[Mapping[str, Any]],
+    style: StyleRef,
+    output: Output,
+    bibtex: Mapping[str, str],
+    cache: ReferenceCache,
+) -> list[tuple[str, str, str]]:
+    base = (style.name, style.digest, RENDER_VERSION, output)
+    keys = [str(it.get("id", "")) for it in items]
+    cache_keys = [sha(*base, k, bibtex.get(k, "")) for k in keys]
+    hits = cache.get(cache_keys)
+    todo = [i for i, k in enumerate(cache_keys) if k not in hits]
+    if todo:
+        rendered = render_pybtex(items, style, bibtex, todo, output == "html")
+        fresh = []
+        for i, body in rendered.items():
+            hits[cache_keys[i]] = body
+            fresh.append((cache_keys[i], *body))
+        cache.put(fresh)
+    return [hits[k] for k in cache_keys]
