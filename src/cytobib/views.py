@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
@@ -26,6 +26,8 @@ from cytobib.model import Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
+
+T = TypeVar("T")
 
 
 def today() -> str:
@@ -224,15 +226,23 @@ def make_groups(
                 Item(item.record, item.number, item.reference, note)
             )
     order = _group_order(group_by, vocabulary)
+    return tuple(Group(*group) for group in anchored(buckets, order))
+
+
+def anchored(
+    buckets: Mapping[str, Sequence[T]], order: Callable[[str], tuple[Any, ...]]
+) -> list[tuple[str, str, tuple[T, ...]]]:
+    """Buckets as (label, anchor, members), sorted by ``order``: the one place groups get
+    their anchors, each unique ("Zork 1" and "zork-1" become ``zork-1`` and ``zork-1-2``)."""
     used: set[str] = set()
-    groups = []
+    out = []
     for label in sorted(buckets, key=order):
         slug = anchor(label)
         while slug in used:
             slug += "-2"
         used.add(slug)
-        groups.append(Group(label, slug, tuple(buckets[label])))
-    return tuple(groups)
+        out.append((label, slug, tuple(buckets[label])))
+    return out
 
 
 # --- citations ---------------------------------------------------------------------------------
@@ -485,54 +495,56 @@ def review_table(
             Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
             for n, r in enumerate(records, 1)
         )
-    groups: list[RowGroup] = []
     if rows == "agent":
-        by_group = group_by or "agent"
-        buckets: dict[str, list[Row]] = {}
-        for item in items:
-            ann = item.record.annotation
-            agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
-            for agent_id in agent_ids or [""]:
-                agent = vocab.agents.get(agent_id)
-                if by_group == "agent-class":
-                    cls = vocab.class_of(agent_id) if agent_id else None
-                    label = vocab.class_label(cls) if cls else NONE_GROUP
-                else:
-                    label = agent.label if agent else (agent_id or NONE_GROUP)
-                cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
-                buckets.setdefault(label, []).append(
-                    Row(item.record, item.number, cells, item.warning)
-                )
-        order = _group_order(by_group, vocab)  # "agent" or "agent-class", checked above
-        for label in sorted(buckets, key=order):
-            groups.append(RowGroup(label, anchor(label), tuple(buckets[label])))
+        groups = _agent_rows(items, group_by or "agent", cols, vocab)
     else:
-        plain = [
-            (
-                item,
-                Row(
-                    item.record,
-                    item.number,
-                    _cells(item.record, item.number, cols, vocab),
-                    item.warning,
-                ),
-            )
-            for item in items
-        ]
-        if group_by:
-            grouped = make_groups([i for i, _ in plain], group_by, vocab, multi="each")
-            row_of = {i.number: row for i, row in plain}
-            for g in grouped:
-                groups.append(RowGroup(g.title, g.anchor, tuple(row_of[i.number] for i in g.items)))
-        else:
-            groups.append(RowGroup("", "all", tuple(row for _, row in plain)))
+        groups = _paper_rows(items, group_by, cols, vocab)
     return Table(
         title=title or f"Review table: {Path(project.config.bib).stem}",
         columns=tuple((c, names[c]) for c in cols),
-        groups=tuple(groups),
+        groups=groups,
         references=items if references else (),
         rows_mode=rows,
         where=where,
+    )
+
+
+def _agent_rows(
+    items: Sequence[Item], by_group: str, cols: Sequence[str], vocab: Vocabulary
+) -> tuple[RowGroup, ...]:
+    """A row per (agent, work), grouped by agent or agent class."""
+    buckets: dict[str, list[Row]] = {}
+    for item in items:
+        ann = item.record.annotation
+        agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
+        for agent_id in agent_ids or [""]:
+            agent = vocab.agents.get(agent_id)
+            if by_group == "agent-class":
+                cls = vocab.class_of(agent_id) if agent_id else None
+                label = vocab.class_label(cls) if cls else NONE_GROUP
+            else:
+                label = agent.label if agent else (agent_id or NONE_GROUP)
+            cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
+            buckets.setdefault(label, []).append(Row(item.record, item.number, cells, item.warning))
+    order = _group_order(by_group, vocab)  # "agent" or "agent-class", checked by the caller
+    return tuple(RowGroup(*group) for group in anchored(buckets, order))
+
+
+def _paper_rows(
+    items: Sequence[Item], group_by: str | None, cols: Sequence[str], vocab: Vocabulary
+) -> tuple[RowGroup, ...]:
+    """A row per work; grouped as the reading list groups (a work may be in several)."""
+    row_of = {
+        item.number: Row(
+            item.record, item.number, _cells(item.record, item.number, cols, vocab), item.warning
+        )
+        for item in items
+    }
+    if not group_by:
+        return (RowGroup("", "all", tuple(row_of.values())),)
+    grouped = make_groups(items, group_by, vocab, multi="each")
+    return tuple(
+        RowGroup(g.title, g.anchor, tuple(row_of[i.number] for i in g.items)) for g in grouped
     )
 
 
