@@ -269,15 +269,25 @@ class Annotation:
 
 @dataclass(frozen=True, slots=True)
 class UpdateStatus:
-    """A retraction, correction or expression of concern recorded for a work."""
+    """A retraction, correction or expression of concern bearing on a work.
 
-    kind: str  # retracted | concern | corrected
+    ``kind`` is ``retracted``, ``concern`` or ``corrected``; Crossref's mapping also gives
+    ``notice`` for a record that is itself a notice (``update-to``), with ``target_doi`` the
+    work it updates. ``source`` is ``publisher``, ``retraction-watch`` (Crossref's names) or
+    ``title`` (a "RETRACTED:" title). ``notice_label`` is the notice's own wording, where
+    Crossref gives one. An entry's ``update-status`` field holds the first four parts.
+    """
+
+    kind: str
     notice_doi: str | None = None
     source: str | None = None
     date: str | None = None
+    notice_label: str | None = None
+    target_doi: str | None = None
 
     @property
     def label(self) -> str:
+        """The flag as shown to readers: RETRACTED, EXPRESSION OF CONCERN, CORRECTED."""
         return {
             "retracted": "RETRACTED",
             "concern": "EXPRESSION OF CONCERN",
