@@ -6,7 +6,7 @@ import pytest
 
 from cytobib import latex
 from cytobib.csl import to_csl
-from cytobib.model import Entry, Record
+from cytobib.model import AgentUse, Entry, Record
 from cytobib.views import short_citation
 
 
@@ -41,3 +41,23 @@ def test_an_et_al_author_is_and_others(author: str) -> None:
 
 def test_a_sole_author_named_like_et_al_stays() -> None:
     assert Entry("k", "article", {"author": "al, et"}, line=1).authors[0].family == "al"
+
+
+def test_agent_describe_table_and_export_forms() -> None:
+    """One way to write an agent: "name (role; dose; route)", or labelled for exports;
+    blank details are left out."""
+    use = AgentUse("IL-2", "aldesleukin", role="primary", dose=" 720000 IU/kg ", route="  ")
+    assert use.describe() == "IL-2 (primary; 720000 IU/kg)"
+    assert use.describe("Aldesleukin") == "Aldesleukin (primary; 720000 IU/kg)"
+    assert use.describe(use.id, labelled=True) == "aldesleukin (role: primary; dose: 720000 IU/kg)"
+    assert AgentUse("IL-2", None).describe(labelled=True) == "IL-2"
+
+
+def test_agent_export_form_reads_back_on_import() -> None:
+    """What exports write for an agent, `cytobib import` reads back into the same details."""
+    from cytobib.importer.notes import _agent
+
+    use = AgentUse("x", "aldesleukin", role="primary", dose="720000 IU/kg", route="iv")
+    assert _agent(use.describe(use.id, labelled=True)) == {
+        "name": "aldesleukin", "role": "primary", "dose": "720000 IU/kg", "route": "iv",
+    }  # fmt: skip

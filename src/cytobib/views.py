@@ -396,9 +396,7 @@ def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) 
         if only is not None and use.id != only:
             continue
         agent = vocabulary.agents.get(use.id)
-        name = agent.label if agent else use.name
-        extra = "; ".join(x for x in (use.role, use.dose, use.route) if x)
-        out.append(f"{name} ({extra})" if extra else name)
+        out.append(use.describe(agent.label if agent else use.name))
     return tuple(out)
 
 
