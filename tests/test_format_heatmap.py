@@ -187,3 +187,25 @@ def test_formats_without_a_table_method_are_refused_by_render() -> None:
 
     with pytest.raises(UnknownFormatError, match="svg format cannot write a table"):
         render.render(hostile_table(("citation",)), SvgFormat(), context())
+
+
+def test_table_shade_is_the_one_ramp_of_the_table_formats() -> None:
+    """HTML, LaTeX and DOCX maps shade cells on one ramp: the fullest cell is Blues' last class
+    with white text, the emptiest of several a pale blue with dark text."""
+    from cytobib.formats import docx, html, latex
+    from cytobib.formats.heatmap import BLUES, table_shade
+
+    assert table_shade(5, 5) == ((8, 48, 107), True)
+    assert "#{:02x}{:02x}{:02x}".format(*table_shade(5, 5)[0]) == BLUES[-1]
+    assert table_shade(1, 5)[1] is False
+    for count in range(1, 6):
+        rgb, dark = table_shade(count, 5)
+        assert html._heat(count, 5) == (
+            "#{:02x}{:02x}{:02x}".format(*rgb),
+            "#ffffff" if dark else "#0b1a33",
+        )
+        assert (
+            latex._heat(count, 5)
+            == docx._heat(count, 5)
+            == ("{:02X}{:02X}{:02X}".format(*rgb), dark)
+        )

@@ -58,6 +58,16 @@ def colour(count: int, maximum: int) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mixed)
 
 
+def table_shade(count: int, top: int) -> tuple[tuple[int, int, int], bool]:
+    """The one ramp for evidence-map tables (HTML, LaTeX, DOCX): ``(r, g, b)`` for a cell with
+    ``count`` works when the fullest has ``top``, from pale to deep blue (Blues' second class
+    to its last), and whether its text should be white."""
+    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
+    low, high = _rgb(BLUES[1]), _rgb(BLUES[-1])
+    r, g, b = (round(a + (z - a) * t) for a, z in zip(low, high, strict=True))
+    return (r, g, b), t > 0.5
+
+
 def text_colour(fill: str) -> str:
     """Black or white, whichever reads better on ``fill`` (WCAG relative luminance)."""
 
