@@ -304,3 +304,8 @@ def test_group_anchors_are_unique_when_labels_slug_the_same(
     page = render.render(table, registry.get("html"), render.context(proj))
     assert isinstance(page, str)
     assert page.count('id="zork-1"') == 1
+
+
+def test_every_column_has_a_cell() -> None:
+    """The columns offered (--columns, headings) and the cells computed are the same set."""
+    assert set(views._CELLS) == set(views.COLUMNS)

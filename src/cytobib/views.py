@@ -22,7 +22,7 @@ from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.memo import Memo
-from cytobib.model import Record
+from cytobib.model import Annotation, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
@@ -400,6 +400,54 @@ def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) 
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _CellSource:
+    """What a column's cell is computed from: one work, its number, and (in agent rows) the
+    agent of the row."""
+
+    record: Record
+    number: int
+    vocabulary: Vocabulary
+    agent: str | None
+
+    @property
+    def ann(self) -> Annotation:
+        return self.record.annotation or _NO_ANNOTATION
+
+
+_NO_ANNOTATION = Annotation(key="", path="")
+
+
+def _agent_classes(src: _CellSource) -> tuple[str, ...]:
+    classes = field_values(src.record, "agent_class", src.vocabulary)
+    if src.agent is not None:
+        own = src.vocabulary.class_of(src.agent)
+        classes = [own] if own else []
+    return tuple(src.vocabulary.class_label(c) for c in classes)
+
+
+_CELLS: dict[str, Callable[[_CellSource], Cell]] = {
+    "citation": lambda s: short_citation(s.record, s.number),
+    "year": lambda s: str(s.record.entry.year or ""),
+    "agents": lambda s: agent_text(s.record, s.vocabulary, s.agent),
+    "agent-class": _agent_classes,
+    "targets": lambda s: s.ann.targets,
+    "cancers": lambda s: s.ann.cancers,
+    "study-type": lambda s: s.ann.study_type or "",
+    "claims": lambda s: tuple(
+        c.text + (f" ({c.numbers})" if c.numbers else "") for c in s.ann.claims
+    ),
+    "evidence": lambda s: s.ann.evidence,
+    "caveats": lambda s: s.ann.caveats,
+    "status": lambda s: s.ann.status or "",
+    "doi": lambda s: s.record.entry.doi,
+    "title": lambda s: s.record.entry.title,
+    "journal": lambda s: s.record.entry.container,
+    "summary": lambda s: s.ann.summary,
+}
+"""How each column of :data:`COLUMNS` is filled (a work without an annotation: empty)."""
+
+
 def _cells(
     record: Record,
     number: int,
@@ -407,53 +455,13 @@ def _cells(
     vocabulary: Vocabulary,
     agent: str | None = None,
 ) -> dict[str, Cell]:
-    ann = record.annotation
-    entry = record.entry
+    source = _CellSource(record, number, vocabulary, agent)
     out: dict[str, Cell] = {}
     for col in columns:
-        value: Cell
-        match col:
-            case "citation":
-                value = short_citation(record, number)
-            case "year":
-                value = str(entry.year or "")
-            case "agents":
-                value = agent_text(record, vocabulary, agent)
-            case "agent-class":
-                classes = field_values(record, "agent_class", vocabulary)
-                if agent is not None:
-                    own = vocabulary.class_of(agent)
-                    classes = [own] if own else []
-                value = tuple(vocabulary.class_label(c) for c in classes)
-            case "targets":
-                value = ann.targets if ann else ()
-            case "cancers":
-                value = ann.cancers if ann else ()
-            case "study-type":
-                value = (ann.study_type or "") if ann else ""
-            case "claims":
-                value = (
-                    tuple(c.text + (f" ({c.numbers})" if c.numbers else "") for c in ann.claims)
-                    if ann
-                    else ()
-                )
-            case "evidence":
-                value = ann.evidence if ann else ()
-            case "caveats":
-                value = ann.caveats if ann else ()
-            case "status":
-                value = (ann.status or "") if ann else ""
-            case "doi":
-                value = entry.doi
-            case "title":
-                value = entry.title
-            case "journal":
-                value = entry.container
-            case "summary":
-                value = ann.summary if ann else ""
-            case _:
-                raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
-        out[col] = value
+        cell = _CELLS.get(col)
+        if cell is None:
+            raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
+        out[col] = cell(source)
     return out
 
 
