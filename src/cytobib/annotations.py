@@ -29,7 +29,7 @@ from cytobib._version import __version__
 from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
 from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
 from cytobib.memo import code_digest, settled
-from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity
+from cytobib.model import AgentUse, Annotation, Claim, Entry, Issue, Location, Severity, thawed
 from cytobib.vocabulary import Vocabulary
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema={ref}"
@@ -375,7 +375,7 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         tuple((c.text, c.evidence, c.page, c.quote, c.numbers) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
         a.targets, a.cancers, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, a.verified, dict(a.extra), a.source,
+        a.related, thawed(a.verified), thawed(a.extra), a.source,
     )  # fmt: skip
 
 
