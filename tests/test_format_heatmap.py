@@ -183,10 +183,10 @@ def test_png_spells_out_letters_the_font_lacks() -> None:
 
 def test_formats_without_a_table_method_are_refused_by_render() -> None:
     """render() with a review table and the SVG format is a clear usage error."""
-    from cytobib import render
+    from cytobib import rendering
 
     with pytest.raises(UnknownFormatError, match="svg format cannot write a table"):
-        render.render(hostile_table(("citation",)), SvgFormat(), context())
+        rendering.render(hostile_table(("citation",)), SvgFormat(), context())
 
 
 def test_table_shade_is_the_one_ramp_of_the_table_formats() -> None:

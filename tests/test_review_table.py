@@ -293,7 +293,7 @@ def test_group_anchors_are_unique_when_labels_slug_the_same(
 ) -> None:
     """Two agents whose names slug alike ("Zork 1", "zork-1") get distinct anchors, so the
     HTML table has no duplicate id, whichever way the rows are grouped."""
-    from cytobib import render
+    from cytobib import rendering
     from cytobib.formats import registry
 
     monkeypatch.setattr(views, "format_citations", fake_citations)
@@ -301,7 +301,7 @@ def test_group_anchors_are_unique_when_labels_slug_the_same(
     table = views.review_table(proj, rows=rows, group_by="agent")
     anchors = [g.anchor for g in table.groups]
     assert sorted(anchors) == ["zork-1", "zork-1-2"]
-    page = render.render(table, registry.get("html"), render.context(proj))
+    page = rendering.render(table, registry.get("html"), rendering.context(proj))
     assert isinstance(page, str)
     assert page.count('id="zork-1"') == 1
 

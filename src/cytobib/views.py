@@ -85,6 +85,9 @@ class ReadingList:
     where: str | None = None
     group_by: str | None = None
     generated: str = field(default_factory=today)
+    project: Project | None = field(default=None, compare=False, repr=False)
+    """The project the view was built from: :func:`cytobib.render` takes templates and
+    vocabulary from it."""
 
     @property
     def count(self) -> int:
@@ -329,6 +332,7 @@ def reading_list(
         items=items,
         where=where,
         group_by=group_by,
+        project=project,
     )
 
 
@@ -380,6 +384,7 @@ class Table:
     rows_mode: str = "paper"
     where: str | None = None
     generated: str = field(default_factory=today)
+    project: Project | None = field(default=None, compare=False, repr=False)
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -512,6 +517,7 @@ def review_table(
         references=items if references else (),
         rows_mode=rows,
         where=where,
+        project=project,
     )
 
 
@@ -569,6 +575,7 @@ class EvidenceMap:
     cells: Mapping[tuple[str, str], tuple[int, ...]]
     references: tuple[Item, ...]
     unplaced: tuple[str, ...] = ()  # rows left out: none of their works name a column value
+    project: Project | None = field(default=None, compare=False, repr=False)
 
     def count(self, row: str, col: str) -> int:
         return len(self.cells.get((row, col), ()))
@@ -616,4 +623,5 @@ def evidence_map(
         cols=tuple(sorted(col_set, key=col_order)),
         cells={k: tuple(dict.fromkeys(v)) for k, v in cells.items()},
         references=items,
+        project=project,
     )

@@ -35,8 +35,8 @@ def add(
     annotations: AnnOpt = None,
 ) -> int:
     """Add works by DOI: a new entry (generated key) and an annotation stub for each."""
-    from cytobib.enrich import add as add_dois
-    from cytobib.enrich import client_for
+    from cytobib.online import add as add_dois
+    from cytobib.online import client_for
 
     proj = project(root, bib, annotations)
     client = client_for(proj, offline=offline, refresh=refresh, progress=sys.stderr.isatty())
@@ -80,8 +80,8 @@ def enrich(
     annotations: AnnOpt = None,
 ) -> int:
     """Fill missing fields from Crossref; report conflicts; flag retractions and corrections."""
-    from cytobib.enrich import client_for, format_conflicts
-    from cytobib.enrich import enrich as run_enrich
+    from cytobib.online import client_for, format_conflicts
+    from cytobib.online import enrich as run_enrich
 
     proj = project(root, bib, annotations)
     client = client_for(proj, offline=offline, refresh=refresh, progress=sys.stderr.isatty())

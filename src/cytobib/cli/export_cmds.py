@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from cytobib import render
+from cytobib import rendering
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.exports import ExportOptions, NotesLevel, available, export_library, parse_facets
@@ -76,7 +76,7 @@ def export_cmd(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        render.write(data, output)  # creates the folder, as reading-list -o does
+        rendering.write(data, output)  # creates the folder, as reading-list -o does
         print(f"exported {result.count} entries as {result.format} to {output}", file=sys.stderr)
     return _errors.EXIT_OK
 

@@ -68,7 +68,7 @@ def check(
     proj = project(root, bib, annotations)
     issues = list(proj.library.issues)
     if online:
-        from cytobib.enrich import verify_online
+        from cytobib.online import verify_online
 
         issues.extend(verify_online(proj, offline=offline))
     if fmt is CheckFormat.json:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cytobib import render, uptodate, views
+from cytobib import rendering, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.errors import UsageError
@@ -43,7 +43,7 @@ def _emit(data: str | bytes, output: Path | None, fmt: Any, *, reused: bool = Fa
         sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
         sys.stdout.buffer.flush()
         return
-    render.write(data, output)
+    rendering.write(data, output)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
     print(f"wrote {os.path.relpath(output)}{again}", file=sys.stderr)
 
@@ -93,7 +93,7 @@ def reading_list(
         multi=multi,
         title=title,
     )
-    out = render.render(view, fmt_obj, render.context(proj))
+    out = rendering.render(view, fmt_obj, rendering.context(proj))
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
     _emit(data, output, fmt_obj)
@@ -136,7 +136,7 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    _emit(rendering.render(table, fmt_obj, rendering.context(proj, bom=bom)), output, fmt_obj)
 
 
 @app.command("evidence-map")
@@ -167,7 +167,7 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(render.render(emap, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj)
+    _emit(rendering.render(emap, fmt_obj, rendering.context(proj, bom=bom)), output, fmt_obj)
 
 
 @app.command()
@@ -188,5 +188,5 @@ def build(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
             file=sys.stderr,
         )
-    for path in render.build(proj, out_dir, style=style):
+    for path in rendering.build(proj, out_dir, style=style):
         print(f"wrote {os.path.relpath(path)}")

@@ -22,7 +22,7 @@ from cytobib.formats.escape import svg_text
 from cytobib.views import EvidenceMap
 
 if TYPE_CHECKING:
-    from cytobib.render import RenderContext
+    from cytobib.rendering import RenderContext
 
 # ColorBrewer Blues, 9 classes (colorbrewer2.org), light to dark.
 BLUES = (

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cytobib import bibfile, merge
-from cytobib.enrich.common import incoming_fields, reason, unified_diff
 from cytobib.errors import CrossrefError, CrossrefNotFound, UnknownKeyError, UsageError
 from cytobib.library import Project
 from cytobib.model import Entry, Record
+from cytobib.online.common import incoming_fields, reason, unified_diff
 
 Message = Mapping[str, Any]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cytobib import bibfile, merge
-from cytobib.enrich.plan import EnrichPlan
 from cytobib.library import Project
+from cytobib.online.plan import EnrichPlan
 
 
 def apply_enrich(project: Project, plan: EnrichPlan, *, dismiss: bool = False) -> None:
