@@ -8,16 +8,17 @@ import sys
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cytobib import annotations as ann
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
-from cytobib.errors import AnnotationFileError, UnknownKeyError, Where
 from cytobib.model import Issue, Severity
-from cytobib.project import init_project, schema_ref_for
+from cytobib.project import init_project, write_stubs
+
+if TYPE_CHECKING:
+    from cytobib.api import CheckReport
 
 
 class FailOn(StrEnum):
@@ -65,48 +66,22 @@ def check(
     ] = False,
 ) -> int:
     """Report everything wrong or missing in the library: bib, annotations, vocabulary."""
-    proj = project(root, bib, annotations)
-    issues = list(proj.library.issues)
-    if online:
-        from cytobib.online import verify_online
+    from cytobib.api import check as run_check
 
-        issues.extend(verify_online(proj, offline=offline))
+    report = run_check(project(root, bib, annotations), online=online, offline=offline)
     if fmt is CheckFormat.json:
-        counts = _counts(issues)
-        json.dump(
-            {
-                "library": str(proj.config.bib),
-                "entries": len(proj.library),
-                "annotated": sum(1 for r in proj.library if r.annotation),
-                "summary": counts,
-                "issues": [i.as_dict() for i in issues],
-            },
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-        )
+        json.dump(report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        _print_human(
-            issues, len(proj.library), sum(1 for r in proj.library if r.annotation), verbose
-        )
-    threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(fail_on.value)
-    if threshold is not None and any(i.severity >= threshold for i in issues):
-        return _errors.EXIT_ISSUES
-    return _errors.EXIT_OK
+        _print_human(report, verbose)
+    return _errors.EXIT_ISSUES if report.fails(fail_on.value) else _errors.EXIT_OK
 
 
-def _counts(issues: list[Issue]) -> dict[str, int]:
-    out = {"error": 0, "warning": 0, "info": 0}
-    for issue in issues:
-        out[str(issue.severity)] += 1
-    return out
-
-
-def _print_human(issues: list[Issue], n_entries: int, n_annotated: int, verbose: bool) -> None:
+def _print_human(report: CheckReport, verbose: bool) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    issues = report.issues
     console = Console(highlight=False, soft_wrap=True)
     colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     shown = [i for i in issues if i.severity > Severity.INFO or verbose]
@@ -138,10 +113,10 @@ def _print_human(issues: list[Issue], n_entries: int, n_annotated: int, verbose:
             console.print(
                 f"  [cyan]info[/cyan]    {code}: {len(group)} ({escape(keys)}{more}); -v lists them"
             )
-    counts = _counts(issues)
+    counts = report.counts
     verdict = "[green]ok[/green]" if counts["error"] == 0 else "[bold red]errors[/bold red]"
     console.print(
-        f"\n{n_entries} entries, {n_annotated} annotated: {counts['error']} errors, "
+        f"\n{report.entries} entries, {report.annotated} annotated: {counts['error']} errors, "
         f"{counts['warning']} warnings, {counts['info']} info: {verdict}"
     )
 
@@ -157,46 +132,9 @@ def annotate(
     ] = False,
 ) -> int:
     """Write annotation stubs (annotations/KEY.yaml); never overwrites an existing file."""
-    proj = project(root, bib, annotations)
-    lib = proj.library
-    folder = proj.config.annotations
-    ref = schema_ref_for(proj.config)
-    targets = list(keys or [])
-    if missing:
-        targets += [
-            r.key
-            for r in lib
-            if r.annotation is None
-            and ann.is_safe_key(r.key)
-            and not ann.path_for(folder, r.key).exists()
-        ]
-    if not targets:
+    written = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
+    if not written:
         print("nothing to do: give citation keys, or --missing")
-        return _errors.EXIT_OK
-    for key in targets:
-        record = lib.get(key)
-        if record is None:
-            from rapidfuzz import process
-
-            close = [
-                c for c, s, _ in process.extract(key, [r.key for r in lib], limit=3) if s >= 60
-            ]
-            raise UnknownKeyError(
-                f"No entry has the key '{key}'.",
-                hint=f"Did you mean {', '.join(close)}?" if close else "See `cytobib check`.",
-            )
-        if not ann.is_safe_key(key):  # refused before any file is written
-            try:
-                ann.path_for(folder, key)
-            except AnnotationFileError as exc:
-                raise AnnotationFileError(
-                    exc.message,
-                    hint=exc.hint,
-                    where=Where(proj.parsed.source.path, record.entry.line),
-                ) from None
-    for key in targets:
-        record = lib.get(key)
-        assert record is not None
-        path = ann.write_stub(folder, record.entry, ref)
+    for path in written:
         print(f"created {os.path.relpath(path)}")
     return _errors.EXIT_OK

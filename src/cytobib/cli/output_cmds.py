@@ -93,7 +93,9 @@ def reading_list(
         multi=multi,
         title=title,
     )
-    out = rendering.render(view, fmt_obj, rendering.context(proj))
+    from cytobib.api import render
+
+    out = render(view, fmt_obj)
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
     _emit(data, output, fmt_obj)
@@ -136,7 +138,9 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(rendering.render(table, fmt_obj, rendering.context(proj, bom=bom)), output, fmt_obj)
+    from cytobib.api import render
+
+    _emit(render(table, fmt_obj, bom=bom), output, fmt_obj)
 
 
 @app.command("evidence-map")
@@ -167,7 +171,9 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    _emit(rendering.render(emap, fmt_obj, rendering.context(proj, bom=bom)), output, fmt_obj)
+    from cytobib.api import render
+
+    _emit(render(emap, fmt_obj, bom=bom), output, fmt_obj)
 
 
 @app.command()

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cytobib import bibfile, merge
-from cytobib.errors import CrossrefError, CrossrefNotFound, UnknownKeyError, UsageError
-from cytobib.library import Project
+from cytobib.errors import CrossrefError, CrossrefNotFound, UsageError
+from cytobib.library import Project, record_for
 from cytobib.model import Entry, Record
 from cytobib.online.common import incoming_fields, reason, unified_diff
 
@@ -94,16 +94,14 @@ def check_options(accept: Collection[str], overwrite: bool) -> None:
 
 
 def select(project: Project, keys: Sequence[str] | None) -> list[Record]:
-    """The records to enrich: all, or those named (an unknown key is an error)."""
+    """The records to enrich: all, or those named.
+
+    Raises:
+        UnknownKeyError: a key is not in the library (the hint suggests close ones).
+    """
     if not keys:
         return list(project.library)
-    out = []
-    for key in keys:
-        record = project.library.get(key)
-        if record is None:
-            raise UnknownKeyError(f"No entry has the key '{key}'.", hint="See `cytobib check`.")
-        out.append(record)
-    return out
+    return [record_for(project.library, key) for key in keys]
 
 
 def ask_crossref(client: Any, records: Sequence[Record], *, search: bool = True) -> Answers:
