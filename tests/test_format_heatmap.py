@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import itertools
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cytobib.errors import UnknownFormatError
+from cytobib.errors import UnknownFormatError, UsageError
 from cytobib.formats import heatmap, registry
 from cytobib.formats.heatmap import PngFormat, SvgFormat, colour, text_colour
 from cytobib.views import EvidenceMap
@@ -209,3 +213,21 @@ def test_table_shade_is_the_one_ramp_of_the_table_formats() -> None:
             == docx._heat(count, 5)
             == ("{:02X}{:02X}{:02X}".format(*rgb), dark)
         )
+
+
+def test_png_without_pillow_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, cli: Any, make_project: Callable[..., Path]
+) -> None:
+    """Pillow is optional: without it, a PNG map is a usage error naming the extra to install
+    (exit 2, no traceback), and SVG still works."""
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails, as if not installed
+    with pytest.raises(UsageError, match="Pillow") as info:
+        PngFormat().evidence_map(hostile_map(), context())
+    assert "pip install 'cytobib[png]'" in (info.value.hint or "")
+    root = make_project("@misc{a, title = {T}}\n")
+    result = cli("evidence-map", "-C", root, "-o", root / "map.png")
+    assert result.code == 2
+    assert "cytobib[png]" in result.err
+    assert "Traceback" not in result.err
+    assert not (root / "map.png").exists()
+    assert cli("evidence-map", "-C", root, "-o", root / "map.svg").code == 0

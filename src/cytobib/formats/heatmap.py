@@ -1,4 +1,5 @@
-"""Evidence maps as heatmap pictures: SVG (hand-written XML) and PNG (Pillow).
+"""Evidence maps as heatmap pictures: SVG (hand-written XML) and PNG (Pillow, optional:
+``pip install 'cytobib[png]'``).
 
 Rows are agents (or agent classes), columns cancers or evidence levels; a cell's colour grows
 with the number of works behind it, and the number is printed in the cell. Both formats share
@@ -309,9 +310,10 @@ class PngFormat:
     def evidence_map(self, emap: EvidenceMap, ctx: RenderContext) -> bytes:
         try:
             from PIL import Image, ImageDraw
-        except ImportError:  # pragma: no cover - Pillow is a dependency
+        except ImportError:  # Pillow is optional: only PNG maps need it (22 MB)
             raise UsageError(
-                "Writing PNG needs the Pillow package.", hint="pip install 'Pillow>=10.1'"
+                "Writing PNG needs the Pillow package, which is not installed.",
+                hint="Install it with `pip install 'cytobib[png]'`, or write SVG (-f svg).",
             ) from None
         s = self.scale
         base = 12
