@@ -8,7 +8,7 @@ import sys
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -77,48 +77,60 @@ def check(
     return _errors.EXIT_ISSUES if report.fails(fail_on.value) else _errors.EXIT_OK
 
 
-def _print_human(report: CheckReport, verbose: bool) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+_COLOURS = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
-    issues = report.issues
+
+def _print_human(report: CheckReport, verbose: bool) -> None:
+    """Issues grouped by file, with line, severity, code, message and hint; info items folded
+    into one line per code unless ``verbose``; then the verdict."""
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
-    colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-    shown = [i for i in issues if i.severity > Severity.INFO or verbose]
-    folded: dict[str, list[Issue]] = defaultdict(list)
-    if not verbose:
-        for issue in issues:
-            if issue.severity == Severity.INFO:
-                folded[issue.code].append(issue)
     current_file = None
-    for issue in shown:
+    for issue in report.issues:
+        if issue.severity == Severity.INFO and not verbose:
+            continue
         path = issue.location.path if issue.location else ""
         if path != current_file:
             current_file = path
-            console.print(f"\n[bold]{escape(path or '(library)')}[/bold]")
-        line = f"{issue.location.line}" if issue.location and issue.location.line else "-"
-        colour = colours[issue.severity]
-        key = f"{issue.key}: " if issue.key and issue.key not in issue.message else ""
-        console.print(
-            f"  {line:>5}  [{colour}]{issue.severity!s:7}[/{colour}] "
-            f"[dim]{issue.code}[/dim]  {escape(key + issue.message)}"
-        )
-        if issue.hint:
-            console.print(f"{'':16}[dim]hint: {escape(issue.hint)}[/dim]")
+            console.print(f"\n[bold]{_escape(path or '(library)')}[/bold]")
+        _print_issue(console, issue)
+    folded: dict[str, list[Issue]] = defaultdict(list)
+    for issue in report.issues:
+        if issue.severity == Severity.INFO and not verbose:
+            folded[issue.code].append(issue)
     if folded:
         console.print()
-        for code, group in folded.items():
-            keys = ", ".join(i.key or "?" for i in group[:4])
-            more = f" and {len(group) - 4} more" if len(group) > 4 else ""
-            console.print(
-                f"  [cyan]info[/cyan]    {code}: {len(group)} ({escape(keys)}{more}); -v lists them"
-            )
+    for code, group in folded.items():
+        keys = ", ".join(i.key or "?" for i in group[:4])
+        more = f" and {len(group) - 4} more" if len(group) > 4 else ""
+        console.print(
+            f"  [cyan]info[/cyan]    {code}: {len(group)} ({_escape(keys)}{more}); -v lists them"
+        )
     counts = report.counts
     verdict = "[green]ok[/green]" if counts["error"] == 0 else "[bold red]errors[/bold red]"
     console.print(
         f"\n{report.entries} entries, {report.annotated} annotated: {counts['error']} errors, "
         f"{counts['warning']} warnings, {counts['info']} info: {verdict}"
     )
+
+
+def _print_issue(console: Any, issue: Issue) -> None:
+    line = f"{issue.location.line}" if issue.location and issue.location.line else "-"
+    colour = _COLOURS[issue.severity]
+    key = f"{issue.key}: " if issue.key and issue.key not in issue.message else ""
+    console.print(
+        f"  {line:>5}  [{colour}]{issue.severity!s:7}[/{colour}] "
+        f"[dim]{issue.code}[/dim]  {_escape(key + issue.message)}"
+    )
+    if issue.hint:
+        console.print(f"{'':16}[dim]hint: {_escape(issue.hint)}[/dim]")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 @app.command()
