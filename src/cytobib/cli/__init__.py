@@ -7,6 +7,7 @@ exceptions reach :func:`run`, which maps them to exit codes in one place (``_err
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 
 import typer
@@ -52,6 +53,12 @@ from cytobib.cli import (  # noqa: E402
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _errors.show_warning
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
     try:
         result = app(args=args, prog_name="cytobib", standalone_mode=False)
     except typer.Exit as exc:
