@@ -72,12 +72,9 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        env = os.environ.get("CYTOBIB_CACHE_DIR")
-        if env:
-            return Path(env)
-        from platformdirs import user_cache_dir
+        from cytobib.store import cache_root
 
-        return Path(user_cache_dir("cytobib"))
+        return cache_root()
 
     def project_cache(self, kind: str) -> Path:
         """``cache_dir/kind/<project>``: tables that keep only what the last run used are
