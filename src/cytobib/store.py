@@ -126,7 +126,9 @@ def cache_root() -> Path:
 
 def _owner_problem(st: os.stat_result, path: Path) -> str | None:
     getuid = getattr(os, "getuid", None)
-    if getuid is not None and st.st_uid != getuid():
+    if getuid is None:  # Windows: no POSIX owner or mode; the profile folder's ACLs apply
+        return None
+    if st.st_uid != getuid():
         return f"{path} belongs to another user (uid {st.st_uid})"
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return f"{path} is writable by other users"
@@ -233,22 +235,23 @@ def table(name: str, *extra: object, code: bool = True) -> Table:
 # --- the codec: JSON, with tuples, bytes and other dict keys tagged ----------------------------
 
 _TUPLE, _BYTES, _DICT = "~t", "~b", "~d"
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
 def _tag(value: Any) -> Any:
+    # Scalars are tested inline, not by a call per element: most values are flat rows.
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is list:
-        return [_tag(v) for v in value]
     if kind is tuple:
-        return {_TUPLE: [_tag(v) for v in value]}
+        return {_TUPLE: [v if type(v) in _PLAIN else _tag(v) for v in value]}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _tag(v) for v in value]
     if kind is dict:
         if all(type(k) is str for k in value) and not (
             len(value) == 1 and next(iter(value)).startswith("~")
         ):
-            return {k: _tag(v) for k, v in value.items()}
+            return {k: v if type(v) in _PLAIN else _tag(v) for k, v in value.items()}
         return {_DICT: [[_tag(k), _tag(v)] for k, v in value.items()]}
     if kind is bytes:
         return {_BYTES: base64.b64encode(value).decode("ascii")}
@@ -270,6 +273,11 @@ def _untag(obj: dict[str, Any]) -> Any:
     return obj
 
 
+# Made once: json.dumps/loads with arguments build a new encoder/decoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(object_hook=_untag)
+
+
 def encode(value: Any) -> str | bytes:
     """A value as stored: a ``str`` as itself, anything else as UTF-8 JSON in which tuples,
     bytes and dicts whose keys are not all strings are tagged objects (``{"~t": [...]}``).
@@ -286,15 +294,41 @@ def encode(value: Any) -> str | bytes:
             return value
     if value is None:
         raise TypeError("The cache cannot keep None: it is what a miss returns.")
-    text = json.dumps(_tag(value), ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8", "surrogatepass")
+    return _ENCODER.encode(_tag(value)).encode("utf-8", "surrogatepass")
 
 
 def decode(raw: str | bytes) -> Any:
     """The value :func:`encode` stored as ``raw``."""
     if isinstance(raw, str):
         return raw
-    return json.loads(raw, object_hook=_untag)
+    return _DECODER.decode(raw.decode("utf-8", "surrogatepass"))
+
+
+def _decode_many(blobs: list[tuple[Key, Any]]) -> dict[Key, Any]:
+    """Decode many stored JSON values in one call of the JSON parser (per value, the call
+    costs more than the parsing); a value that does not decode is left out (a miss).
+
+    The values are parsed as one array; if that fails or yields another number of elements
+    (a damaged value), each is decoded on its own. Only a value crafted to close and open
+    array elements could shift the others, and whoever can write such a value into the store
+    can write any value for any key already.
+    """
+    if not blobs:
+        return {}
+    try:
+        joined = b"[" + b",".join(raw for _, raw in blobs) + b"]"
+        values = _DECODER.decode(joined.decode("utf-8", "surrogatepass"))
+        if len(values) == len(blobs):
+            return {key: value for (key, _), value in zip(blobs, values, strict=True)}
+    except Exception:  # noqa: S110 - a damaged value: decode them one by one below
+        pass
+    out = {}
+    for key, raw in blobs:
+        try:
+            out[key] = decode(raw)
+        except Exception:  # noqa: S112 - a damaged row is a miss, never a failure
+            continue
+    return out
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -393,7 +427,10 @@ class Store:
             return
         if version != 0:
             raise sqlite3.DatabaseError(f"unknown cache schema {version}")
-        db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table
+        # Before anything else (auto_vacuum fixes the page size): rendered items of ~1.5 KB
+        # fill 4 KB pages badly, and space freed by eviction is given back to the disk.
+        db.execute("PRAGMA page_size = 8192")
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer
         db.execute("PRAGMA synchronous = NORMAL")
         db.executescript(
@@ -440,14 +477,19 @@ class Store:
         with self._lock:
             if self._db is None:
                 return found
-            wanted = []
-            for key in dict.fromkeys(keys):
-                pending = self._pending.get((tbl.name, key))
-                if pending is not None and pending[0].salt == tbl.salt:
-                    found[key] = pending[1]
-                else:
-                    wanted.append(key)
+            wanted = list(dict.fromkeys(keys))
+            if self._pending:
+                rest = []
+                for key in wanted:
+                    pending = self._pending.get((tbl.name, key))
+                    if pending is not None and pending[0].salt == tbl.salt:
+                        found[key] = pending[1]
+                    else:
+                        rest.append(key)
+                wanted = rest
             stale = self._clock() - self._touch_after
+            blobs: list[tuple[Key, bytes]] = []
+            used_long_ago: list[Key] = []
             try:
                 for start in range(0, len(wanted), _READ_BATCH):
                     batch = wanted[start : start + _READ_BATCH]
@@ -458,17 +500,19 @@ class Store:
                         (tbl.name, tbl.salt, *batch),
                     )
                     for key, raw, used in rows:
-                        try:
-                            found[key] = decode(raw)
-                        except Exception:  # noqa: S112 - a damaged row is a miss, never a failure
-                            continue
+                        if type(raw) is str:
+                            found[key] = raw
+                        else:
+                            blobs.append((key, raw))
                         if used < stale:
-                            self._touch.add((tbl.name, key))
-            except sqlite3.OperationalError:  # locked or unreadable this time: a miss
-                return found
+                            used_long_ago.append(key)
+            except sqlite3.OperationalError:  # locked or unreadable this time: misses
+                blobs, used_long_ago = [], []
             except sqlite3.Error as exc:
                 self._disable(f"{self.path} cannot be read ({exc})")
                 return {}
+            found.update(_decode_many(blobs))
+            self._touch.update((tbl.name, key) for key in used_long_ago if key in found)
         return found
 
     def get(self, tbl: Table, key: Key) -> Any | None:
@@ -601,12 +645,9 @@ class Store:
             if self._db is None:
                 return []
             try:
-                rows = self._db.execute(
-                    "SELECT tbl, COUNT(*), SUM(size) FROM entries GROUP BY tbl ORDER BY tbl"
-                ).fetchall()
+                return _tables(self._db)
             except sqlite3.Error:
                 return []
-        return [TableInfo(str(name), int(n), int(size)) for name, n, size in rows]
 
     def close(self) -> None:
         """Flush, then let go of the file."""
@@ -622,6 +663,13 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _tables(db: sqlite3.Connection) -> list[TableInfo]:
+    rows = db.execute(
+        "SELECT tbl, COUNT(*), SUM(size) FROM entries GROUP BY tbl ORDER BY tbl"
+    ).fetchall()
+    return [TableInfo(str(name), int(n), int(size)) for name, n, size in rows]
 
 
 NO_STORE: Final = Store(None)
@@ -772,9 +820,13 @@ def info(root: Path) -> CacheInfo:
         off = private_folder(base)
     tables: list[TableInfo] = []
     if off is None and path.is_file():
-        with Store(path) as store:
-            tables = store.tables()
-            off = None if store.enabled else f"{path} cannot be used"
+        off = private_file(path)
+    if off is None and path.is_file():
+        try:  # read-only: looking changes nothing, not even a damaged file
+            with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+                tables = _tables(db)
+        except sqlite3.Error as exc:
+            off = f"{path} cannot be read ({exc}); `cytobib cache clear` deletes it"
     mine = {f"{path}{s}" for s in _SUFFIXES}
     own = other = others = 0
     for found, size in _files(base, [f"{_FOLDER}/*.sqlite3*"]):
