@@ -500,7 +500,7 @@ def _run(code: str, *, env: dict[str, str] | None = None, user: int | None = Non
         prelude += "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         prelude += f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize}))\n"
     if user is not None:  # what the run needs is loaded first: root's Python is not theirs
-        prelude += "import pathlib, json, sqlite3, cytobib.store\n"
+        prelude += "import pathlib, json, sqlite3, cytobib.store, cytobib.crossref.cache\n"
         prelude += "cytobib.store.code_salt()\n"
         prelude += f"os.setgid({user}); os.setuid({user})\n"
     full_env = {**os.environ, "PYTHONPATH": str(SRC.parent), **(env or {})}
@@ -525,28 +525,56 @@ PUT_AND_GET = """
 """
 
 
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, int | None]]:
+    """A folder that is its user's but read-only to them, and that user (as root, whom no
+    mode stops: nobody, run in a child process)."""
+    if not IS_ROOT:
+        folder = tmp_path / "read-only"
+        folder.mkdir(mode=0o500)
+        yield folder, None
+        folder.chmod(0o700)
+        return
+    outside = Path(tempfile.mkdtemp())  # pytest's own tmp folders are root's 0700
+    outside.chmod(0o755)
+    folder = outside / "read-only"
+    folder.mkdir(mode=0o500)
+    os.chown(folder, 65534, 65534)
+    yield folder, 65534
+    shutil.rmtree(outside)
+
+
 def test_an_unwritable_cache_folder_warns_once_and_the_command_works(
-    tmp_path: Path, request: pytest.FixtureRequest
+    read_only_folder: tuple[Path, int | None],
 ) -> None:
     """A cache folder the user may not write: one warning line, the run succeeds."""
-    root = tmp_path / "cache"
-    root.mkdir()
-    user = None
-    if IS_ROOT:  # root writes anywhere: be a user for whom the folder is read-only
-        user = 65534
-        outside = Path(tempfile.mkdtemp())  # pytest's own tmp folders are root's 0700
-        request.addfinalizer(lambda: shutil.rmtree(outside))
-        outside.chmod(0o755)
-        root = outside / "cache"
-        root.mkdir()
-        os.chown(root, user, user)
-    root.chmod(0o500)
+    root, user = read_only_folder
     proc = _run(PUT_AND_GET, env={"CYTOBIB_CACHE_DIR": str(root)}, user=user)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("warning: the cache is off"), lines
     assert list(root.iterdir()) == []
+
+
+def test_crossref_answers_in_a_read_only_folder_warn_once(
+    read_only_folder: tuple[Path, int | None],
+) -> None:
+    """The Crossref cache in a folder the user may not write: no answer kept, nothing fails,
+    one warning line (before: a CrossrefError calling the database unusable)."""
+    root, user = read_only_folder
+    code = f"""
+        from cytobib.crossref.cache import Cache
+        with Cache({str(root)!r}) as answers:
+            answers.store("works/10.1/x", 200, b"{{}}")
+            assert answers.get("works/10.1/x") is None
+        print("ok")
+    """
+    proc = _run(code, user=user)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Crossref answers are not cached" in lines[0], lines
 
 
 @pytest.mark.skipif(not hasattr(os, "setuid"), reason="needs POSIX file size limits")

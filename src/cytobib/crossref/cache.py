@@ -142,11 +142,15 @@ class Cache:
             self.off = True
         if self.off:
             return
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self._setup(self._conn())
-        except sqlite3.DatabaseError as exc:
+        except (OSError, sqlite3.OperationalError) as exc:  # read-only folder, full disk, locked
+            store.warn(f"Crossref answers are not cached in this run: {self.path}: {exc}.")
+            self.close()
+            self.off = True
+        except sqlite3.DatabaseError as exc:  # not a database: its answers are not ours to drop
             raise CrossrefError(
                 f"The Crossref cache {self.path} is not a usable SQLite database ({exc}).",
                 hint="Delete that file: it only holds cached Crossref answers.",
