@@ -241,6 +241,7 @@ def measure(project: Path, config: str, style: str, repeat: int) -> dict[str, An
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         worker(sys.argv[2], sys.argv[sys.argv.index("--") + 1 :])
+        return
     import reading_list_bench
 
     projects = {
