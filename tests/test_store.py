@@ -872,6 +872,49 @@ def test_no_cache_option_lasts_one_run(
     assert "caching:        on" in cli("cache", "info", "-C", project).out
 
 
+NOTE = "summary: A note.\nagents: [aldesleukin]\n"
+BIB_ONE = """@article{rosenberg1985il2,
+  author = {Rosenberg, S. A.},
+  title = {IL-2},
+  journal = {N Engl J Med},
+  year = {1985},
+}
+"""
+
+
+@pytest.mark.parametrize("switch", ["--no-cache", "CYTOBIB_NO_CACHE=1"])
+def test_the_switch_keeps_every_cache_empty(
+    make_project: Callable[..., Path], tmp_path: Path, switch: str
+) -> None:
+    """With the switch, a reading list and a build leave nothing in the cache folder (the
+    older caches included), and nothing behind in the temporary folder either; without it,
+    they fill the folder."""
+    project = make_project(BIB_ONE, {"rosenberg1985il2": NOTE})
+    cache, scratch = tmp_path / "cache", tmp_path / "scratch"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYTOBIB_")}
+    env.update(PYTHONPATH=str(SRC), CYTOBIB_CACHE_DIR=str(cache), TMPDIR=str(scratch))
+    before = [switch] if switch.startswith("--") else []
+    if not before:
+        env["CYTOBIB_NO_CACHE"] = "1"
+
+    def cytobib(*args: str) -> None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cytobib", *args],
+            cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+
+    cytobib(*before, "reading-list", "--style", "plain", "-o", "list.md")
+    cytobib(*before, "build", "--style", "plain")
+    assert (project / "list.md").is_file()
+    assert not cache.exists()
+    assert list(scratch.iterdir()) == []
+    env.pop("CYTOBIB_NO_CACHE", None)
+    cytobib("reading-list", "--style", "plain", "-o", "list.md")
+    assert any(p.is_file() for p in cache.rglob("*"))
+
+
 def test_cache_info_creates_nothing(
     cache_env: Path, make_project: Callable[..., Path], cli: Callable[..., CliResult]
 ) -> None:
