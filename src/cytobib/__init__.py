@@ -54,6 +54,8 @@ _API: dict[str, tuple[str, str]] = {
     "export": ("cytobib.api", "export"),
     "import_file": ("cytobib.api", "import_file"),
     "build": ("cytobib.rendering", "build"),
+    "cache_info": ("cytobib.store", "info"),
+    "clear_cache": ("cytobib.store", "clear"),
 }
 
 
@@ -84,7 +86,9 @@ __all__ = [
     "__version__",
     "add",
     "build",
+    "cache_info",
     "check",
+    "clear_cache",
     "enrich",
     "evidence_map",
     "export",

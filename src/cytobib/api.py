@@ -16,6 +16,8 @@ command                 library function
 ``cytobib export``      :func:`export`
 ``cytobib import``      :func:`import_file`
 ``cytobib build``       :func:`cytobib.build`
+``cytobib cache info``  :func:`cytobib.cache_info` (:func:`cytobib.store.info`)
+``cytobib cache clear`` :func:`cytobib.clear_cache` (:func:`cytobib.store.clear`)
 ======================  =========================================================
 
 ``tests/test_docs.py`` keeps this table honest: a command without a function fails it.
