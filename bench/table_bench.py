@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--formats", help="comma-separated subset, e.g. csv,xlsx (default: all)")
     args = parser.parse_args(argv)
 
-    from cytobib import render, views
+    from cytobib import rendering, views
     from cytobib.formats import registry
     from cytobib.formats import xlsx as xlsx_module
     from cytobib.library import open_project
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.engine:
         views.format_citations = plain_citations
         print("# citation engine: plain stand-in (views.format_citations patched)")
-    ctx = render.context(project)
+    ctx = rendering.context(project)
 
     builders: dict[str, Callable[[], Any]] = {
         "table --rows paper": lambda: views.review_table(project, rows="paper"),
@@ -266,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             xlsx_module.CONSTANT_MEMORY_ROWS = threshold
 
             def run(f: Any = fmt, v: Any = view) -> str | bytes:
-                return render.render(v, f, ctx)
+                return rendering.render(v, f, ctx)
 
             try:
                 seconds, data = timed(run, args.repeat)

@@ -28,11 +28,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The whole session, module- and class-scoped fixtures included (they run before any
+    function-scoped fixture), caches in a folder of its own: never the developer's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CYTOBIB_CACHE_DIR", str(tmp_path_factory.mktemp("session-cache")))
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    patch.delenv("CYTOBIB_NO_CACHE", raising=False)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Every test gets its own parse/HTTP cache and none of the developer's Crossref settings."""
+    """Every test gets its own caches and none of the developer's Crossref settings."""
     monkeypatch.setenv("CYTOBIB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("CYTOBIB_MAILTO", raising=False)
     monkeypatch.delenv("CYTOBIB_CROSSREF_URL", raising=False)

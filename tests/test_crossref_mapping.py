@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from crossref_server import FIXTURES, load_fixture, require_fixtures
 from cytobib.crossref.fields import ENTRY_TYPES, FIELD_RULES, MappedWork, map_work
 from cytobib.crossref.markup import escape_latex, markup_to_text
-from cytobib.crossref.updates import UpdateStatus
+from cytobib.model import UpdateStatus
 
 
 def mapped(name: str) -> MappedWork:
@@ -445,7 +445,7 @@ def test_wakefield_is_retracted_with_source_retraction_watch() -> None:
         notice_doi="10.1016/s0140-6736(10)60175-4",
         source="retraction-watch",
         date="2010-02-06",
-        label="Retraction",
+        notice_label="Retraction",
     )
     kinds = {(u.kind, u.source) for u in work.updates}
     assert kinds == {
@@ -475,7 +475,7 @@ def test_plos_correction_from_publisher() -> None:
         notice_doi="10.1371/annotation/c76da2c1-ccb8-4797-94c1-359d3ceceeda",
         source="publisher",
         date="2012-05-08",
-        label="Correction",
+        notice_label="Correction",
     )
 
 
@@ -487,7 +487,7 @@ def test_correction_notice_is_a_notice_pointing_at_its_target() -> None:
         notice_doi="10.1371/annotation/a034fe32-c48c-4531-9e81-4947d5ac49d9",
         source="publisher",
         date="2013-12-03",
-        label="Correction",
+        notice_label="Correction",
         target_doi="10.1371/journal.pone.0081154",
     )
 

@@ -253,8 +253,8 @@ def test_enrich_plan_writes_nothing_and_apply_writes_the_plan(
 ) -> None:
     """The library steps: asking and planning leave every file alone; applying writes exactly
     the planned text and records where the values came from."""
-    from cytobib.enrich import apply_enrich, ask_crossref, client_for, plan_enrich, select
     from cytobib.library import open_project
+    from cytobib.online import apply_enrich, ask_crossref, client_for, plan_enrich, select
 
     root = make_project(BIB)
     bib = root / "library.bib"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import pytest
 
 from cytobib.errors import UnknownFormatError, UsageError
-from cytobib.exports import ALL_FACETS, ExportOptions, Facet, parse_facets, registry
-from cytobib.model import Record
+from cytobib.exports import ALL_FACETS, Facet, parse_facets, registry
 
 
 @pytest.mark.parametrize(
@@ -57,55 +53,7 @@ def test_nothing_given_is_an_error() -> None:
         registry.find_exporter()
 
 
-class _Shout:
-    name = "shout"
-    aliases: tuple[str, ...] = ("loud",)
-    suffixes: tuple[str, ...] = ("txt",)
-    description = "Keys in capitals."
-
-    def render(self, records: Sequence[Record], options: ExportOptions) -> str:
-        return "".join(r.key.upper() + "\n" for r in records)
-
-
-class _EntryPoint:
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def load(self) -> Any:
-        return self.obj
-
-
-class _Broken:
-    def load(self) -> Any:
-        raise ImportError("missing dependency")
-
-
-@pytest.fixture
-def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_entry_points(*, group: str) -> list[Any]:
-        assert group == "cytobib.exporters"
-        return [_EntryPoint(_Shout), _Broken(), _EntryPoint(object())]
-
-    registry._plugins.cache_clear()
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
-    yield
-    registry._plugins.cache_clear()
-
-
-@pytest.mark.usefixtures("plugins")
-def test_plugin_found_by_name_alias_and_suffix() -> None:
-    """A third-party exporter is found like a built-in; broken plug-ins are skipped."""
-    assert registry.find_exporter("shout").name == "shout"
-    assert registry.find_exporter("LOUD").name == "shout"
-    assert registry.find_exporter(path="keys.txt").name == "shout"
-    assert "shout" in registry.known_names()
-    assert [n for n, *_ in registry.available()][-1] == "shout"
-
-
-@pytest.mark.usefixtures("plugins")
-def test_plugin_cannot_shadow_builtin_suffix() -> None:
-    """Built-in suffixes win over plug-ins."""
-    assert registry.find_exporter(path="refs.ris").name == "ris"
+# Plug-ins (working, broken, shadowing a built-in): tests/test_registry.py.
 
 
 def test_builtins_are_literal_and_lazy() -> None:

@@ -13,7 +13,7 @@ from cytobib.formats import registry
 from cytobib.formats.csv import CsvFormat, TsvFormat
 from cytobib.formats.escape import csv_cell, spreadsheet_text, xml_text
 from cytobib.model import Record
-from cytobib.render import RenderContext
+from cytobib.rendering import RenderContext
 from cytobib.views import Cell, Row, RowGroup, Table
 from viewkit import GREEK, HOSTILE, context, entry, hostile_map, hostile_table, vocabulary
 

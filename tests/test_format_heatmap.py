@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import itertools
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cytobib.errors import UnknownFormatError
+from cytobib.errors import UnknownFormatError, UsageError
 from cytobib.formats import heatmap, registry
 from cytobib.formats.heatmap import PngFormat, SvgFormat, colour, text_colour
 from cytobib.views import EvidenceMap
@@ -183,7 +187,47 @@ def test_png_spells_out_letters_the_font_lacks() -> None:
 
 def test_formats_without_a_table_method_are_refused_by_render() -> None:
     """render() with a review table and the SVG format is a clear usage error."""
-    from cytobib import render
+    from cytobib import rendering
 
     with pytest.raises(UnknownFormatError, match="svg format cannot write a table"):
-        render.render(hostile_table(("citation",)), SvgFormat(), context())
+        rendering.render(hostile_table(("citation",)), SvgFormat(), context())
+
+
+def test_table_shade_is_the_one_ramp_of_the_table_formats() -> None:
+    """HTML, LaTeX and DOCX maps shade cells on one ramp: the fullest cell is Blues' last class
+    with white text, the emptiest of several a pale blue with dark text."""
+    from cytobib.formats import docx, html, latex
+    from cytobib.formats.heatmap import BLUES, table_shade
+
+    assert table_shade(5, 5) == ((8, 48, 107), True)
+    assert "#{:02x}{:02x}{:02x}".format(*table_shade(5, 5)[0]) == BLUES[-1]
+    assert table_shade(1, 5)[1] is False
+    for count in range(1, 6):
+        rgb, dark = table_shade(count, 5)
+        assert html._heat(count, 5) == (
+            "#{:02x}{:02x}{:02x}".format(*rgb),
+            "#ffffff" if dark else "#0b1a33",
+        )
+        assert (
+            latex._heat(count, 5)
+            == docx._heat(count, 5)
+            == ("{:02X}{:02X}{:02X}".format(*rgb), dark)
+        )
+
+
+def test_png_without_pillow_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, cli: Any, make_project: Callable[..., Path]
+) -> None:
+    """Pillow is optional: without it, a PNG map is a usage error naming the extra to install
+    (exit 2, no traceback), and SVG still works."""
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails, as if not installed
+    with pytest.raises(UsageError, match="Pillow") as info:
+        PngFormat().evidence_map(hostile_map(), context())
+    assert "pip install 'cytobib[png]'" in (info.value.hint or "")
+    root = make_project("@misc{a, title = {T}}\n")
+    result = cli("evidence-map", "-C", root, "-o", root / "map.png")
+    assert result.code == 2
+    assert "cytobib[png]" in result.err
+    assert "Traceback" not in result.err
+    assert not (root / "map.png").exists()
+    assert cli("evidence-map", "-C", root, "-o", root / "map.svg").code == 0

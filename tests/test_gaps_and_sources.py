@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cytobib import annotations as ann
-from cytobib import render, views
+from cytobib import rendering, views
 from cytobib.formats import registry
 from cytobib.model import Caveat, Claim, Entry, Record
 from cytobib.views import Group, ReadingList, _cells
@@ -130,7 +130,7 @@ def test_reading_list_shows_gaps_and_sources(fmt: str) -> None:
         items=(item,),
         generated="2024-01-02",
     )
-    out = render.render(view, registry.get(fmt), context())
+    out = rendering.render(view, registry.get(fmt), context())
     assert isinstance(out, str)
     assert "Not confirmed: author, year, volume, DOI" in out
     assert out.count("reader") >= 2  # one claim and one caveat, "reader's judgement"
@@ -163,7 +163,7 @@ def test_docx_reading_list_shows_gaps() -> None:
         items=(item,),
         generated="2024-01-02",
     )
-    out = render.render(view, registry.get("docx"), context())
+    out = rendering.render(view, registry.get("docx"), context())
     assert isinstance(out, bytes)
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(out)).paragraphs)
     assert "Not confirmed: author, year, volume, DOI" in text

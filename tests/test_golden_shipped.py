@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cytobib import render, views
+from cytobib import rendering, views
 from cytobib.formats import registry
 from cytobib.library import Project, open_project
 from golden import assert_golden
@@ -32,7 +32,7 @@ def _fixed_date(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reading_list_markdown_per_style(project: Project, style: str) -> None:
     """The Markdown reading list in each style matches its golden file."""
     view = views.reading_list(project, style=style, group_by="agent")
-    out = render.render(view, registry.get("md"), render.context(project))
+    out = rendering.render(view, registry.get("md"), rendering.context(project))
     assert_golden(f"shipped_{style}.md", out)
 
 
@@ -40,7 +40,7 @@ def test_reading_list_markdown_per_style(project: Project, style: str) -> None:
 def test_reading_list_other_formats(project: Project, fmt: str) -> None:
     """The reading list in HTML, LaTeX and plain text (vancouver) matches its golden file."""
     view = views.reading_list(project, style="vancouver", group_by="agent")
-    out = render.render(view, registry.get(fmt), render.context(project))
+    out = rendering.render(view, registry.get(fmt), rendering.context(project))
     assert isinstance(out, str)
     assert_golden(f"shipped_vancouver.{fmt}", out)
     if fmt == "txt":  # values are never broken inside a word (wordwrap once left "anti- EGFR")
@@ -51,7 +51,7 @@ def test_reading_list_other_formats(project: Project, fmt: str) -> None:
 def test_review_table_per_format(project: Project, fmt: str) -> None:
     """The per-agent review table matches its golden file."""
     table = views.review_table(project, style="vancouver", rows="agent")
-    out = render.render(table, registry.get(fmt), render.context(project))
+    out = rendering.render(table, registry.get(fmt), rendering.context(project))
     assert isinstance(out, str)
     assert_golden(f"shipped_review-agent_vancouver.{fmt}", out)
 
@@ -60,7 +60,7 @@ def test_review_table_per_format(project: Project, fmt: str) -> None:
 def test_evidence_map(project: Project, fmt: str) -> None:
     """The agents x cancers evidence map matches its golden file."""
     emap = views.evidence_map(project, style="vancouver")
-    out = render.render(emap, registry.get(fmt), render.context(project))
+    out = rendering.render(emap, registry.get(fmt), rendering.context(project))
     assert isinstance(out, str)
     assert_golden(f"shipped_evidence-map.{fmt}", out)
 

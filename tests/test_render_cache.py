@@ -13,7 +13,7 @@ import jinja2
 import pytest
 
 from cytobib import annotations as ann
-from cytobib import csl, memo, render, views
+from cytobib import csl, memo, rendering, views
 from cytobib.formats import registry
 from cytobib.library import Project, open_project
 from cytobib.memo import Memo
@@ -41,10 +41,10 @@ def shipped(tmp_path: Path) -> Path:
 def _render(project: Project, fmt: str, *, cached: bool = True) -> str:
     views.numbered_items.cache_clear()
     view = views.reading_list(project, style="vancouver", group_by="agent")
-    ctx = render.context(project)
+    ctx = rendering.context(project)
     if not cached:
-        ctx = render.RenderContext(ctx.root, ctx.vocabulary, ctx.options, None)
-    out = render.render(view, registry.get(fmt), ctx)
+        ctx = rendering.RenderContext(ctx.root, ctx.vocabulary, ctx.options, None)
+    out = rendering.render(view, registry.get(fmt), ctx)
     assert isinstance(out, str)
     return out
 

@@ -275,3 +275,37 @@ def test_evidence_map_unknown_pivot_is_a_usage_error(project: Callable[..., Proj
     """--by takes cancer or evidence only."""
     with pytest.raises(UsageError, match="Unknown pivot"):
         views.evidence_map(project(), by="year")
+
+
+ZORK_BIB = """\
+@article{one2020, author = {One, Ann}, title = {First}, journal = {J}, year = {2020}}
+@article{two2021, author = {Two, Bob}, title = {Second}, journal = {J}, year = {2021}}
+"""
+ZORK_ANNOTATIONS = {
+    "one2020": "agents:\n  - name: Zork 1\n",
+    "two2021": "agents:\n  - name: zork-1\n",
+}
+
+
+@pytest.mark.parametrize("rows", ["agent", "paper"])
+def test_group_anchors_are_unique_when_labels_slug_the_same(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, rows: str
+) -> None:
+    """Two agents whose names slug alike ("Zork 1", "zork-1") get distinct anchors, so the
+    HTML table has no duplicate id, whichever way the rows are grouped."""
+    from cytobib import rendering
+    from cytobib.formats import registry
+
+    monkeypatch.setattr(views, "format_citations", fake_citations)
+    proj = open_project(make_project(ZORK_BIB, ZORK_ANNOTATIONS))
+    table = views.review_table(proj, rows=rows, group_by="agent")
+    anchors = [g.anchor for g in table.groups]
+    assert sorted(anchors) == ["zork-1", "zork-1-2"]
+    page = rendering.render(table, registry.get("html"), rendering.context(proj))
+    assert isinstance(page, str)
+    assert page.count('id="zork-1"') == 1
+
+
+def test_every_column_has_a_cell() -> None:
+    """The columns offered (--columns, headings) and the cells computed are the same set."""
+    assert set(views._CELLS) == set(views.COLUMNS)

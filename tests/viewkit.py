@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cytobib import latex
 from cytobib.model import AgentUse, Annotation, Claim, Entry, Record
-from cytobib.render import RenderContext
+from cytobib.rendering import RenderContext
 from cytobib.views import (
     COLUMNS,
     DEFAULT_SECTIONS,

@@ -1,13 +1,19 @@
 """cytobib: an annotated BibTeX library for reviews of cytokine cancer immunotherapy.
 
-Use it as a library::
+Use it as a library: every ``cytobib`` command has a function here (see :mod:`cytobib.api`)::
 
     import cytobib
-    lib = cytobib.load(".")                 # library.bib + annotations/ + checks
-    for issue in lib.issues:
+    project = cytobib.open_project(".")     # library.bib + annotations/ + checks
+    for issue in project.library.issues:
         print(issue.severity, issue.code, issue.location, issue.message)
-    records = [r for r in lib if r.annotation and "melanoma" in r.annotation.cancers]
+    table = cytobib.review_table(project, rows="agent", where="year >= 2010")
+    html = cytobib.render(table, "html")
+
+The functions are imported on first use, so ``import cytobib`` stays fast.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from cytobib._version import __version__
 from cytobib.errors import CytobibError
@@ -26,9 +32,46 @@ from cytobib.model import (
     UpdateStatus,
 )
 
+if TYPE_CHECKING:
+    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render
+    from cytobib.project import init_project as init
+    from cytobib.project import write_stubs
+    from cytobib.rendering import build
+    from cytobib.views import evidence_map, reading_list, review_table
+
+# name -> (module, attribute): the library API, loaded when first used.
+_API: dict[str, tuple[str, str]] = {
+    "init": ("cytobib.project", "init_project"),
+    "check": ("cytobib.api", "check"),
+    "CheckReport": ("cytobib.api", "CheckReport"),
+    "write_stubs": ("cytobib.project", "write_stubs"),
+    "add": ("cytobib.api", "add"),
+    "enrich": ("cytobib.api", "enrich"),
+    "reading_list": ("cytobib.views", "reading_list"),
+    "review_table": ("cytobib.views", "review_table"),
+    "evidence_map": ("cytobib.views", "evidence_map"),
+    "render": ("cytobib.api", "render"),
+    "export": ("cytobib.api", "export"),
+    "import_file": ("cytobib.api", "import_file"),
+    "build": ("cytobib.rendering", "build"),
+    "cache_info": ("cytobib.store", "info"),
+    "clear_cache": ("cytobib.store", "clear"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _API.get(name)
+    if target is None:
+        raise AttributeError(f"module 'cytobib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "AgentUse",
     "Annotation",
+    "CheckReport",
     "Claim",
     "CytobibError",
     "Entry",
@@ -41,6 +84,20 @@ __all__ = [
     "Severity",
     "UpdateStatus",
     "__version__",
+    "add",
+    "build",
+    "cache_info",
+    "check",
+    "clear_cache",
+    "enrich",
+    "evidence_map",
+    "export",
+    "import_file",
+    "init",
     "load",
     "open_project",
+    "reading_list",
+    "render",
+    "review_table",
+    "write_stubs",
 ]

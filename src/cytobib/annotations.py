@@ -40,6 +40,7 @@ from cytobib.model import (
     Issue,
     Location,
     Severity,
+    thawed,
 )
 from cytobib.vocabulary import Terms, Vocabulary
 
@@ -506,7 +507,7 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
         a.targets, a.cancers, a.cancer_ids, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, a.verified, dict(a.extra), a.unconfirmed, a.source,
+        a.related, thawed(a.verified), thawed(a.extra), a.unconfirmed, a.source,
     )  # fmt: skip
 
 

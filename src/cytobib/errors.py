@@ -13,6 +13,7 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   └── TemplateError            a project template cannot be used (syntax, variable, sandbox)
     ├── UsageError                   a bad option value: unknown style, format, filter (exit 2)
     │   ├── UnknownFormatError       no registered format/exporter has that name or suffix
+    │   ├── PluginError              a plug-in asked for by name fails to load
     │   ├── StyleError               a citation style cannot be found or run
     │   └── FilterError              a --where expression does not parse
     ├── LibraryStateError            the requested change conflicts with the library (exit 3)
@@ -24,6 +25,8 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   ├── CrossrefBadResponse      a 2xx answer whose body is not the JSON we expect
     │   └── OfflineCacheMiss         --offline was given and the cache has no answer
     └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
+
+    PluginWarning (a UserWarning)    a plug-in that fails to load is skipped (cytobib.registry)
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ class UsageError(CytobibError):
 
 class UnknownFormatError(UsageError):
     """Raised when no registered format or exporter matches a name or file suffix."""
+
+
+class PluginError(UsageError):
+    """Raised when a plug-in the user asked for by name cannot be loaded."""
+
+
+class PluginWarning(UserWarning):
+    """Warned when a plug-in that fails to load is skipped while listing or searching."""
 
 
 class StyleError(UsageError):

@@ -8,13 +8,15 @@ the runs between such characters in one piece.
 
 Encoding goes the other way for targets that need ASCII LaTeX (pdflatex, bibtex): accents to
 ``{\\"u}``, Greek to ``{$\\lambda$}``, specials escaped. ``bibtex_title`` also protects what
-BibTeX styles would lowercase (IL-2, IFN-λ, the T of "T cells").
+BibTeX styles would lowercase (IL-2, IFN-λ, the T of "T cells"), by the one rule for that,
+:func:`needs_protection`, which the Crossref mapping uses too.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from functools import lru_cache
 
 # Accent commands taking one argument -> combining character.
@@ -348,43 +350,76 @@ def to_ascii_latex(text: str) -> str:
     return "".join(out)
 
 
-_PROTECT_CORE = re.compile(r"^([\(\[\"'“‘]*)(.*?)([\)\]\"'”’.,:;!?]*)$", re.DOTALL)
-_GREEK_CHARS = re.compile("[\u0370-\u03ff]")
+# --- title protection ----------------------------------------------------------------------------
+#
+# BibTeX styles (and biblatex, and CSL engines reading BibTeX) sentence-case titles: every
+# letter that is not in braces and not the title's first becomes lower case. The one rule for
+# what to brace, used by the Crossref mapping and every exporter alike:
+# :func:`needs_protection`.
 
+_CORE = re.compile(r"^([(\[\"'“‘«]*)(.*?)([)\]\"'”’».,:;!?]*)$", re.DOTALL)
+_GREEK_CHARS = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u00b5]")  # µ, the micro sign, too
+_WORD_PARTS = re.compile(r"[-/‐–]")
 
 # Capitalised-only-at-the-start words that are still names of cell types, not ordinary words.
 _DOMAIN_TERMS = frozenset({"treg", "tregs", "teff", "teffs", "tconv", "tfh", "tcm", "tem"})
 
 
-def needs_protection(word: str) -> bool:
-    """True for words a BibTeX style must not lowercase: IL-2, IFN-λ, mRNA, CD4+, T, NK, Treg."""
+def is_greek(ch: str) -> bool:
+    """A Greek letter (either Greek block, or the micro sign)."""
+    return _GREEK_CHARS.fullmatch(ch) is not None
+
+
+def word_core(token: str) -> tuple[str, str, str]:
+    """A word's leading punctuation, its core and its trailing punctuation:
+    ``(IL-2),`` -> ``("(", "IL-2", "),")``. Only the core is ever braced."""
+    match = _CORE.match(token)
+    assert match is not None  # every part of the pattern may be empty
+    lead, core, trail = match.groups()
+    return lead, core, trail
+
+
+def needs_protection(word: str, *, first: bool = False) -> bool:
+    """True for words a BibTeX style must not lowercase: IL-2, IFN-λ, mRNA, CD4+, T, NK, Treg.
+
+    Greek anywhere protects the word. Otherwise each part of a hyphenated (or slashed) word
+    is judged as a word would be, so "T-cell" and "X-ray" keep their capital while the
+    title-case "Long-Term" is sentence-cased like "long term" would be. A part needs
+    protection when it is a cell-type name (Treg), has a capital after its first character
+    (KRAS, mRNA, McDonald), starts with a capital and holds a digit (Th17, T2), or has one
+    letter and that a capital (T, C++) - except a title's first word "A" (``first``), which
+    every style capitalises anyway.
+    """
     if not word:
         return False
-    if word[0].isupper() and word.lower() in _DOMAIN_TERMS:
-        return True
     if _GREEK_CHARS.search(word):
         return True
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
-        return False
-    if len(letters) == 1 and letters[0].isupper():
-        return True  # "T cells", "B cells", "Vitamin D"
-    if word[0].isupper() and any(c.isdigit() for c in word):
-        return True  # Th1, Th17
-    return any(c.isupper() for c in word[1:])
+    initial_a = first and word == "A"
+    return any(_part_needs_protection(p, initial_a) for p in _WORD_PARTS.split(word) if p)
 
 
-def bibtex_title(text: str, *, ascii_only: bool = False) -> str:
-    """Plain title -> BibTeX title value with acronyms, Greek and single capitals braced."""
+def _part_needs_protection(part: str, initial_a: bool) -> bool:
+    if part[0].isupper() and part.lower() in _DOMAIN_TERMS:
+        return True
+    if any(c.isupper() for c in part[1:]):
+        return True  # acronyms and mixed case: KRAS, ctDNA, McDonald, II
+    if part[0].isupper() and any(c.isdigit() for c in part):
+        return True  # Th1, Th17, T2
+    letters = [c for c in part if c.isalpha()]
+    return len(letters) == 1 and letters[0].isupper() and not initial_a  # T cells, C++
+
+
+def bibtex_title(text: str, *, ascii_only: bool = False, protected: Collection[str] = ()) -> str:
+    """Plain title -> BibTeX title value with the words :func:`needs_protection` names braced,
+    and any word in ``protected`` (words the user braced) too."""
     out = []
+    first = True
     for token in re.split(r"(\s+)", text):
         if not token or token.isspace():
             out.append(token)
             continue
-        match = _PROTECT_CORE.match(token)
-        assert match is not None
-        lead, core, trail = match.groups()
-        if needs_protection(core):
+        lead, core, trail = word_core(token)
+        if core in protected or needs_protection(core, first=first):
             out.append(
                 escape(lead, ascii_only=ascii_only)
                 + "{"
@@ -394,6 +429,7 @@ def bibtex_title(text: str, *, ascii_only: bool = False) -> str:
             )
         else:
             out.append(escape(token, ascii_only=ascii_only))
+        first = False
     return "".join(out)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from cytobib import annotations as ann
 from cytobib import bibfile, checks
 from cytobib.config import Config, load_config
+from cytobib.errors import UnknownKeyError
 from cytobib.model import Issue, Library, Record
 from cytobib.vocabulary import Vocabulary, build
 
@@ -125,3 +126,23 @@ def sort_issues(issues: list[Issue]) -> list[Issue]:
         return (loc.path if loc else "", (loc.line or 0) if loc else 0, -int(issue.severity))
 
     return sorted(issues, key=order)
+
+
+def record_for(library: Library, key: str) -> Record:
+    """The record with ``key``.
+
+    Raises:
+        UnknownKeyError: no entry has that key; the hint names the closest keys, since a typo
+            is the usual cause.
+    """
+    record = library.get(key)
+    if record is not None:
+        return record
+    from rapidfuzz import process
+
+    keys = [r.key for r in library]
+    close = [c for c, score, _ in process.extract(key, keys, limit=3) if score >= 60]
+    raise UnknownKeyError(
+        f"No entry has the key '{key}'.",
+        hint=f"Did you mean {', '.join(close)}?" if close else "See `cytobib check`.",
+    )

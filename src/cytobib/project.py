@@ -1,15 +1,22 @@
-"""Project scaffolding: `cytobib init` and where the annotation schema is referenced from."""
+"""Project scaffolding: `cytobib init`, annotation stubs (`cytobib annotate`) and where the
+annotation schema is referenced from."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from cytobib import annotations as ann
 from cytobib.annotations import schema
 from cytobib.bibfile import create_exclusive
 from cytobib.config import CONFIG_NAME, DEFAULT_TOML, Config
-from cytobib.errors import WriteError
+from cytobib.errors import AnnotationFileError, Where, WriteError
+
+if TYPE_CHECKING:
+    from cytobib.library import Project
 
 LOCAL_SCHEMA = Path(".cytobib") / "annotation.schema.json"
 
@@ -62,3 +69,55 @@ def ensure_local_schema(config: Config) -> None:
     with contextlib.suppress(OSError, WriteError):
         path.parent.mkdir(parents=True, exist_ok=True)
         create_exclusive(path, (json.dumps(schema(), indent=2) + "\n").encode("utf-8"))
+
+
+def stub_keys(project: Project, keys: Iterable[str] = (), *, missing: bool = False) -> list[str]:
+    """The keys to write stubs for: those given, plus (``missing``) every entry that has no
+    annotation file and a key usable as a file name. Checked before anything is written.
+
+    Raises:
+        UnknownKeyError: a given key is not in the library (the hint suggests close ones).
+        AnnotationFileError: a given key cannot be a file name (file:line of its entry).
+    """
+    from cytobib.library import record_for
+
+    folder = project.config.annotations
+    targets = list(keys)
+    if missing:
+        targets += [
+            r.key
+            for r in project.library
+            if r.annotation is None
+            and ann.is_safe_key(r.key)
+            and not ann.path_for(folder, r.key).exists()
+        ]
+    for key in targets:
+        record = record_for(project.library, key)
+        if not ann.is_safe_key(key):
+            try:
+                ann.path_for(folder, key)
+            except AnnotationFileError as exc:
+                where = Where(project.parsed.source.path, record.entry.line)
+                raise AnnotationFileError(exc.message, hint=exc.hint, where=where) from None
+    return targets
+
+
+def write_stubs(project: Project, keys: Iterable[str] = (), *, missing: bool = False) -> list[Path]:
+    """Write annotation stubs (annotations/KEY.yaml) for :func:`stub_keys`; returns the files.
+
+    Raises:
+        UnknownKeyError, AnnotationFileError: see :func:`stub_keys` (nothing is written).
+        KeyExistsError: a stub file exists already (it is left as it is).
+    """
+    from cytobib.lock import locked
+
+    targets = stub_keys(project, keys, missing=missing)
+    ref = schema_ref_for(project.config)
+    if not targets:
+        return []
+    with locked(project.config.root):
+        ensure_local_schema(project.config)
+        return [
+            ann.write_stub(project.config.annotations, project.library.by_key[key].entry, ref)
+            for key in targets
+        ]

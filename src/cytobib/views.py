@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
@@ -23,10 +23,12 @@ from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.library import Project
 from cytobib.memo import Memo
-from cytobib.model import Caveat, Record
+from cytobib.model import Annotation, Caveat, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
+
+T = TypeVar("T")
 
 
 def today() -> str:
@@ -91,6 +93,9 @@ class ReadingList:
     where: str | None = None
     group_by: str | None = None
     generated: str = field(default_factory=today)
+    project: Project | None = field(default=None, compare=False, repr=False)
+    """The project the view was built from: :func:`cytobib.render` takes templates and
+    vocabulary from it."""
 
     @property
     def count(self) -> int:
@@ -248,15 +253,23 @@ def make_groups(
                 Item(item.record, item.number, item.reference, note)
             )
     order = _group_order(group_by, vocabulary)
+    return tuple(Group(*group) for group in anchored(buckets, order))
+
+
+def anchored(
+    buckets: Mapping[str, Sequence[T]], order: Callable[[str], tuple[Any, ...]]
+) -> list[tuple[str, str, tuple[T, ...]]]:
+    """Buckets as (label, anchor, members), sorted by ``order``: the one place groups get
+    their anchors, each unique ("Zork 1" and "zork-1" become ``zork-1`` and ``zork-1-2``)."""
     used: set[str] = set()
-    groups = []
+    out = []
     for label in sorted(buckets, key=order):
         slug = anchor(label)
         while slug in used:
             slug += "-2"
         used.add(slug)
-        groups.append(Group(label, slug, tuple(buckets[label])))
-    return tuple(groups)
+        out.append((label, slug, tuple(buckets[label])))
+    return out
 
 
 # --- citations ---------------------------------------------------------------------------------
@@ -343,6 +356,7 @@ def reading_list(
         items=items,
         where=where,
         group_by=group_by,
+        project=project,
     )
 
 
@@ -394,6 +408,7 @@ class Table:
     rows_mode: str = "paper"
     where: str | None = None
     generated: str = field(default_factory=today)
+    project: Project | None = field(default=None, compare=False, repr=False)
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -410,9 +425,7 @@ def agent_text(record: Record, vocabulary: Vocabulary, only: str | None = None) 
         if only is not None and use.id != only:
             continue
         agent = vocabulary.agents.get(use.id)
-        name = agent.label if agent else use.name
-        extra = "; ".join(x for x in (use.role, use.dose, use.route) if x)
-        out.append(f"{name} ({extra})" if extra else name)
+        out.append(use.describe(agent.label if agent else use.name))
     return tuple(out)
 
 
@@ -423,6 +436,65 @@ def cancer_labels(record: Record, vocabulary: Vocabulary) -> tuple[str, ...]:
     return vocabulary.cancers.labels(ann.cancer_ids) if ann else ()
 
 
+@dataclass(frozen=True)
+class _CellSource:
+    """What a column's cell is computed from: one work, its number, and (in agent rows) the
+    agent of the row."""
+
+    record: Record
+    number: int
+    vocabulary: Vocabulary
+    agent: str | None
+
+    @property
+    def ann(self) -> Annotation:
+        return self.record.annotation or _NO_ANNOTATION
+
+
+_NO_ANNOTATION = Annotation(key="", path="")
+
+
+def _citation_cell(src: _CellSource) -> str:
+    """The short citation, and the facts no record confirmed (the reader sees the gaps)."""
+    value = short_citation(src.record, src.number)
+    if gaps := gaps_text(src.record):
+        value += f" ({gaps[0].lower()}{gaps[1:]})"
+    return value
+
+
+def _agent_classes(src: _CellSource) -> tuple[str, ...]:
+    classes = field_values(src.record, "agent_class", src.vocabulary)
+    if src.agent is not None:
+        own = src.vocabulary.class_of(src.agent)
+        classes = [own] if own else []
+    return tuple(src.vocabulary.class_label(c) for c in classes)
+
+
+_CELLS: dict[str, Callable[[_CellSource], Cell]] = {
+    "citation": _citation_cell,
+    "year": lambda s: str(s.record.entry.year or ""),
+    "agents": lambda s: agent_text(s.record, s.vocabulary, s.agent),
+    "agent-class": _agent_classes,
+    "targets": lambda s: s.ann.targets,
+    "cancers": lambda s: cancer_labels(s.record, s.vocabulary),
+    "study-type": lambda s: s.ann.study_type or "",
+    "claims": lambda s: tuple(
+        c.text
+        + (f" ({c.numbers})" if c.numbers else "")
+        + (f" ({c.source_label})" if c.source_label else "")
+        for c in s.ann.claims
+    ),
+    "evidence": lambda s: s.ann.evidence,
+    "caveats": lambda s: tuple(_labelled(c) for c in s.ann.caveats),
+    "status": lambda s: s.ann.status or "",
+    "doi": lambda s: s.record.entry.doi,
+    "title": lambda s: s.record.entry.title,
+    "journal": lambda s: s.record.entry.container,
+    "summary": lambda s: s.ann.summary,
+}
+"""How each column of :data:`COLUMNS` is filled (a work without an annotation: empty)."""
+
+
 def _cells(
     record: Record,
     number: int,
@@ -430,60 +502,13 @@ def _cells(
     vocabulary: Vocabulary,
     agent: str | None = None,
 ) -> dict[str, Cell]:
-    ann = record.annotation
-    entry = record.entry
+    source = _CellSource(record, number, vocabulary, agent)
     out: dict[str, Cell] = {}
     for col in columns:
-        value: Cell
-        match col:
-            case "citation":
-                value = short_citation(record, number)
-                if gaps := gaps_text(record):
-                    value += f" ({gaps[0].lower()}{gaps[1:]})"
-            case "year":
-                value = str(entry.year or "")
-            case "agents":
-                value = agent_text(record, vocabulary, agent)
-            case "agent-class":
-                classes = field_values(record, "agent_class", vocabulary)
-                if agent is not None:
-                    own = vocabulary.class_of(agent)
-                    classes = [own] if own else []
-                value = tuple(vocabulary.class_label(c) for c in classes)
-            case "targets":
-                value = ann.targets if ann else ()
-            case "cancers":
-                value = cancer_labels(record, vocabulary)
-            case "study-type":
-                value = (ann.study_type or "") if ann else ""
-            case "claims":
-                value = (
-                    tuple(
-                        c.text
-                        + (f" ({c.numbers})" if c.numbers else "")
-                        + (f" ({c.source_label})" if c.source_label else "")
-                        for c in ann.claims
-                    )
-                    if ann
-                    else ()
-                )
-            case "evidence":
-                value = ann.evidence if ann else ()
-            case "caveats":
-                value = tuple(_labelled(c) for c in ann.caveats) if ann else ()
-            case "status":
-                value = (ann.status or "") if ann else ""
-            case "doi":
-                value = entry.doi
-            case "title":
-                value = entry.title
-            case "journal":
-                value = entry.container
-            case "summary":
-                value = ann.summary if ann else ""
-            case _:
-                raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
-        out[col] = value
+        cell = _CELLS.get(col)
+        if cell is None:
+            raise UsageError(f"Unknown column '{col}'.", hint=f"Columns: {', '.join(COLUMNS)}.")
+        out[col] = cell(source)
     return out
 
 
@@ -529,54 +554,57 @@ def review_table(
             Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
             for n, r in enumerate(records, 1)
         )
-    groups: list[RowGroup] = []
     if rows == "agent":
-        by_group = group_by or "agent"
-        buckets: dict[str, list[Row]] = {}
-        for item in items:
-            ann = item.record.annotation
-            agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
-            for agent_id in agent_ids or [""]:
-                agent = vocab.agents.get(agent_id)
-                if by_group == "agent-class":
-                    cls = vocab.class_of(agent_id) if agent_id else None
-                    label = vocab.class_label(cls) if cls else NONE_GROUP
-                else:
-                    label = agent.label if agent else (agent_id or NONE_GROUP)
-                cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
-                buckets.setdefault(label, []).append(
-                    Row(item.record, item.number, cells, item.warning)
-                )
-        order = _group_order(by_group, vocab)  # "agent" or "agent-class", checked above
-        for label in sorted(buckets, key=order):
-            groups.append(RowGroup(label, anchor(label), tuple(buckets[label])))
+        groups = _agent_rows(items, group_by or "agent", cols, vocab)
     else:
-        plain = [
-            (
-                item,
-                Row(
-                    item.record,
-                    item.number,
-                    _cells(item.record, item.number, cols, vocab),
-                    item.warning,
-                ),
-            )
-            for item in items
-        ]
-        if group_by:
-            grouped = make_groups([i for i, _ in plain], group_by, vocab, multi="each")
-            row_of = {i.number: row for i, row in plain}
-            for g in grouped:
-                groups.append(RowGroup(g.title, g.anchor, tuple(row_of[i.number] for i in g.items)))
-        else:
-            groups.append(RowGroup("", "all", tuple(row for _, row in plain)))
+        groups = _paper_rows(items, group_by, cols, vocab)
     return Table(
         title=title or f"Review table: {Path(project.config.bib).stem}",
         columns=tuple((c, names[c]) for c in cols),
-        groups=tuple(groups),
+        groups=groups,
         references=items if references else (),
         rows_mode=rows,
         where=where,
+        project=project,
+    )
+
+
+def _agent_rows(
+    items: Sequence[Item], by_group: str, cols: Sequence[str], vocab: Vocabulary
+) -> tuple[RowGroup, ...]:
+    """A row per (agent, work), grouped by agent or agent class."""
+    buckets: dict[str, list[Row]] = {}
+    for item in items:
+        ann = item.record.annotation
+        agent_ids = list(dict.fromkeys(a.id for a in ann.agents)) if ann else []
+        for agent_id in agent_ids or [""]:
+            agent = vocab.agents.get(agent_id)
+            if by_group == "agent-class":
+                cls = vocab.class_of(agent_id) if agent_id else None
+                label = vocab.class_label(cls) if cls else NONE_GROUP
+            else:
+                label = agent.label if agent else (agent_id or NONE_GROUP)
+            cells = _cells(item.record, item.number, cols, vocab, agent_id or None)
+            buckets.setdefault(label, []).append(Row(item.record, item.number, cells, item.warning))
+    order = _group_order(by_group, vocab)  # "agent" or "agent-class", checked by the caller
+    return tuple(RowGroup(*group) for group in anchored(buckets, order))
+
+
+def _paper_rows(
+    items: Sequence[Item], group_by: str | None, cols: Sequence[str], vocab: Vocabulary
+) -> tuple[RowGroup, ...]:
+    """A row per work; grouped as the reading list groups (a work may be in several)."""
+    row_of = {
+        item.number: Row(
+            item.record, item.number, _cells(item.record, item.number, cols, vocab), item.warning
+        )
+        for item in items
+    }
+    if not group_by:
+        return (RowGroup("", "all", tuple(row_of.values())),)
+    grouped = make_groups(items, group_by, vocab, multi="each")
+    return tuple(
+        RowGroup(g.title, g.anchor, tuple(row_of[i.number] for i in g.items)) for g in grouped
     )
 
 
@@ -595,6 +623,7 @@ class EvidenceMap:
     cells: Mapping[tuple[str, str], tuple[int, ...]]
     references: tuple[Item, ...]
     unplaced: tuple[str, ...] = ()  # rows left out: none of their works name a column value
+    project: Project | None = field(default=None, compare=False, repr=False)
 
     def count(self, row: str, col: str) -> int:
         return len(self.cells.get((row, col), ()))
@@ -642,4 +671,5 @@ def evidence_map(
         cols=tuple(sorted(col_set, key=col_order)),
         cells={k: tuple(dict.fromkeys(v)) for k, v in cells.items()},
         references=items,
+        project=project,
     )

@@ -95,8 +95,5 @@ def _from_payload(text: str, payload: tuple[Any, ...]) -> Hit:
     version, rows, strings, issues, found = payload
     if version != _CACHE_FORMAT:
         raise ValueError("old cache format")
-    entries = tuple(
-        Entry(key=k, type=t, fields=f, line=line, raw=text[s:e], span=(s, e))
-        for k, t, f, line, (s, e) in rows
-    )
+    entries = tuple(Entry.adopt(k, t, f, line, text[s:e], (s, e)) for k, t, f, line, (s, e) in rows)
     return entries, strings, [issue_from_row(r) for r in issues], [issue_from_row(r) for r in found]

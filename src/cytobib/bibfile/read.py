@@ -284,7 +284,7 @@ def _make_entry(
                 values[name] = values[name] + MERGEABLE_FIELDS[name] + value
             continue
         values[name] = value
-    return Entry(key=key, type=entry_type, fields=values, line=line, raw=raw, span=span), issues
+    return Entry.adopt(key, entry_type, values, line, raw, span), issues
 
 
 def _duplicate_field(name: str, key: str, path: str, line: int) -> Issue:

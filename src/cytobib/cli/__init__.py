@@ -6,7 +6,9 @@ exceptions reach :func:`run`, which maps them to exit codes in one place (``_err
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import typer
@@ -14,6 +16,7 @@ import typer
 from cytobib._version import __version__
 from cytobib.cli import _errors
 from cytobib.cli._output import say
+from cytobib.store import NO_CACHE_ENV
 
 app = typer.Typer(
     name="cytobib",
@@ -36,12 +39,18 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Read and write no cache in this run (CYTOBIB_NO_CACHE=1)."
+    ),
 ) -> None:
     """cytobib: check, enrich, render and export an annotated BibTeX library."""
+    if no_cache:  # the one switch every cache reads; `run` restores it afterwards
+        os.environ[NO_CACHE_ENV] = "1"
 
 
 # Command modules register themselves on `app` when imported.
 from cytobib.cli import (  # noqa: E402
+    cache_cmds,  # noqa: F401
     crossref_cmds,  # noqa: F401
     export_cmds,  # noqa: F401
     library_cmds,  # noqa: F401
@@ -52,6 +61,13 @@ from cytobib.cli import (  # noqa: E402
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _errors.show_warning
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    no_cache = os.environ.get(NO_CACHE_ENV)
     try:
         result = app(args=args, prog_name="cytobib", standalone_mode=False)
     except typer.Exit as exc:
@@ -67,6 +83,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _errors.EXIT_USAGE
     except (Exception, KeyboardInterrupt) as exc:
         return _errors.report(exc)
+    finally:  # --no-cache lasts one run, also when run() is called in-process
+        if no_cache is None:
+            os.environ.pop(NO_CACHE_ENV, None)
+        else:
+            os.environ[NO_CACHE_ENV] = no_cache
     if result == _errors.EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent return of 130
         return _errors.report(KeyboardInterrupt())
     return result if isinstance(result, int) else _errors.EXIT_OK

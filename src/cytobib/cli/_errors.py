@@ -17,6 +17,8 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import traceback
+import warnings
+from typing import Any, TextIO
 
 from cytobib import errors
 from cytobib.cli._output import say
@@ -45,6 +47,24 @@ def exit_code(exc: errors.CytobibError) -> int:
         if isinstance(exc, cls):
             return code
     return EXIT_INPUT
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """cytobib's own warnings as ``warning: ...`` lines on stderr; others as Python shows them."""
+    if issubclass(category, errors.PluginWarning):
+        say(f"warning: {message}", err=True)
+        return
+    _show_python_warning(message, category, filename, lineno, file, line)
+
+
+_show_python_warning: Any = warnings.showwarning
 
 
 def report(exc: BaseException) -> int:

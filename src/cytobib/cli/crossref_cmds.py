@@ -36,12 +36,16 @@ def add(
     annotations: AnnOpt = None,
 ) -> int:
     """Add works by DOI: a new entry (generated key) and an annotation stub for each."""
-    from cytobib.enrich import add as add_dois
-    from cytobib.enrich import client_for
+    from cytobib.api import add as add_dois
 
-    proj = project(root, bib, annotations)
-    client = client_for(proj, offline=offline, refresh=refresh, progress=sys.stderr.isatty())
-    report = add_dois(proj, dois, client=client, dry_run=dry_run)
+    report = add_dois(
+        project(root, bib, annotations),
+        dois,
+        dry_run=dry_run,
+        offline=offline,
+        refresh=refresh,
+        progress=sys.stderr.isatty(),
+    )
     for doi, key in report.present:
         say(f"already in the library: {doi} is '{key}' (nothing changed)")
     for given, reason in report.failed:
@@ -81,20 +85,20 @@ def enrich(
     annotations: AnnOpt = None,
 ) -> int:
     """Fill missing fields from Crossref; report conflicts; flag retractions and corrections."""
-    from cytobib.enrich import client_for, format_conflicts
-    from cytobib.enrich import enrich as run_enrich
+    from cytobib.api import enrich as run_enrich
+    from cytobib.online import format_conflicts
 
-    proj = project(root, bib, annotations)
-    client = client_for(proj, offline=offline, refresh=refresh, progress=sys.stderr.isatty())
     report = run_enrich(
-        proj,
+        project(root, bib, annotations),
         keys or None,
-        client=client,
         accept=accept or (),
         overwrite=overwrite,
         dry_run=dry_run,
         dismiss=dismiss,
         search=not no_search,
+        offline=offline,
+        refresh=refresh,
+        progress=sys.stderr.isatty(),
     )
     for key, fields in report.filled.items():
         say(f"{'would fill' if dry_run else 'filled'} {key}: {', '.join(fields)}")

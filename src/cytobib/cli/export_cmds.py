@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cytobib import render
+from cytobib import rendering
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.cli._output import emit, say, show
-from cytobib.exports import ExportOptions, NotesLevel, available, export_library, parse_facets
+from cytobib.exports import NotesLevel, available, parse_facets
 from cytobib.model import Issue
 
 if TYPE_CHECKING:
@@ -60,21 +60,16 @@ def export_cmd(
             also = ", ".join([*aliases, *suffixes])
             say(f"{name:10} {description}" + (f" ({also})" if also else ""))
         return _errors.EXIT_OK
-    options = ExportOptions(notes=notes, facets=parse_facets(tags))
+    from cytobib.api import export
+
+    parse_facets(tags)  # a bad --tags fails before the library is read
     proj = project(root, bib, annotations)
-    result = export_library(
-        proj.library,
-        to=to,
-        path=output,
-        where=where,
-        vocabulary=proj.vocabulary,
-        options=options,
-    )
+    result = export(proj, to, path=output, where=where, notes=notes.value, tags=tags)
     data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
     if output is None:
         emit(data)
     else:
-        render.write(data, output, proj.config)  # creates the folder, as reading-list -o does
+        rendering.write(data, output, proj.config)  # creates the folder, as reading-list -o does
         say(f"exported {result.count} entries as {result.format} to {output}", err=True)
     return _errors.EXIT_OK
 
@@ -109,16 +104,17 @@ def import_cmd(
     Differing values are reported, not applied, unless --accept or --overwrite says so.
     Notes and tags go to a new annotation stub; an existing annotation is never changed.
     """
-    from cytobib.importer import apply_import, plan_import
+    from cytobib.api import import_file
 
     proj = project(root, bib, annotations)
-    plan = plan_import(proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite)
+    plan = import_file(
+        proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite, dry_run=dry_run
+    )
     if dry_run:
         show(plan.diff(proj.config.root))
         _report(plan, file, err=True)
         say("dry run: nothing was written", err=True)
         return _errors.EXIT_OK
-    apply_import(proj, plan)
     _report(plan, file, err=False)
     return _errors.EXIT_OK
 

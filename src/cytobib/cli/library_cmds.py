@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cytobib import annotations as ann
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
-from cytobib.cli._output import say
-from cytobib.errors import AnnotationFileError, UnknownKeyError, Where
+from cytobib.cli._output import say, show
 from cytobib.formats.escape import terminal_text
-from cytobib.lock import locked
 from cytobib.model import Issue, Severity
-from cytobib.project import ensure_local_schema, init_project, schema_ref_for
+from cytobib.project import init_project, write_stubs
+
+if TYPE_CHECKING:
+    from cytobib.api import CheckReport
 
 
 class FailOn(StrEnum):
@@ -68,88 +67,71 @@ def check(
     ] = False,
 ) -> int:
     """Report everything wrong or missing in the library: bib, annotations, vocabulary."""
-    proj = project(root, bib, annotations)
-    issues = list(proj.library.issues)
-    if online:
-        from cytobib.enrich import verify_online
+    from cytobib.api import check as run_check
 
-        issues.extend(verify_online(proj, offline=offline))
+    report = run_check(project(root, bib, annotations), online=online, offline=offline)
     if fmt is CheckFormat.json:
-        counts = _counts(issues)
-        json.dump(
-            {
-                "library": str(proj.config.bib),
-                "entries": len(proj.library),
-                "annotated": sum(1 for r in proj.library if r.annotation),
-                "summary": counts,
-                "issues": [i.as_dict() for i in issues],
-            },
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-        )
-        say()
+        show(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        _print_human(
-            issues, len(proj.library), sum(1 for r in proj.library if r.annotation), verbose
-        )
-    threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(fail_on.value)
-    if threshold is not None and any(i.severity >= threshold for i in issues):
-        return _errors.EXIT_ISSUES
-    return _errors.EXIT_OK
+        _print_human(report, verbose)
+    return _errors.EXIT_ISSUES if report.fails(fail_on.value) else _errors.EXIT_OK
 
 
-def _counts(issues: list[Issue]) -> dict[str, int]:
-    out = {"error": 0, "warning": 0, "info": 0}
-    for issue in issues:
-        out[str(issue.severity)] += 1
-    return out
+_COLOURS = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def _print_human(issues: list[Issue], n_entries: int, n_annotated: int, verbose: bool) -> None:
+def _print_human(report: CheckReport, verbose: bool) -> None:
+    """Issues grouped by file, with line, severity, code, message and hint; info items folded
+    into one line per code unless ``verbose``; then the verdict."""
     from rich.console import Console
-    from rich.markup import escape
-
-    def clean(text: str) -> str:  # keys and messages may hold text from outside
-        return escape(terminal_text(text))
 
     console = Console(highlight=False, soft_wrap=True)
-    colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-    shown = [i for i in issues if i.severity > Severity.INFO or verbose]
-    folded: dict[str, list[Issue]] = defaultdict(list)
-    if not verbose:
-        for issue in issues:
-            if issue.severity == Severity.INFO:
-                folded[issue.code].append(issue)
     current_file = None
-    for issue in shown:
+    for issue in report.issues:
+        if issue.severity == Severity.INFO and not verbose:
+            continue
         path = issue.location.path if issue.location else ""
         if path != current_file:
             current_file = path
-            console.print(f"\n[bold]{clean(path or '(library)')}[/bold]")
-        line = f"{issue.location.line}" if issue.location and issue.location.line else "-"
-        colour = colours[issue.severity]
-        key = f"{issue.key}: " if issue.key and issue.key not in issue.message else ""
-        console.print(
-            f"  {line:>5}  [{colour}]{issue.severity!s:7}[/{colour}] "
-            f"[dim]{issue.code}[/dim]  {clean(key + issue.message)}"
-        )
-        if issue.hint:
-            console.print(f"{'':16}[dim]hint: {clean(issue.hint)}[/dim]")
+            console.print(f"\n[bold]{_escape(path or '(library)')}[/bold]")
+        _print_issue(console, issue)
+    folded: dict[str, list[Issue]] = defaultdict(list)
+    for issue in report.issues:
+        if issue.severity == Severity.INFO and not verbose:
+            folded[issue.code].append(issue)
     if folded:
         console.print()
-        for code, group in folded.items():
-            keys = ", ".join(i.key or "?" for i in group[:4])
-            more = f" and {len(group) - 4} more" if len(group) > 4 else ""
-            console.print(
-                f"  [cyan]info[/cyan]    {code}: {len(group)} ({clean(keys)}{more}); -v lists them"
-            )
-    counts = _counts(issues)
+    for code, group in folded.items():
+        keys = ", ".join(i.key or "?" for i in group[:4])
+        more = f" and {len(group) - 4} more" if len(group) > 4 else ""
+        console.print(
+            f"  [cyan]info[/cyan]    {code}: {len(group)} ({_escape(keys)}{more}); -v lists them"
+        )
+    counts = report.counts
     verdict = "[green]ok[/green]" if counts["error"] == 0 else "[bold red]errors[/bold red]"
     console.print(
-        f"\n{n_entries} entries, {n_annotated} annotated: {counts['error']} errors, "
+        f"\n{report.entries} entries, {report.annotated} annotated: {counts['error']} errors, "
         f"{counts['warning']} warnings, {counts['info']} info: {verdict}"
     )
+
+
+def _print_issue(console: Any, issue: Issue) -> None:
+    line = f"{issue.location.line}" if issue.location and issue.location.line else "-"
+    colour = _COLOURS[issue.severity]
+    key = f"{issue.key}: " if issue.key and issue.key not in issue.message else ""
+    console.print(
+        f"  {line:>5}  [{colour}]{issue.severity!s:7}[/{colour}] "
+        f"[dim]{issue.code}[/dim]  {_escape(key + issue.message)}"
+    )
+    if issue.hint:
+        console.print(f"{'':16}[dim]hint: {_escape(issue.hint)}[/dim]")
+
+
+def _escape(text: str) -> str:
+    """Text for a rich markup string: keys and messages may hold text from outside."""
+    from rich.markup import escape
+
+    return escape(terminal_text(text))
 
 
 @app.command()
@@ -163,48 +145,9 @@ def annotate(
     ] = False,
 ) -> int:
     """Write annotation stubs (annotations/KEY.yaml); never overwrites an existing file."""
-    proj = project(root, bib, annotations)
-    lib = proj.library
-    folder = proj.config.annotations
-    ref = schema_ref_for(proj.config)
-    targets = list(keys or [])
-    if missing:
-        targets += [
-            r.key
-            for r in lib
-            if r.annotation is None
-            and ann.is_safe_key(r.key)
-            and not ann.path_for(folder, r.key).exists()
-        ]
-    if not targets:
+    written = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
+    if not written:
         say("nothing to do: give citation keys, or --missing")
-        return _errors.EXIT_OK
-    for key in targets:
-        record = lib.get(key)
-        if record is None:
-            from rapidfuzz import process
-
-            close = [
-                c for c, s, _ in process.extract(key, [r.key for r in lib], limit=3) if s >= 60
-            ]
-            raise UnknownKeyError(
-                f"No entry has the key '{key}'.",
-                hint=f"Did you mean {', '.join(close)}?" if close else "See `cytobib check`.",
-            )
-        if not ann.is_safe_key(key):  # refused before any file is written
-            try:
-                ann.path_for(folder, key)
-            except AnnotationFileError as exc:
-                raise AnnotationFileError(
-                    exc.message,
-                    hint=exc.hint,
-                    where=Where(proj.parsed.source.path, record.entry.line),
-                ) from None
-    with locked(proj.config.root):
-        ensure_local_schema(proj.config)
-        for key in targets:
-            record = lib.get(key)
-            assert record is not None
-            path = ann.write_stub(folder, record.entry, ref)
-            say(f"created {os.path.relpath(path)}")
+    for path in written:
+        say(f"created {os.path.relpath(path)}")
     return _errors.EXIT_OK

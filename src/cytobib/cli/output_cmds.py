@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cytobib import render, uptodate, views
+from cytobib import rendering, uptodate, views
 from cytobib.cli import app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.cli._output import emit, say
@@ -44,7 +44,7 @@ def _emit(
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
         emit(data.encode("utf-8") if isinstance(data, str) else data)
         return
-    render.write(data, output, config)
+    rendering.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
     say(f"wrote {os.path.relpath(output)}{again}", err=True)
 
@@ -94,7 +94,9 @@ def reading_list(
         multi=multi,
         title=title,
     )
-    out = render.render(view, fmt_obj, render.context(proj))
+    from cytobib.api import render
+
+    out = render(view, fmt_obj)
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
     _emit(data, output, fmt_obj, config)
@@ -137,9 +139,9 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    _emit(
-        render.render(table, fmt_obj, render.context(proj, bom=bom)), output, fmt_obj, proj.config
-    )
+    from cytobib.api import render
+
+    _emit(render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
 
 
 @app.command("evidence-map")
@@ -170,8 +172,9 @@ def evidence_map(
         where=where,
         agent_level="agent-class" if agent_class else "agent",
     )
-    data = render.render(emap, fmt_obj, render.context(proj, bom=bom))
-    _emit(data, output, fmt_obj, proj.config)
+    from cytobib.api import render
+
+    _emit(render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
 
 
 @app.command()
@@ -192,5 +195,5 @@ def build(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
             err=True,
         )
-    for path in render.build(proj, out_dir, style=style):
+    for path in rendering.build(proj, out_dir, style=style):
         say(f"wrote {os.path.relpath(path)}")

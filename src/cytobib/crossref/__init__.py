@@ -31,7 +31,6 @@ from cytobib.crossref.ratelimit import (
     RateLimiter,
     SystemClock,
 )
-from cytobib.crossref.updates import UpdateStatus
 from cytobib.doi import is_valid_doi, normalize_doi
 
 __all__ = [
@@ -51,7 +50,6 @@ __all__ = [
     "Name",
     "RateLimiter",
     "SystemClock",
-    "UpdateStatus",
     "best_match",
     "default_cache_dir",
     "escape_latex",

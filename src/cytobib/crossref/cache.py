@@ -29,6 +29,7 @@ either the old row or the new one, never half of either.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cytobib import store
 from cytobib.doi import normalize_doi
 from cytobib.errors import CrossrefError
 
@@ -54,7 +56,7 @@ __all__ = [
 
 CacheMode = Literal["normal", "refresh", "offline"]
 DAY = 86_400.0
-CACHE_DIR_ENV = "CYTOBIB_CACHE_DIR"
+CACHE_DIR_ENV = store.CACHE_DIR_ENV
 FILENAME = "crossref.sqlite3"
 _SCHEMA_VERSION = 1
 _MODES: tuple[CacheMode, ...] = ("normal", "refresh", "offline")
@@ -62,12 +64,7 @@ _MODES: tuple[CacheMode, ...] = ("normal", "refresh", "offline")
 
 def default_cache_dir() -> Path:
     """``$CYTOBIB_CACHE_DIR`` if set, else the platform's user cache dir for cytobib."""
-    env = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("cytobib"))
+    return store.cache_root()
 
 
 def work_key(doi: str) -> str:
@@ -135,10 +132,25 @@ class Cache:
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The folder rules of every cache (cytobib.store): off with CYTOBIB_NO_CACHE; a folder
+        # or file another user owns or may write is not used (one warning line); made 0700/0600.
+        self.off = store.disabled()
+        problem = None if self.off else store.private_folder(self.directory)
+        problem = problem or (None if self.off else store.private_file(self.path))
+        if problem is not None:
+            store.warn(f"Crossref answers are not cached in this run: {problem}.")
+            self.off = True
+        if self.off:
+            return
         try:
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self._setup(self._conn())
-        except sqlite3.DatabaseError as exc:
+        except (OSError, sqlite3.OperationalError) as exc:  # read-only folder, full disk, locked
+            store.warn(f"Crossref answers are not cached in this run: {self.path}: {exc}.")
+            self.close()
+            self.off = True
+        except sqlite3.DatabaseError as exc:  # not a database: its answers are not ours to drop
             raise CrossrefError(
                 f"The Crossref cache {self.path} is not a usable SQLite database ({exc}).",
                 hint="Delete that file: it only holds cached Crossref answers.",
@@ -207,6 +219,8 @@ class Cache:
 
     def lookup(self, key: str) -> CachedResponse | None:
         """Return the stored row for ``key``, fresh or stale, or None."""
+        if self.off:
+            return None
         row = (
             self._conn()
             .execute(
@@ -238,32 +252,48 @@ class Cache:
         return found
 
     def store(self, key: str, status: int, body: bytes, *, has_updates: bool = False) -> None:
-        """Write one answer in its own transaction (all or nothing, even on Ctrl-C)."""
+        """Write one answer in its own transaction (all or nothing, even on Ctrl-C). A write
+        that fails (read-only folder, full disk) turns the cache off for the run: never the
+        command."""
+        if self.off:
+            return
         conn = self._conn()
-        with conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO responses (key, status, body, fetched_at, has_updates) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, status, sqlite3.Binary(body), self._clock(), int(has_updates)),
-            )
+        try:
+            with conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO responses (key, status, body, fetched_at, has_updates) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (key, status, sqlite3.Binary(body), self._clock(), int(has_updates)),
+                )
+        except sqlite3.OperationalError as exc:
+            store.warn(f"Crossref answers are not cached in this run: {self.path}: {exc}.")
+            self.off = True
 
     def delete(self, key: str) -> None:
         """Forget one answer."""
+        if self.off:
+            return
         conn = self._conn()
         with conn:
             conn.execute("DELETE FROM responses WHERE key = ?", (key,))
 
     def clear(self) -> None:
         """Forget every answer."""
+        if self.off:
+            return
         conn = self._conn()
         with conn:
             conn.execute("DELETE FROM responses")
 
     def __len__(self) -> int:
+        if self.off:
+            return 0
         row = self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()
         return int(row[0])
 
     def keys(self) -> list[str]:
         """Every stored key, sorted (for tests and ``cytobib cache`` listings)."""
+        if self.off:
+            return []
         rows = self._conn().execute("SELECT key FROM responses ORDER BY key").fetchall()
         return [str(r[0]) for r in rows]

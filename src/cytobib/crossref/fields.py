@@ -85,8 +85,9 @@ from cytobib.crossref.message import (
     strings,
     text_value,
 )
-from cytobib.crossref.updates import UpdateStatus, most_severe, update_statuses
+from cytobib.crossref.updates import most_severe, update_statuses
 from cytobib.doi import normalize_doi
+from cytobib.model import UpdateStatus
 
 
 @dataclass(frozen=True)

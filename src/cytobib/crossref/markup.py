@@ -1,13 +1,13 @@
-"""Crossref's markup (JATS, HTML, MathML) to plain text and to LaTeX.
+r"""Crossref's markup (JATS, HTML, MathML) to plain text and to LaTeX.
 
 Titles and abstracts arrive as JATS/HTML fragments with MathML inside. :func:`parse_markup`
 turns them into styled text spans (italic, bold, sub/superscript, small caps, section
 headings); :func:`markup_to_text` joins the spans as plain text and :func:`spans_to_latex`
 writes them as LaTeX for a braced BibTeX value, with ``\textit{}`` and friends. Every value is
-escaped (:func:`escape_latex`): ``& % $ # _`` get a backslash, ``{ } ~ ^ \\`` become
-``\textbraceleft{}`` and friends (a ``\\{`` would unbalance BibTeX's brace counting), Unicode
+escaped (:func:`escape_latex`): ``& % $ # _`` get a backslash, ``{ } ~ ^ \`` become
+``\textbraceleft{}`` and friends (a ``\{`` would unbalance BibTeX's brace counting), Unicode
 letters stay UTF-8. DOIs and URLs go to verbatim fields (:func:`verbatim`): not escaped, only
-``{``, ``}`` and ``\\`` percent-encoded so braces stay balanced.
+``{``, ``}`` and ``\`` percent-encoded so braces stay balanced.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from itertools import groupby
 from typing import Final
+
+from cytobib import latex
 
 Span = tuple[str, frozenset[str]]
 _BREAK: Final = ("\n", frozenset({"break"}))
@@ -338,32 +340,6 @@ def escape_latex(text: str) -> str:
     return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in drop_controls(text))
 
 
-def is_greek(ch: str) -> bool:
-    return "\u0370" <= ch <= "\u03ff" or "\u1f00" <= ch <= "\u1fff" or ch == "\u00b5"
-
-
-_LEAD_PUNCT = re.compile(r"^[(\[“\"'‘«]+")
-_TRAIL_PUNCT = re.compile(r"[.,;:!?)\]”\"'’»]+$")
-
-
-def _needs_braces(word: str, first: bool) -> bool:
-    """Would a sentence-casing style damage this word? (IL-2, mRNA, IFN-λ, T, CD4, Ca2+)"""
-    if any(is_greek(ch) for ch in word):
-        return True
-    if not any(ch.isupper() for ch in word):
-        return False
-    for part in re.split(r"[-/‐–]", word):
-        if not part:
-            continue
-        if any(ch.isupper() for ch in part[1:]):
-            return True  # acronyms and mixed case: KRAS, ctDNA, McDonald, II
-        if part[0].isupper() and any(ch.isdigit() for ch in part):
-            return True  # T2, Th17, Ca2+
-        if len(part) == 1 and part.isupper() and not (first and part == "A" and word == "A"):
-            return True  # single capitals: T cells, B cells, X-ray (not a title's first "A")
-    return False
-
-
 def _wrap(body: str, styles: frozenset[str]) -> str:
     for style, command in _COMMANDS:
         if style in styles:
@@ -401,11 +377,9 @@ def spans_to_latex(spans: Sequence[Span], protect: bool) -> str:
         if not word:
             return
         joined = "".join(text for text, _ in word)
-        lead = _LEAD_PUNCT.match(joined)
-        start = lead.end() if lead else 0
-        trail = _TRAIL_PUNCT.search(joined[start:])
-        end = start + trail.start() if trail else len(joined)
-        braced = start < end and _needs_braces(joined[start:end], first)
+        lead, core, _trail = latex.word_core(joined)
+        start, end = len(lead), len(lead) + len(core)
+        braced = latex.needs_protection(core, first=first)
         pieces.extend((t, st, False) for t, st in _slice(word, 0, start))
         pieces.extend((t, st, braced) for t, st in _slice(word, start, end))
         pieces.extend((t, st, False) for t, st in _slice(word, end, len(joined)))

@@ -30,8 +30,9 @@ from typing import Final
 
 from rapidfuzz import fuzz
 
-from cytobib.crossref.markup import is_greek, markup_to_text
+from cytobib.crossref.markup import markup_to_text
 from cytobib.crossref.message import DATE_ORDER, Message, as_int, date_parts, strings
+from cytobib.latex import is_greek
 
 ACCEPT_SCORE: Final = 0.88
 MIN_MARGIN: Final = 0.10

@@ -12,30 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Final, Literal
 
 from cytobib.crossref.message import Message, iso_date
 from cytobib.doi import normalize_doi
+from cytobib.model import UpdateStatus
 
 UpdateKind = Literal["retracted", "concern", "corrected", "notice"]
-
-
-@dataclass(frozen=True)
-class UpdateStatus:
-    """An editorial update bearing on a work: what, which notice, who said so, when.
-
-    ``source`` is ``publisher``, ``retraction-watch`` or ``title`` (a title prefix). For a
-    ``notice`` (a record with ``update-to``), ``notice_doi`` is the record's own DOI and
-    ``target_doi`` the work it updates.
-    """
-
-    kind: UpdateKind
-    notice_doi: str | None
-    source: str | None
-    date: str | None
-    label: str | None
-    target_doi: str | None = None
 
 
 _SEVERITY: Final[Mapping[str, int]] = {"retracted": 3, "concern": 2, "corrected": 1, "notice": 0}
@@ -62,45 +45,44 @@ def _doi_or_none(value: object) -> str | None:
 
 def update_statuses(message: Message, title: str | None = None) -> tuple[UpdateStatus, ...]:
     """Every update signal of a record: ``updated-by``, a retraction title, ``update-to``."""
-    found: list[UpdateStatus] = []
-    updated_by = message.get("updated-by")
-    for entry in updated_by if isinstance(updated_by, list) else []:
-        if not isinstance(entry, Mapping):
-            continue
-        found.append(
-            UpdateStatus(
-                kind=_update_kind(entry.get("type")),
-                notice_doi=_doi_or_none(entry.get("DOI")),
-                source=str(entry.get("source") or "publisher"),
-                date=iso_date(entry.get("updated")),
-                label=str(entry["label"]) if entry.get("label") else None,
-            )
-        )
+    own_doi = _doi_or_none(message.get("DOI"))
+    found = [
+        _status(entry, _update_kind(entry.get("type")), _doi_or_none(entry.get("DOI")))
+        for entry in _entries(message, "updated-by")
+    ]
     if title is not None and _TITLE_RETRACTED.match(title):
         found.append(
-            UpdateStatus(
-                "retracted",
-                _doi_or_none(message.get("DOI")),
-                "title",
-                None,
-                title.split(":", 1)[0].strip(),
-            )
+            UpdateStatus("retracted", own_doi, "title", None, title.split(":", 1)[0].strip())
         )
-    update_to = message.get("update-to")
-    for entry in update_to if isinstance(update_to, list) else []:
-        if not isinstance(entry, Mapping):
-            continue
-        found.append(
-            UpdateStatus(
-                kind="notice",
-                notice_doi=_doi_or_none(message.get("DOI")),
-                source=str(entry.get("source") or "publisher"),
-                date=iso_date(entry.get("updated")),
-                label=str(entry["label"]) if entry.get("label") else None,
-                target_doi=_doi_or_none(entry.get("DOI")),
-            )
-        )
+    found += [
+        _status(entry, "notice", own_doi, target_doi=_doi_or_none(entry.get("DOI")))
+        for entry in _entries(message, "update-to")
+    ]
     return tuple(found)
+
+
+def _entries(message: Message, key: str) -> list[Mapping[str, object]]:
+    value = message.get(key)
+    return [e for e in value if isinstance(e, Mapping)] if isinstance(value, list) else []
+
+
+def _status(
+    entry: Mapping[str, object],
+    kind: UpdateKind,
+    notice_doi: str | None,
+    *,
+    target_doi: str | None = None,
+) -> UpdateStatus:
+    """One ``updated-by`` or ``update-to`` item: who said so (the publisher unless Crossref
+    names another source), when, and the notice's own label."""
+    return UpdateStatus(
+        kind=kind,
+        notice_doi=notice_doi,
+        source=str(entry.get("source") or "publisher"),
+        date=iso_date(entry.get("updated")),
+        notice_label=str(entry["label"]) if entry.get("label") else None,
+        target_doi=target_doi,
+    )
 
 
 def most_severe(updates: Sequence[UpdateStatus]) -> UpdateStatus | None:

@@ -236,12 +236,6 @@ def claim_text(claim: Claim) -> str:
     return out
 
 
-def agent_text(name: str, role: str | None, dose: str | None, route: str | None) -> str:
-    """``aldesleukin (role: primary; dose: 720000 IU/kg; route: iv)``."""
-    meta = [f"{k}: {v}" for k, v in (("role", role), ("dose", dose), ("route", route)) if v]
-    return one_line(name) + (" (" + one_line("; ".join(meta)) + ")" if meta else "")
-
-
 def note_sections(record: Record, level: NotesLevel) -> list[NoteSection]:
     """The notes of one record at ``level``; the status section comes first and always."""
     out: list[NoteSection] = []
@@ -259,7 +253,7 @@ def note_sections(record: Record, level: NotesLevel) -> list[NoteSection]:
     if ann.caveats:
         out.append(NoteSection("caveats", items=tuple(one_line(c) for c in ann.caveats)))
     if ann.agents:
-        items = tuple(agent_text(a.id, a.role, a.dose, a.route) for a in ann.agents)
+        items = tuple(one_line(a.describe(a.id, labelled=True)) for a in ann.agents)
         out.append(NoteSection("agents", items=items))
     return out
 

@@ -55,7 +55,6 @@ _TO_BIBTEX = {
 _TYPE_KEYS = frozenset({"phdthesis", "mathesis", "candthesis", "techreport", "resreport",
                         "software", "datacd", "audiocd"})  # fmt: skip
 
-_CORE = re.compile(r"^([\(\[\"'“‘]*)(.*?)([\)\]\"'”’.,:;!?]*)$", re.DOTALL)
 _COMMAND_BEFORE = re.compile(r"\\[A-Za-z]+\s*$")
 _AND_WORD = re.compile(r"\band\b", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -172,9 +171,9 @@ def _user_protected(raw: str) -> set[str]:
             depth -= 1
             if depth == 0 and not skip:
                 for word in latex.to_text(raw[start:i]).split():
-                    match = _CORE.match(word)
-                    if match and match.group(2):
-                        words.add(match.group(2))
+                    core = latex.word_core(word)[1]
+                    if core:
+                        words.add(core)
         i += 1
     return words
 
@@ -182,27 +181,14 @@ def _user_protected(raw: str) -> set[str]:
 def title(entry: Entry, name: str = "title") -> str:
     """A title protected against the case changes of BibTeX styles.
 
-    :func:`cytobib.latex.bibtex_title` decides what to brace; words the user braced in
-    library.bib are braced too.
+    :func:`cytobib.latex.bibtex_title` decides what to brace (the same rule as for titles
+    added from Crossref); words the user braced in library.bib are braced too.
     """
     decoded = entry.text(name)
     if not decoded:
         return ""
-    user = _user_protected(entry.get(name))
-    if not user:
-        return _symbols(latex.bibtex_title(decoded, ascii_only=True))
-    out: list[str] = []
-    for token in re.split(r"(\s+)", decoded):
-        match = _CORE.match(token) if token and not token.isspace() else None
-        if match is None:
-            out.append(token)
-            continue
-        lead, core, trail = match.groups()
-        if core in user or latex.needs_protection(core):
-            out.append(esc(lead) + "{" + esc(core) + "}" + esc(trail))
-        else:
-            out.append(esc(token))
-    return "".join(out)
+    protected = _user_protected(entry.get(name))
+    return _symbols(latex.bibtex_title(decoded, ascii_only=True, protected=protected))
 
 
 def date_parts(entry: Entry) -> tuple[str, int | None, int | None]:

@@ -19,7 +19,7 @@ from cytobib.formats.escape import csv_cell, spreadsheet_text
 from cytobib.views import Cell, EvidenceMap, Table
 
 if TYPE_CHECKING:
-    from cytobib.render import RenderContext
+    from cytobib.rendering import RenderContext
 
 BULLET = "• "
 NUMBER_HEADING = "No."

@@ -27,6 +27,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from cytobib.formats.escape import doi_url, http_url, xml_text
+from cytobib.formats.heatmap import table_shade
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table, agent_text
 
 FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -435,11 +436,9 @@ def _fill_row(cells: Sequence[_Cell], row: Row, columns: Sequence[str], size: Pt
 
 
 def _heat(count: int, top: int) -> tuple[str, bool]:
-    """(hex fill, white text?) for a count: pale to deep blue, as in the HTML map."""
-    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
-    low, high = (222, 235, 247), (8, 48, 107)
-    rgb = tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
-    return "{:02X}{:02X}{:02X}".format(*rgb), t > 0.5
+    """(hex fill, white text?) for a count, on the one table ramp."""
+    rgb, dark = table_shade(count, top)
+    return "{:02X}{:02X}{:02X}".format(*rgb), dark
 
 
 class DocxFormat:

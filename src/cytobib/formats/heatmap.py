@@ -1,4 +1,5 @@
-"""Evidence maps as heatmap pictures: SVG (hand-written XML) and PNG (Pillow).
+"""Evidence maps as heatmap pictures: SVG (hand-written XML) and PNG (Pillow, optional:
+``pip install 'cytobib[png]'``).
 
 Rows are agents (or agent classes), columns cancers or evidence levels; a cell's colour grows
 with the number of works behind it, and the number is printed in the cell. Both formats share
@@ -22,7 +23,7 @@ from cytobib.formats.escape import svg_text
 from cytobib.views import EvidenceMap
 
 if TYPE_CHECKING:
-    from cytobib.render import RenderContext
+    from cytobib.rendering import RenderContext
 
 # ColorBrewer Blues, 9 classes (colorbrewer2.org), light to dark.
 BLUES = (
@@ -56,6 +57,16 @@ def colour(count: int, maximum: int) -> str:
     a, b = _rgb(BLUES[low]), _rgb(BLUES[high])
     mixed = (round(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
     return "#{:02x}{:02x}{:02x}".format(*mixed)
+
+
+def table_shade(count: int, top: int) -> tuple[tuple[int, int, int], bool]:
+    """The one ramp for evidence-map tables (HTML, LaTeX, DOCX): ``(r, g, b)`` for a cell with
+    ``count`` works when the fullest has ``top``, from pale to deep blue (Blues' second class
+    to its last), and whether its text should be white."""
+    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
+    low, high = _rgb(BLUES[1]), _rgb(BLUES[-1])
+    r, g, b = (round(a + (z - a) * t) for a, z in zip(low, high, strict=True))
+    return (r, g, b), t > 0.5
 
 
 def text_colour(fill: str) -> str:
@@ -299,9 +310,10 @@ class PngFormat:
     def evidence_map(self, emap: EvidenceMap, ctx: RenderContext) -> bytes:
         try:
             from PIL import Image, ImageDraw
-        except ImportError:  # pragma: no cover - Pillow is a dependency
+        except ImportError:  # Pillow is optional: only PNG maps need it (22 MB)
             raise UsageError(
-                "Writing PNG needs the Pillow package.", hint="pip install 'Pillow>=10.1'"
+                "Writing PNG needs the Pillow package, which is not installed.",
+                hint="Install it with `pip install 'cytobib[png]'`, or write SVG (-f svg).",
             ) from None
         s = self.scale
         base = 12

@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, html_text, http_url, xml_text
+from cytobib.formats.heatmap import table_shade
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.model import Caveat
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
@@ -343,11 +344,9 @@ def _row(row: Row, columns: Sequence[tuple[str, str]], linked: bool) -> str:
 
 
 def _heat(count: int, top: int) -> tuple[str, str]:
-    """(background, text colour) for a count: pale to deep blue, in proportion to the top."""
-    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
-    low, high = (222, 235, 247), (8, 48, 107)
-    rgb = tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
-    return "#{:02x}{:02x}{:02x}".format(*rgb), ("#ffffff" if t > 0.5 else "#0b1a33")
+    """(background, text colour) for a count, on the one table ramp."""
+    rgb, dark = table_shade(count, top)
+    return "#{:02x}{:02x}{:02x}".format(*rgb), ("#ffffff" if dark else "#0b1a33")
 
 
 class HtmlFormat:

@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import doi_url, fragment_to, http_url, latex_text, latex_url
+from cytobib.formats.heatmap import table_shade
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
@@ -199,11 +200,9 @@ def _longtable(
 
 
 def _heat(count: int, top: int) -> tuple[str, bool]:
-    """(HTML colour, white text?) for a count: pale to deep blue, as in the HTML map."""
-    t = 0.18 + 0.82 * (count - 1) / (top - 1) if top > 1 else 1.0
-    low, high = (222, 235, 247), (8, 48, 107)
-    rgb = tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
-    return "{:02X}{:02X}{:02X}".format(*rgb), t > 0.5
+    """(HTML colour, white text?) for a count, on the one table ramp."""
+    rgb, dark = table_shade(count, top)
+    return "{:02X}{:02X}{:02X}".format(*rgb), dark
 
 
 class LatexFormat:

@@ -1,42 +1,40 @@
 """Output formats, registered in one place and found by name, alias or file suffix.
 
-Built-ins are listed in ``BUILTIN`` (module, class); third-party formats register through the
-``cytobib.formats`` entry-point group with the same interface (:class:`Format`). Modules are
-imported only when used, so `cytobib check` never pays for python-docx or xlsxwriter.
+Built-ins are listed in ``BUILTIN``; third-party formats register through the
+``cytobib.formats`` entry-point group with the same interface (:class:`Format`): a class
+instantiated without arguments. Modules are imported only when used, so `cytobib check` never
+pays for python-docx or xlsxwriter. Finding, laziness and the policy for a broken plug-in are
+:class:`cytobib.registry.Registry`'s.
 """
 
 from __future__ import annotations
 
-import importlib
-from functools import lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
 from cytobib.errors import UnknownFormatError
+from cytobib.registry import Builtin, Registry
 
-BUILTIN: dict[str, tuple[str, str]] = {
-    "md": ("cytobib.formats.markdown", "MarkdownFormat"),
-    "txt": ("cytobib.formats.text", "TextFormat"),
-    "html": ("cytobib.formats.html", "HtmlFormat"),
-    "tex": ("cytobib.formats.latex", "LatexFormat"),
-    "docx": ("cytobib.formats.docx", "DocxFormat"),
-    "csv": ("cytobib.formats.csv", "CsvFormat"),
-    "tsv": ("cytobib.formats.csv", "TsvFormat"),
-    "xlsx": ("cytobib.formats.xlsx", "XlsxFormat"),
-    "svg": ("cytobib.formats.heatmap", "SvgFormat"),
-    "png": ("cytobib.formats.heatmap", "PngFormat"),
-}
-ALIASES = {
-    "markdown": "md", "text": "txt", "plain": "txt", "htm": "html", "latex": "tex",
-    "word": "docx", "excel": "xlsx",
-}  # fmt: skip
-SUFFIXES = {
-    ".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html",
-    ".tex": "tex", ".docx": "docx", ".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx",
-    ".svg": "svg", ".png": "png",
-}  # fmt: skip
 ENTRY_POINT_GROUP = "cytobib.formats"
+
+BUILTIN: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        Builtin("md", "cytobib.formats.markdown:MarkdownFormat", ("markdown",),
+                (".md", ".markdown")),
+        Builtin("txt", "cytobib.formats.text:TextFormat", ("text", "plain"), (".txt",)),
+        Builtin("html", "cytobib.formats.html:HtmlFormat", ("htm",), (".html", ".htm")),
+        Builtin("tex", "cytobib.formats.latex:LatexFormat", ("latex",), (".tex",)),
+        Builtin("docx", "cytobib.formats.docx:DocxFormat", ("word",), (".docx",)),
+        Builtin("csv", "cytobib.formats.csv:CsvFormat", (), (".csv",)),
+        Builtin("tsv", "cytobib.formats.csv:TsvFormat", (), (".tsv",)),
+        Builtin("xlsx", "cytobib.formats.xlsx:XlsxFormat", ("excel",), (".xlsx",)),
+        Builtin("svg", "cytobib.formats.heatmap:SvgFormat", (), (".svg",)),
+        Builtin("png", "cytobib.formats.heatmap:PngFormat", (), (".png",)),
+    )
+}  # fmt: skip
+ALIASES = {alias: b.name for b in BUILTIN.values() for alias in b.aliases}
+SUFFIXES = {suffix: b.name for b in BUILTIN.values() for suffix in b.suffixes}
 
 
 class Format(Protocol):
@@ -46,37 +44,60 @@ class Format(Protocol):
     binary: bool
 
 
-@lru_cache(maxsize=1)
-def _plugins() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+def _make(obj: Any) -> Any:
+    fmt = obj() if isinstance(obj, type) else obj
+    if not isinstance(getattr(fmt, "name", None), str):
+        raise TypeError(f"{obj!r} is not a format (it has no name)")
+    return fmt
+
+
+def _describe(name: str, fmt: Any) -> Builtin:
+    return Builtin(
+        str(fmt.name),
+        name,
+        tuple(getattr(fmt, "aliases", ())),
+        tuple(getattr(fmt, "suffixes", ())),
+        str(getattr(fmt, "description", "")),
+    )
+
+
+REGISTRY: Registry[Any] = Registry(
+    group=ENTRY_POINT_GROUP,
+    noun="format",
+    builtins=BUILTIN.values(),
+    make=_make,
+    describe=_describe,
+)
 
 
 def names() -> list[str]:
-    return sorted({*BUILTIN, *_plugins()})
+    return sorted(REGISTRY.names())
 
 
 def get(name: str) -> Any:
-    """The format object for a name or alias; UnknownFormatError lists the known ones."""
-    key = ALIASES.get(name.lower().lstrip("."), name.lower().lstrip("."))
-    if key in BUILTIN:
-        module, cls = BUILTIN[key]
-        return getattr(importlib.import_module(module), cls)()
-    plugin = _plugins().get(key)
-    if plugin is not None:
-        return plugin.load()()
-    raise UnknownFormatError(
-        f"Unknown format '{name}'.", hint=f"Known formats: {', '.join(names())}."
-    )
+    """The format object for a name or alias; UnknownFormatError lists the known ones.
+
+    Raises:
+        UnknownFormatError: no format has that name.
+        PluginError: the name is a plug-in's, and it fails to load.
+    """
+    found = REGISTRY.get(name.lstrip("."))
+    if found is None:
+        raise UnknownFormatError(
+            f"Unknown format '{name}'.", hint=f"Known formats: {', '.join(names())}."
+        )
+    return found
 
 
 def for_path(path: Path | str) -> Any:
     suffix = Path(path).suffix.lower()
-    if suffix in SUFFIXES:
-        return get(SUFFIXES[suffix])
-    raise UnknownFormatError(
-        f"Cannot tell the format from '{path}'.",
-        hint=f"Use a suffix ({', '.join(SUFFIXES)}) or pass --format.",
-    )
+    found = REGISTRY.for_suffix(suffix) if suffix else None
+    if found is None:
+        raise UnknownFormatError(
+            f"Cannot tell the format from '{path}'.",
+            hint=f"Use a suffix ({', '.join(SUFFIXES)}) or pass --format.",
+        )
+    return found
 
 
 def resolve(fmt: str | None, output: Path | None, default: str) -> Any:
@@ -102,8 +123,7 @@ def require(format_obj: Any, view: str) -> Any:
 
 
 def _class(name: str) -> Any:
-    module, cls = BUILTIN[name]
     try:
-        return getattr(importlib.import_module(module), cls)
+        return BUILTIN[name].load()
     except (ImportError, AttributeError):
         return object

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
-    from cytobib.render import RenderContext
+    from cytobib.rendering import RenderContext
 
 FIXED_DATE = dt.datetime(2000, 1, 1)  # a view without a date of its own
 # From this many rows (table + references) on, the workbook streams each finished row to a

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cytobib import bibfile, merge
-from cytobib.enrich.plan import EnrichPlan
 from cytobib.library import Project
 from cytobib.lock import locked
+from cytobib.online.plan import EnrichPlan
 
 
 def apply_enrich(

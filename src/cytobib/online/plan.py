@@ -16,10 +16,10 @@ from typing import Any
 
 from cytobib import bibfile, merge
 from cytobib.doi import canonical, is_valid_doi
-from cytobib.enrich.common import incoming_fields, reason, unified_diff
-from cytobib.errors import CrossrefError, CrossrefNotFound, UnknownKeyError, UsageError
-from cytobib.library import Project
+from cytobib.errors import CrossrefError, CrossrefNotFound, UsageError
+from cytobib.library import Project, record_for
 from cytobib.model import Entry, Record
+from cytobib.online.common import incoming_fields, reason, unified_diff
 
 Message = Mapping[str, Any]
 
@@ -95,16 +95,14 @@ def check_options(accept: Collection[str], overwrite: bool) -> None:
 
 
 def select(project: Project, keys: Sequence[str] | None) -> list[Record]:
-    """The records to enrich: all, or those named (an unknown key is an error)."""
+    """The records to enrich: all, or those named.
+
+    Raises:
+        UnknownKeyError: a key is not in the library (the hint suggests close ones).
+    """
     if not keys:
         return list(project.library)
-    out = []
-    for key in keys:
-        record = project.library.get(key)
-        if record is None:
-            raise UnknownKeyError(f"No entry has the key '{key}'.", hint="See `cytobib check`.")
-        out.append(record)
-    return out
+    return [record_for(project.library, key) for key in keys]
 
 
 def ask_crossref(client: Any, records: Sequence[Record], *, search: bool = True) -> Answers:

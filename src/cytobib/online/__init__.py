@@ -1,13 +1,13 @@
-"""Crossref-backed operations on a project: add by DOI, enrich (fill-only), verify online.
+"""What cytobib does online, with Crossref: add by DOI, enrich (fill-only), verify DOIs.
 
 Each is a pipeline whose steps can be called on their own, as ``cytobib import``'s are:
 
-* :mod:`~cytobib.enrich.add`: :func:`wanted` -> Crossref -> :func:`plan_add` ->
+* :mod:`~cytobib.online.add`: :func:`wanted` -> Crossref -> :func:`plan_add` ->
   :func:`apply_add`;
-* :mod:`~cytobib.enrich.plan`: :func:`select` -> :func:`ask_crossref` (the only network
-  step) -> :func:`plan_enrich` (pure) and :mod:`~cytobib.enrich.apply`: :func:`apply_enrich`
+* :mod:`~cytobib.online.plan`: :func:`select` -> :func:`ask_crossref` (the only network
+  step) -> :func:`plan_enrich` (pure) and :mod:`~cytobib.online.apply`: :func:`apply_enrich`
   (the only step that writes);
-* :mod:`~cytobib.enrich.verify`: :func:`verify_online` for ``check --online``.
+* :mod:`~cytobib.online.verify`: :func:`verify_online` for ``check --online``.
 
 Every change to library.bib goes through the lossless writer (``bibfile.edit_fields`` +
 ``apply_changes`` + an atomic write) and the one precedence rule in :mod:`cytobib.merge`.
@@ -19,10 +19,11 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from cytobib import merge
-from cytobib.enrich.add import AddReport, AddRequest, add, apply_add, plan_add, wanted
-from cytobib.enrich.apply import apply_enrich
-from cytobib.enrich.common import client_for, incoming_fields, update_status_value
-from cytobib.enrich.plan import (
+from cytobib.library import Project
+from cytobib.online.add import AddReport, AddRequest, add, apply_add, plan_add, wanted
+from cytobib.online.apply import apply_enrich
+from cytobib.online.common import client_for, incoming_fields, update_status_value
+from cytobib.online.plan import (
     Answers,
     EnrichPlan,
     Match,
@@ -31,8 +32,7 @@ from cytobib.enrich.plan import (
     plan_enrich,
     select,
 )
-from cytobib.enrich.verify import verify_online
-from cytobib.library import Project
+from cytobib.online.verify import verify_online
 
 __all__ = [
     "AddReport",

@@ -15,7 +15,9 @@ from typing import Any
 from cytobib import annotations as ann
 from cytobib import bibfile, merge
 from cytobib.citekey import make_key
-from cytobib.enrich.common import (
+from cytobib.library import Project
+from cytobib.lock import locked
+from cytobib.online.common import (
     client_for,
     family,
     incoming_fields,
@@ -24,8 +26,6 @@ from cytobib.enrich.common import (
     unified_diff,
     year_of,
 )
-from cytobib.library import Project
-from cytobib.lock import locked
 
 
 @dataclass(frozen=True)

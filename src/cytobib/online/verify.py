@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from cytobib import merge
-from cytobib.enrich.common import client_for, family, reason, update_status_value, year_of
 from cytobib.errors import CrossrefNotFound
 from cytobib.library import Project
 from cytobib.model import Entry, Issue, Location, Severity
+from cytobib.online.common import client_for, family, reason, update_status_value, year_of
 
 
 def verify_online(
