@@ -15,7 +15,7 @@ import pytest
 
 from crossref_server import CrossrefTestServer
 from cytobib import bibfile
-from cytobib.bibfile import write as bibwrite
+from cytobib.bibfile import atomic as bibwrite
 
 BIB = "% library\n@article{kept1999,\n  title = {Kept},\n  year = 1999,\n}\n"
 
@@ -148,7 +148,7 @@ def test_kill_9_mid_write_leaves_the_old_file(make_project, tmp_path) -> None:
     code = f"""
 import os, signal
 from pathlib import Path
-from cytobib.bibfile import write
+from cytobib.bibfile import atomic as write
 real_replace = os.replace
 def die(*args):
     os.kill(os.getpid(), signal.SIGKILL)

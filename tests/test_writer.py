@@ -279,7 +279,7 @@ def test_interrupted_write_leaves_original(
     def interrupt(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bibfile.write.os, step, interrupt)
+    monkeypatch.setattr(bibfile.atomic.os, step, interrupt)
     with pytest.raises(KeyboardInterrupt):
         bibfile.atomic_write_bytes(path, b"half-written")
     monkeypatch.undo()
@@ -295,7 +295,7 @@ def test_failed_rename_is_write_error(tmp_path: Path, monkeypatch: pytest.Monkey
     def disk_full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(bibfile.write.os, "replace", disk_full)
+    monkeypatch.setattr(bibfile.atomic.os, "replace", disk_full)
     with pytest.raises(WriteError, match="No space left"):
         bibfile.atomic_write_bytes(path, b"new")
     monkeypatch.undo()
@@ -330,7 +330,7 @@ def test_unwritable_folder_is_write_error(tmp_path: Path, monkeypatch: pytest.Mo
 
     path = tmp_path / "library.bib"
     path.write_bytes(b"old")
-    monkeypatch.setattr(bibfile.write.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(bibfile.atomic.tempfile, "mkstemp", refuse)
     with pytest.raises(WriteError, match="Permission denied"):
         bibfile.atomic_write_bytes(path, b"new")
     assert path.read_bytes() == b"old"

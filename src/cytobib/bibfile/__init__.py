@@ -5,12 +5,16 @@ imports bibtexparser.
   bibtexparser's for the rest) and field spans inside an entry's raw text;
 * :mod:`~cytobib.bibfile.read`: decode the bytes, parse, resolve ``@string`` macros, load;
 * :mod:`~cytobib.bibfile.cache`: the parse cache behind :func:`load`;
-* :mod:`~cytobib.bibfile.write`: minimal edits spliced into the original text, atomic writes;
+* :mod:`~cytobib.bibfile.door`: the one door every value written passes;
+* :mod:`~cytobib.bibfile.write`: minimal edits spliced into the original text;
+* :mod:`~cytobib.bibfile.update`: the one way commands change library.bib (locked, re-applied);
+* :mod:`~cytobib.bibfile.atomic`: atomic file replacement;
 * :mod:`~cytobib.bibfile.names`: BibTeX name lists by bibtexparser's rules.
 """
 
 from __future__ import annotations
 
+from cytobib.bibfile.atomic import atomic_write_bytes, create_exclusive
 from cytobib.bibfile.cache import issue_from_row, issue_to_row
 from cytobib.bibfile.read import (
     DEFAULT_MAX_BYTES,
@@ -30,21 +34,21 @@ from cytobib.bibfile.scan import (
     scan_fields,
     split_blocks,
 )
-from cytobib.bibfile.write import (
-    Change,
+from cytobib.bibfile.update import (
     Edits,
     FieldEdit,
     NewEntry,
     Skipped,
     Written,
-    apply_changes,
-    atomic_write_bytes,
     changes_for,
-    create_exclusive,
+    update,
+)
+from cytobib.bibfile.write import (
+    Change,
+    apply_changes,
     edit_fields,
     format_value,
     render_entry,
-    update,
 )
 
 __all__ = [

@@ -54,7 +54,7 @@ def put(
 ) -> None:
     """Keep a parse; a cache that cannot be written is skipped."""
     # Imported here: the writer imports the reader, which imports this module.
-    from cytobib.bibfile.write import atomic_write_bytes
+    from cytobib.bibfile.atomic import atomic_write_bytes
 
     with contextlib.suppress(OSError):
         cached.parent.mkdir(parents=True, exist_ok=True)
