@@ -212,12 +212,18 @@ def enrich(
     refresh: bool = False,
     progress: bool = False,
     client: Any = None,
+    pubmed: Any = None,
 ) -> EnrichPlan:
-    """Fill the fields entries lack from Crossref (``cytobib enrich``): conflicts reported,
-    applied only for ``accept``-ed fields (or all with ``overwrite``); retractions flagged."""
+    """Fill the fields entries lack from Crossref and PubMed (``cytobib enrich``): pmid,
+    pmcid, abstract, ISO abbreviation and MeSH keywords preferably from PubMed, the rest from
+    Crossref; conflicts reported, applied only for ``accept``-ed fields (or all with
+    ``overwrite``); retractions, concerns and errata flagged. ``pubmed=False``: Crossref only."""
     from cytobib.online import enrich as enrich_entries
+    from cytobib.online import pubmed_client_for
 
     client = client or client_for(project, offline=offline, refresh=refresh, progress=progress)
+    if pubmed is None:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
     return enrich_entries(
         project,
         keys,
@@ -227,4 +233,5 @@ def enrich(
         dry_run=dry_run,
         dismiss=dismiss,
         search=search,
+        pubmed=pubmed,
     )
