@@ -183,20 +183,26 @@ def import_file(
 
 def add(
     project: Project,
-    dois: Sequence[str],
+    ids: Sequence[str],
     *,
     dry_run: bool = False,
     offline: bool = False,
     refresh: bool = False,
     progress: bool = False,
     client: Any = None,
+    pubmed: Any = None,
 ) -> AddReport:
-    """Add works by DOI (``cytobib add``): a new entry and an annotation stub for each DOI the
-    library does not have. ``offline``: cached Crossref answers only; ``refresh``: ask again."""
-    from cytobib.online import add as add_dois
+    """Add works by DOI, PMID (``PMID:24907378``) or PMCID (``PMC7616710``), in any mix
+    (``cytobib add``): a new entry and an annotation stub for each work the library does not
+    have, from PubMed and Crossref. ``offline``: cached answers only; ``refresh``: ask again;
+    ``pubmed=False``: Crossref only."""
+    from cytobib.online import add as add_works
+    from cytobib.online import pubmed_client_for
 
     client = client or client_for(project, offline=offline, refresh=refresh, progress=progress)
-    return add_dois(project, dois, client=client, dry_run=dry_run)
+    if pubmed is None:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
+    return add_works(project, ids, client=client, pubmed=pubmed, dry_run=dry_run)
 
 
 def enrich(
