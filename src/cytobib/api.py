@@ -10,6 +10,7 @@ command                 library function
 ``cytobib annotate``    :func:`cytobib.write_stubs`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
+``cytobib suggest``     :func:`suggest` -> :class:`cytobib.online.suggest.SuggestReport`
 ``cytobib reading-list`` :func:`cytobib.reading_list`, then :func:`render`
 ``cytobib review-table`` :func:`cytobib.review_table`, then :func:`render`
 ``cytobib evidence-map`` :func:`cytobib.evidence_map`, then :func:`render`
@@ -241,3 +242,26 @@ def enrich(
         search=search,
         pubmed=pubmed,
     )
+
+
+def suggest(
+    project: Project,
+    keys: Sequence[str] | None = None,
+    *,
+    where: str | None = None,
+    write: bool = False,
+    accept: bool = False,
+    offline: bool = False,
+    refresh: bool = False,
+    pubmed: Any = None,
+) -> Any:
+    """Annotation drafts from PubMed (``cytobib suggest``): agents, cancers and study type
+    from MeSH and publication types, claim drafts from the abstract's numbers, each with its
+    evidence. ``write`` fills only the empty fields of each annotation, marked ``suggested``;
+    ``accept`` confirms suggestions already written (removes the mark)."""
+    from cytobib.online import pubmed_client_for
+    from cytobib.online.suggest import suggest as run
+
+    if pubmed is None and not accept:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
+    return run(project, keys, where=where, write=write, accept=accept, pubmed=pubmed)

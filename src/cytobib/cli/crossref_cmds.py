@@ -156,3 +156,59 @@ def enrich(
 def _flagged_by(status: str) -> str:
     """Which source flagged a work, from its ``update-status`` value."""
     return "PubMed" if "; pubmed" in status else "Crossref"
+
+
+@app.command()
+def suggest(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys (default: all).")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Only the works this filter selects.")
+    ] = None,
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Fill empty annotation fields, marked `suggested`."),
+    ] = False,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Confirm written suggestions (remove the mark).")
+    ] = False,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> int:
+    """Draft annotation fields from PubMed: MeSH, publication types, abstract numbers."""
+    from cytobib.api import suggest as run_suggest
+    from cytobib.errors import UsageError
+
+    if write and accept:
+        raise UsageError("--write and --accept do different things; give one of them.")
+    report = run_suggest(
+        project(root, bib, annotations),
+        keys or None,
+        where=where,
+        write=write,
+        accept=accept,
+        offline=offline,
+        refresh=refresh,
+    )
+    for key in report.accepted:
+        say(f"confirmed the suggestions of {key}")
+    if report.pubmed.error:
+        say(f"error: PubMed could not be asked: {report.pubmed.error}", err=True)
+        return _errors.EXIT_NETWORK
+    for drafted in report.drafts:
+        say(f"{drafted.key} (PMID {drafted.pmid}):")
+        if not drafted.suggestions:
+            say("    nothing to suggest")
+        for s in drafted.suggestions:
+            state = "" if s.field in drafted.fills else "  [kept: filled by you]"
+            say(f"    {s.field}: {s.label}{state}")
+            say(f"        evidence: {s.evidence}")
+    for key, why in report.missing:
+        say(f"no PubMed record for {key}: {why}", err=True)
+    for key in report.written:
+        say(f"wrote suggestions into annotations/{key}.yaml (marked suggested)")
+    if not write and not accept and any(d.fills for d in report.drafts):
+        say("Run again with --write to fill the empty fields (marked suggested).")
+    return _errors.EXIT_OK
