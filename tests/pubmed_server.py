@@ -61,9 +61,7 @@ def fixture_records(folder: Path) -> dict[str, bytes]:
     for path in sorted(folder.glob("efetch-*.xml")):
         root = ET.fromstring(path.read_bytes())  # noqa: S314 - our own fixtures
         for element in root:
-            pmid = element.findtext("MedlineCitation/PMID") or element.findtext(
-                "BookDocument/PMID"
-            )
+            pmid = element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
             if pmid:
                 out[pmid.strip()] = ET.tostring(element, encoding="us-ascii")
     return out
@@ -229,9 +227,11 @@ class PubMedTestServer:
         body = b"".join(p for p in parts if p)
         deleted = [i for i in ids if i in self.deleted]
         if deleted:
-            body += b"<DeleteCitation>" + b"".join(
-                b'<PMID Version="1">%s</PMID>' % i.encode() for i in deleted
-            ) + b"</DeleteCitation>"
+            body += (
+                b"<DeleteCitation>"
+                + b"".join(b'<PMID Version="1">%s</PMID>' % i.encode() for i in deleted)
+                + b"</DeleteCitation>"
+            )
         return HEAD + b"<PubmedArticleSet>" + body + b"</PubmedArticleSet>\n"
 
     def _pmid_of_doi(self, doi: str) -> str | None:
@@ -246,14 +246,20 @@ class PubMedTestServer:
         records: list[dict[str, str]] = []
         for value in ids:
             if value in self.idconv_errors:
-                records.append({idtype: value, "status": "error", "errmsg": self.idconv_errors[value]})
+                records.append(
+                    {idtype: value, "status": "error", "errmsg": self.idconv_errors[value]}
+                )
                 continue
             pmid = None
             if idtype == "doi":
                 pmid = self._pmid_of_doi(value)
                 if pmid is not None and int(pmid) >= SYNTHETIC_BASE and not self.in_pmc(int(pmid)):
                     pmid = None
-                if pmid is not None and int(pmid) < SYNTHETIC_BASE and pmid not in self.pmcids.values():
+                if (
+                    pmid is not None
+                    and int(pmid) < SYNTHETIC_BASE
+                    and pmid not in self.pmcids.values()
+                ):
                     pmid = None  # the converter knows only works in PMC
             elif idtype == "pmcid":
                 pmid = self.pmcids.get(value.upper())
@@ -263,7 +269,12 @@ class PubMedTestServer:
             pmcid = next((k for k, v in self.pmcids.items() if v == pmid), f"PMC{pmid}")
             doi = next((k for k, v in self.dois.items() if v == pmid), f"10.5555/pm.{pmid}")
             records.append({"pmcid": pmcid, "pmid": pmid, "doi": doi})
-        return {"status": "ok", "responseDate": "2026-12-02 10:00:00", "request": "", "records": records}
+        return {
+            "status": "ok",
+            "responseDate": "2026-12-02 10:00:00",
+            "request": "",
+            "records": records,
+        }
 
     def esearch(self, term: str) -> bytes:
         import re

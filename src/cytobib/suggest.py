@@ -11,8 +11,9 @@ sentence it came from), so a reader can judge it in a second. The rules:
   on PD-1 biology does not become a checkpoint-inhibitor paper. Role ``primary`` when MeSH
   marks the heading as a major topic. Agents named in the title are suggested too, with the
   title as evidence (role ``primary``).
-* **cancers**: MeSH descriptors (by UI or name: "Carcinoma, Renal Cell", "Melanoma") and
-  cancers named in the title, through the cancer vocabulary.
+* **cancers**: MeSH descriptors (by UI or name: "Carcinoma, Renal Cell", "Melanoma", or a
+  name inside it: "Triple Negative Breast Neoplasms" -> breast cancer) and cancers named in
+  the title, through the cancer vocabulary.
 * **study type** from publication types first (Meta-Analysis, Systematic Review, Review,
   Clinical Trial*/Randomized Controlled Trial, Case Reports, Observational Study, Editorial,
   News...), then MeSH check tags and study designs: Animals (or Mice, Rats) without a clinical
@@ -177,6 +178,8 @@ def _cancers(record: PubMedRecord, vocabulary: Vocabulary) -> list[Suggestion]:
     found: dict[str, Suggestion] = {}
     for heading in record.mesh:
         cancer_id = by_mesh.get(heading.ui) or cancers.canonical(heading.descriptor)
+        if cancer_id is None:  # "Triple Negative Breast Neoplasms": the cancer it names
+            cancer_id = next((c for c, _ in _named_in(heading.descriptor, cancers.index)), None)
         if cancer_id is not None and cancer_id not in found:
             found[cancer_id] = Suggestion("cancers", cancer_id, f"MeSH {heading.show()}")
     for cancer_id, name in _named_in(record.title, cancers.index):

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from cytobib import latex
-from cytobib.crossref.markup import verbatim
+from cytobib.crossref.markup import escape_latex, verbatim
 from cytobib.doi import is_valid_doi, normalize_doi
 from cytobib.model import UpdateStatus
 from cytobib.pubmed.records import Author, PubMedRecord
@@ -167,7 +167,7 @@ def map_record(record: PubMedRecord) -> MappedRecord:
         if value:
             fields[name] = latex.escape(value)
     if record.pages:
-        fields["pages"] = latex.escape(record.pages)
+        fields["pages"] = escape_latex(record.pages)  # keeps the en dash "--" a dash
     doi = None
     if record.doi and is_valid_doi(record.doi):
         doi = normalize_doi(record.doi)
