@@ -4,12 +4,11 @@ against the local NCBI stand-in (and the Crossref one), nothing from the interne
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from cytobib.library import open_project
 from crossref_server import running_server as crossref_running
+from cytobib.library import open_project
 from pubmed_server import Fault, PubMedTestServer, running_server
 
 ENTRY = """@article{il1a2024,
