@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from cytobib.drafts import draft
 from cytobib.pubmed.records import MeshHeading, PubMedRecord, Qualifier, parse_efetch
-from cytobib.suggest import draft
 from cytobib.vocabulary import Vocabulary, build
 
 LABELLED = Path(__file__).with_name("data") / "suggest" / "labelled.yaml"

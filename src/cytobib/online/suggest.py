@@ -3,7 +3,7 @@ written into the empty fields of their annotations and marked ``suggested``.
 
 The pipeline, as for enrich: :func:`select_records` (keys or ``--where``) -> PubMed
 (:func:`cytobib.online.pubmed.ask_pubmed`: by pmid, PMCID or DOI, cached) -> :func:`plan_suggest`
-(pure: :func:`cytobib.suggest.draft`, and what would be filled) -> :func:`apply_suggest` (the
+(pure: :func:`cytobib.drafts.draft`, and what would be filled) -> :func:`apply_suggest` (the
 only step that writes, under the project lock, each file through
 :func:`cytobib.annotation_edit.fill`, which never changes what a person wrote).
 ``accept`` (:func:`accept_suggestions`) removes the ``suggested`` mark: the reader confirmed.
@@ -19,12 +19,12 @@ from typing import Any
 from cytobib import annotation_edit
 from cytobib import annotations as ann
 from cytobib.bibfile import atomic_write_bytes
+from cytobib.drafts import FIELDS, Suggestion, draft
 from cytobib.errors import AnnotationFileError
 from cytobib.library import Project
 from cytobib.lock import locked
 from cytobib.model import Record
 from cytobib.online.pubmed import PubMedAnswers, ask_pubmed, pubmed_client_for
-from cytobib.suggest import FIELDS, Suggestion, draft
 
 
 @dataclass(frozen=True)
