@@ -40,14 +40,32 @@ def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     patch.undo()
 
 
+@pytest.fixture(scope="session")
+def _ncbi_stand_in() -> Iterator[str]:
+    """One local NCBI stand-in for the session: add, enrich and check --online ask PubMed
+    too, and a test must never reach the real one."""
+    try:
+        from pubmed_server import FIXTURES, PubMedTestServer
+    except ImportError:  # this conftest copied alone (test_store's probe): nothing to serve
+        yield "http://127.0.0.1:9"
+        return
+    server = PubMedTestServer(FIXTURES if FIXTURES.is_dir() else None).start()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, _ncbi_stand_in: str
 ) -> None:
-    """Every test gets its own caches and none of the developer's Crossref settings."""
+    """Every test gets its own caches, none of the developer's Crossref or NCBI settings, and
+    the local NCBI stand-in."""
     monkeypatch.setenv("CYTOBIB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("CYTOBIB_MAILTO", raising=False)
     monkeypatch.delenv("CYTOBIB_CROSSREF_URL", raising=False)
+    monkeypatch.delenv("NCBI_API_KEY", raising=False)
+    monkeypatch.setenv("CYTOBIB_EUTILS_URL", _ncbi_stand_in + "/entrez/eutils")
+    monkeypatch.setenv("CYTOBIB_IDCONV_URL", _ncbi_stand_in + "/tools/idconv/api/v1/articles/")
     monkeypatch.delenv("FORCE_COLOR", raising=False)  # rich would colour captured output
 
 

@@ -33,7 +33,7 @@ from cytobib.model import (
 )
 
 if TYPE_CHECKING:
-    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render
+    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render, suggest
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
     from cytobib.rendering import build
@@ -47,6 +47,7 @@ _API: dict[str, tuple[str, str]] = {
     "write_stubs": ("cytobib.project", "write_stubs"),
     "add": ("cytobib.api", "add"),
     "enrich": ("cytobib.api", "enrich"),
+    "suggest": ("cytobib.api", "suggest"),
     "reading_list": ("cytobib.views", "reading_list"),
     "review_table": ("cytobib.views", "review_table"),
     "evidence_map": ("cytobib.views", "evidence_map"),
@@ -99,5 +100,6 @@ __all__ = [
     "reading_list",
     "render",
     "review_table",
+    "suggest",
     "write_stubs",
 ]

@@ -507,7 +507,7 @@ def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
         tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
         tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
         a.targets, a.cancers, a.cancer_ids, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, thawed(a.verified), thawed(a.extra), a.unconfirmed, a.source,
+        a.related, thawed(a.verified), thawed(a.extra), a.unconfirmed, a.source, a.suggested,
     )  # fmt: skip
 
 
@@ -787,6 +787,23 @@ def _build(
     priority = data.get("priority")
     status = data.get("status")
     study_type = data.get("study_type")
+    marked = data.get("suggested")
+    suggested = tuple(str(k) for k in marked) if isinstance(marked, dict) else ()
+    if suggested:
+        line, column = _position(positions, ("suggested", "<key>"))
+        issues.append(
+            _issue(
+                "unconfirmed-suggestion",
+                f"{', '.join(suggested)} drafted by `cytobib suggest` from PubMed, not yet "
+                "confirmed.",
+                key,
+                shown,
+                line,
+                column,
+                f"Check them against the work, then run `cytobib suggest --accept {key}`.",
+                Severity.INFO,
+            )
+        )
     return Annotation(
         key=key,
         path=shown,
@@ -806,6 +823,7 @@ def _build(
         extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
         unconfirmed=_strs(data.get("unconfirmed")),
         source=source,
+        suggested=suggested,
     )
 
 

@@ -10,6 +10,7 @@ command                 library function
 ``cytobib annotate``    :func:`cytobib.write_stubs`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
+``cytobib suggest``     :func:`suggest` -> :class:`cytobib.online.suggest.SuggestReport`
 ``cytobib reading-list`` :func:`cytobib.reading_list`, then :func:`render`
 ``cytobib review-table`` :func:`cytobib.review_table`, then :func:`render`
 ``cytobib evidence-map`` :func:`cytobib.evidence_map`, then :func:`render`
@@ -183,20 +184,26 @@ def import_file(
 
 def add(
     project: Project,
-    dois: Sequence[str],
+    ids: Sequence[str],
     *,
     dry_run: bool = False,
     offline: bool = False,
     refresh: bool = False,
     progress: bool = False,
     client: Any = None,
+    pubmed: Any = None,
 ) -> AddReport:
-    """Add works by DOI (``cytobib add``): a new entry and an annotation stub for each DOI the
-    library does not have. ``offline``: cached Crossref answers only; ``refresh``: ask again."""
-    from cytobib.online import add as add_dois
+    """Add works by DOI, PMID (``PMID:24907378``) or PMCID (``PMC7616710``), in any mix
+    (``cytobib add``): a new entry and an annotation stub for each work the library does not
+    have, from PubMed and Crossref. ``offline``: cached answers only; ``refresh``: ask again;
+    ``pubmed=False``: Crossref only."""
+    from cytobib.online import add as add_works
+    from cytobib.online import pubmed_client_for
 
     client = client or client_for(project, offline=offline, refresh=refresh, progress=progress)
-    return add_dois(project, dois, client=client, dry_run=dry_run)
+    if pubmed is None:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
+    return add_works(project, ids, client=client, pubmed=pubmed, dry_run=dry_run)
 
 
 def enrich(
@@ -212,12 +219,18 @@ def enrich(
     refresh: bool = False,
     progress: bool = False,
     client: Any = None,
+    pubmed: Any = None,
 ) -> EnrichPlan:
-    """Fill the fields entries lack from Crossref (``cytobib enrich``): conflicts reported,
-    applied only for ``accept``-ed fields (or all with ``overwrite``); retractions flagged."""
+    """Fill the fields entries lack from Crossref and PubMed (``cytobib enrich``): pmid,
+    pmcid, abstract, ISO abbreviation and MeSH keywords preferably from PubMed, the rest from
+    Crossref; conflicts reported, applied only for ``accept``-ed fields (or all with
+    ``overwrite``); retractions, concerns and errata flagged. ``pubmed=False``: Crossref only."""
     from cytobib.online import enrich as enrich_entries
+    from cytobib.online import pubmed_client_for
 
     client = client or client_for(project, offline=offline, refresh=refresh, progress=progress)
+    if pubmed is None:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
     return enrich_entries(
         project,
         keys,
@@ -227,4 +240,28 @@ def enrich(
         dry_run=dry_run,
         dismiss=dismiss,
         search=search,
+        pubmed=pubmed,
     )
+
+
+def suggest(
+    project: Project,
+    keys: Sequence[str] | None = None,
+    *,
+    where: str | None = None,
+    write: bool = False,
+    accept: bool = False,
+    offline: bool = False,
+    refresh: bool = False,
+    pubmed: Any = None,
+) -> Any:
+    """Annotation drafts from PubMed (``cytobib suggest``): agents, cancers and study type
+    from MeSH and publication types, claim drafts from the abstract's numbers, each with its
+    evidence. ``write`` fills only the empty fields of each annotation, marked ``suggested``;
+    ``accept`` confirms suggestions already written (removes the mark)."""
+    from cytobib.online import pubmed_client_for
+    from cytobib.online.suggest import suggest as run
+
+    if pubmed is None and not accept:
+        pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
+    return run(project, keys, where=where, write=write, accept=accept, pubmed=pubmed)

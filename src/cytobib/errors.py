@@ -24,6 +24,12 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   ├── CrossrefUnavailable      timeouts / 5xx / 429 after all retries, or too many failures
     │   ├── CrossrefBadResponse      a 2xx answer whose body is not the JSON we expect
     │   └── OfflineCacheMiss         --offline was given and the cache has no answer
+    ├── PubMedError                  NCBI E-utilities or the PMC ID Converter could not answer
+    │   │                            usefully (exit 4)
+    │   ├── PubMedNotFound           an id PubMed does not know, or a deleted record (final)
+    │   ├── PubMedUnavailable        timeouts / 5xx / 429 after all retries, or too many failures
+    │   ├── PubMedBadResponse        a 2xx answer whose body is not the XML or JSON we expect
+    │   └── PubMedOfflineMiss        --offline was given and the cache has no answer
     └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
 
     PluginWarning (a UserWarning)    a plug-in that fails to load is skipped (cytobib.registry)
@@ -128,6 +134,27 @@ class CrossrefBadResponse(CrossrefError):
 
 class OfflineCacheMiss(CrossrefError):
     """Raised in --offline mode when the cache holds no answer for a request."""
+
+
+class PubMedError(CytobibError):
+    """Base class for failures talking to NCBI's E-utilities or the PMC ID Converter."""
+
+
+class PubMedNotFound(PubMedError):
+    """Raised for an id PubMed does not know (a PMID, PMCID or DOI), or a deleted record."""
+
+
+class PubMedUnavailable(PubMedError):
+    """Raised when NCBI keeps failing (timeouts, 5xx, 429) after bounded retries."""
+
+
+class PubMedBadResponse(PubMedError):
+    """Raised when a successful status carries a body that is not the expected XML or JSON
+    (malformed, cut off, an entity declaration, an ``<ERROR>`` inside a 200)."""
+
+
+class PubMedOfflineMiss(PubMedError):
+    """Raised in --offline mode when the PubMed cache holds no answer for an id."""
 
 
 class WriteError(CytobibError):

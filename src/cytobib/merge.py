@@ -32,6 +32,11 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _FUZZY_FIELDS = {"title", "abstract", "journal", "booktitle", "publisher"}
 _NEVER_FILL = {"update-status"}  # written by the retraction check, not by a merge
 
+PUBMED_FIRST = frozenset({"pmid", "pmcid", "abstract", "shortjournal", "keywords"})
+"""Fields PubMed is preferred for when Crossref offers them too: its own ids, the abstract
+(many publishers deposit none at Crossref, or a JATS one), NLM's ISO abbreviation and the
+MeSH-derived keywords. Crossref, the publisher's own deposit, is preferred for the rest."""
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -57,6 +62,8 @@ class Plan:
     updates: Mapping[str, str] = field(default_factory=dict)
     conflicts: tuple[Conflict, ...] = ()
     dismissed: tuple[Conflict, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """The source of each update, when a plan combines several (:func:`combine`)."""
 
     @property
     def changed(self) -> bool:
@@ -140,6 +147,59 @@ def plan(
         else:
             conflicts.append(conflict)
     return Plan(entry.key, updates, tuple(conflicts), tuple(quiet))
+
+
+def prefer(offers: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Split the fields several sources offer one entry so that each field comes from one
+    source: PubMed's value for :data:`PUBMED_FIRST`, Crossref's for every other field, and a
+    field only one source offers from that source (so a source that is down, slow or has no
+    record never keeps the other from filling what it can). Sources other than ``crossref``
+    and ``pubmed`` come after both, in the order given.
+
+    Returns ``{source: {field: value}}`` with every offered field in exactly one source.
+    """
+    ranked = sorted(
+        offers, key=lambda s: ("crossref", "pubmed").index(s) if s in ("crossref", "pubmed") else 2
+    )
+    out: dict[str, dict[str, str]] = {source: {} for source in offers}
+    names = dict.fromkeys(n for source in ranked for n, v in offers[source].items() if v.strip())
+    for name in names:
+        order = list(ranked)
+        if name.lower() in PUBMED_FIRST and "pubmed" in order:
+            order.remove("pubmed")
+            order.insert(0, "pubmed")
+        for source in order:
+            value = offers[source].get(name, "")
+            if value.strip():
+                out[source][name] = value
+                break
+    return out
+
+
+def plan_sources(
+    entry: Entry,
+    offers: Mapping[str, Mapping[str, str]],
+    *,
+    accept: Collection[str] = (),
+    overwrite: bool = False,
+    dismissed: Collection[str] = (),
+) -> Plan:
+    """:func:`plan` for values from several sources, each field from the source
+    :func:`prefer` picks; conflicts name that source, and ``sources`` says where each update
+    comes from."""
+    updates: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    conflicts: list[Conflict] = []
+    quiet: list[Conflict] = []
+    for source, incoming in prefer(offers).items():
+        part = plan(
+            entry, incoming, source=source, accept=accept, overwrite=overwrite, dismissed=dismissed
+        )
+        updates.update(part.updates)
+        sources.update(dict.fromkeys(part.updates, source))
+        conflicts.extend(part.conflicts)
+        quiet.extend(part.dismissed)
+    return Plan(entry.key, updates, tuple(conflicts), tuple(quiet), sources)
 
 
 # --- provenance ------------------------------------------------------------------------------

@@ -412,6 +412,8 @@ class Annotation:
     reader with the work, not only by `check`."""
     source: str = field(default="", compare=False, repr=False)
     """A digest of the file's bytes and name, which caches key on ("": built in memory)."""
+    suggested: tuple[str, ...] = ()
+    """Fields drafted by ``cytobib suggest`` and not yet confirmed by the reader."""
 
     def __post_init__(self) -> None:
         # Checked field by field, not in a loop: a warm load builds 10k of these.
@@ -443,7 +445,7 @@ class Annotation:
                 self.key, self.path, self.summary, self.claims, self.agents, self.targets,
                 self.cancers, self.cancer_ids, self.study_type, self.caveats, self.tags,
                 self.status, self.priority, self.related, _hashable(self.verified),
-                _hashable(self.extra), self.unconfirmed,
+                _hashable(self.extra), self.unconfirmed, self.suggested,
             )
         )  # fmt: skip
 

@@ -774,6 +774,7 @@ _LEGACY = (  # the caches before this store (parse, annotation stamps, memo, ref
     "citations/references.sqlite3*", "outputs/*/*.out",
 )  # fmt: skip
 _CROSSREF = "crossref/crossref.sqlite3*"
+_PUBMED = "pubmed/pubmed.sqlite3*"  # PubMed's answers, beside Crossref's (pubmed/cache.py)
 
 
 @dataclass(frozen=True)
@@ -844,7 +845,7 @@ def info(root: Path) -> CacheInfo:
         tables=tuple(tables),
         other_stores=others,
         other_bytes=other,
-        crossref_bytes=sum(size for _, size in _files(base, [_CROSSREF])),
+        crossref_bytes=sum(size for _, size in _files(base, [_CROSSREF, _PUBMED])),
         legacy_files=len(legacy),
         legacy_bytes=sum(size for _, size in legacy),
     )
@@ -868,7 +869,7 @@ def clear(root: Path, *, everything: bool = False) -> Cleared:
         raise WriteError(f"Not clearing {base}: it belongs to another user.",
                          hint=f"Set {CACHE_DIR_ENV} to your own cache folder.")  # fmt: skip
     if everything:
-        patterns = [f"{_FOLDER}/*.sqlite3*", _CROSSREF, *_LEGACY]
+        patterns = [f"{_FOLDER}/*.sqlite3*", _CROSSREF, _PUBMED, *_LEGACY]
     else:
         patterns = [f"{_FOLDER}/{store_path(root).name}{s}" for s in _SUFFIXES]
     files = count = 0

@@ -1,4 +1,5 @@
-"""Commands that talk to Crossref: add, enrich (check --online lives in library_cmds)."""
+"""Commands that talk to Crossref and PubMed: add, enrich (check --online lives in
+library_cmds)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.cli._output import say, show
 
 OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Use only cached Crossref answers; no network.")
+    bool, typer.Option("--offline", help="Use only cached Crossref and PubMed answers; no network.")
 ]
 RefreshOpt = Annotated[
     bool, typer.Option("--refresh", help="Ignore cached answers and ask Crossref again.")
@@ -26,7 +27,8 @@ DryRunOpt = Annotated[
 @app.command()
 def add(
     dois: Annotated[
-        list[str], typer.Argument(help="DOIs, doi: prefixes or https://doi.org/ URLs.")
+        list[str],
+        typer.Argument(help="DOIs (or doi:/https://doi.org/ forms), PMID:n or PMCID:PMCn."),
     ],
     dry_run: DryRunOpt = False,
     offline: OfflineOpt = False,
@@ -35,7 +37,7 @@ def add(
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> int:
-    """Add works by DOI: a new entry (generated key) and an annotation stub for each."""
+    """Add works by DOI, PMID or PMCID: a new entry (generated key) and an annotation stub."""
     from cytobib.api import add as add_dois
 
     report = add_dois(
@@ -50,8 +52,10 @@ def add(
         say(f"already in the library: {doi} is '{key}' (nothing changed)")
     for given, reason in report.failed:
         say(f"not added: {given}: {reason}", err=True)
+    for problem in report.problems:
+        say(f"warning: {problem} (the other source's values were used)", err=True)
     for key, status in report.flagged:
-        say(f"WARNING: {key} is flagged by Crossref: {status}", err=True)
+        say(f"WARNING: {key} is flagged by {_flagged_by(status)}: {status}", err=True)
     if dry_run:
         show(report.diff)
         return _errors.EXIT_OK
@@ -65,10 +69,12 @@ def enrich(
     keys: Annotated[list[str] | None, typer.Argument(help="Keys to enrich (default: all).")] = None,
     accept: Annotated[
         list[str] | None,
-        typer.Option("--accept", help="Take Crossref's value for this field on conflict (repeat)."),
+        typer.Option(
+            "--accept", help="Take the source's value for this field on conflict (repeat)."
+        ),
     ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Take Crossref's value for every conflict.")
+        bool, typer.Option("--overwrite", help="Take the sources' value for every conflict.")
     ] = False,
     dismiss: Annotated[
         bool,
@@ -84,7 +90,7 @@ def enrich(
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> int:
-    """Fill missing fields from Crossref; report conflicts; flag retractions and corrections."""
+    """Fill missing fields from Crossref and PubMed; report conflicts; flag retractions."""
     from cytobib.api import enrich as run_enrich
     from cytobib.online import format_conflicts
 
@@ -115,8 +121,14 @@ def enrich(
         say(f"could not enrich {key}: {reason}", err=True)
     for key, reason in report.invalid:
         say(f"not looked up: {key}: {reason} (`cytobib check` lists it)", err=True)
+    if report.pubmed.error:
+        say(f"warning: PubMed: {report.pubmed.error} (Crossref's values were used)", err=True)
+    for key, why in report.pubmed.not_found:
+        say(f"not found at PubMed: {key}: {why}", err=True)
+    for key, why in report.pubmed.failed:
+        say(f"could not ask PubMed for {key}: {why}", err=True)
     for key, status in report.flagged:
-        say(f"WARNING: {key} is flagged by Crossref: {status}", err=True)
+        say(f"WARNING: {key} is flagged by {_flagged_by(status)}: {status}", err=True)
     conflicts = report.conflicts
     if conflicts:
         say(f"\n{len(conflicts)} conflict(s): your values were kept.")
@@ -127,7 +139,9 @@ def enrich(
         )
     if dry_run:
         show(report.diff)
-    if report.failed and not (report.plans or report.not_found or report.matches):
+    if report.failed and not (
+        report.plans or report.not_found or report.matches or report.pubmed.records
+    ):
         # Not one answer: a network or Crossref fault, not a library to be proud of (as `add`).
         say(
             f"error: Crossref gave no usable answer for any of {len(report.failed)} "
@@ -136,4 +150,65 @@ def enrich(
             err=True,
         )
         return _errors.EXIT_NETWORK
+    return _errors.EXIT_OK
+
+
+def _flagged_by(status: str) -> str:
+    """Which source flagged a work, from its ``update-status`` value."""
+    return "PubMed" if "; pubmed" in status else "Crossref"
+
+
+@app.command()
+def suggest(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys (default: all).")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Only the works this filter selects.")
+    ] = None,
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Fill empty annotation fields, marked `suggested`."),
+    ] = False,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Confirm written suggestions (remove the mark).")
+    ] = False,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> int:
+    """Draft annotation fields from PubMed: MeSH, publication types, abstract numbers."""
+    from cytobib.api import suggest as run_suggest
+    from cytobib.errors import UsageError
+
+    if write and accept:
+        raise UsageError("--write and --accept do different things; give one of them.")
+    report = run_suggest(
+        project(root, bib, annotations),
+        keys or None,
+        where=where,
+        write=write,
+        accept=accept,
+        offline=offline,
+        refresh=refresh,
+    )
+    for key in report.accepted:
+        say(f"confirmed the suggestions of {key}")
+    if report.pubmed.error:
+        say(f"error: PubMed could not be asked: {report.pubmed.error}", err=True)
+        return _errors.EXIT_NETWORK
+    for drafted in report.drafts:
+        say(f"{drafted.key} (PMID {drafted.pmid}):")
+        if not drafted.suggestions:
+            say("    nothing to suggest")
+        for s in drafted.suggestions:
+            state = "" if s.field in drafted.fills else "  [kept: filled by you]"
+            say(f"    {s.field}: {s.label}{state}")
+            say(f"        evidence: {s.evidence}")
+    for key, why in report.missing:
+        say(f"no PubMed record for {key}: {why}", err=True)
+    for key in report.written:
+        say(f"wrote suggestions into annotations/{key}.yaml (marked suggested)")
+    if not write and not accept and any(d.fills for d in report.drafts):
+        say("Run again with --write to fill the empty fields (marked suggested).")
     return _errors.EXIT_OK

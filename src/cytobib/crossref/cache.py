@@ -42,7 +42,7 @@ from typing import Literal
 
 from cytobib import store
 from cytobib.doi import normalize_doi
-from cytobib.errors import CrossrefError
+from cytobib.errors import CrossrefError, CytobibError
 
 __all__ = [
     "DAY",
@@ -91,7 +91,17 @@ class CachedResponse:
 
 
 class Cache:
-    """The SQLite cache; safe to share between threads (one connection per thread)."""
+    """The SQLite cache; safe to share between threads (one connection per thread).
+
+    Another source's answers (PubMed: :class:`cytobib.pubmed.cache.PubMedCache`) live in a
+    file of their own under the same folder rules: a subclass names its ``filename``, the
+    ``label`` its warnings use, the ``error`` it raises for a damaged file, and its own
+    :meth:`ttl_for`.
+    """
+
+    filename: str = FILENAME
+    label: str = "Crossref"
+    error: type[CytobibError] = CrossrefError
 
     def __init__(
         self,
@@ -121,7 +131,7 @@ class Cache:
         if mode not in _MODES:
             raise ValueError(f"Unknown cache mode {mode!r}; use one of {', '.join(_MODES)}.")
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self.path = self.directory / FILENAME
+        self.path = self.directory / self.filename
         self.mode: CacheMode = mode
         self.ttl = ttl
         self.not_found_ttl = not_found_ttl
@@ -138,7 +148,7 @@ class Cache:
         problem = None if self.off else store.private_folder(self.directory)
         problem = problem or (None if self.off else store.private_file(self.path))
         if problem is not None:
-            store.warn(f"Crossref answers are not cached in this run: {problem}.")
+            store.warn(f"{self.label} answers are not cached in this run: {problem}.")
             self.off = True
         if self.off:
             return
@@ -147,13 +157,13 @@ class Cache:
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self._setup(self._conn())
         except (OSError, sqlite3.OperationalError) as exc:  # read-only folder, full disk, locked
-            store.warn(f"Crossref answers are not cached in this run: {self.path}: {exc}.")
+            store.warn(f"{self.label} answers are not cached in this run: {self.path}: {exc}.")
             self.close()
             self.off = True
         except sqlite3.DatabaseError as exc:  # not a database: its answers are not ours to drop
-            raise CrossrefError(
-                f"The Crossref cache {self.path} is not a usable SQLite database ({exc}).",
-                hint="Delete that file: it only holds cached Crossref answers.",
+            raise self.error(
+                f"The {self.label} cache {self.path} is not a usable SQLite database ({exc}).",
+                hint=f"Delete that file: it only holds cached {self.label} answers.",
             ) from exc
 
     # -- connections ------------------------------------------------------------------------
@@ -162,7 +172,7 @@ class Cache:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
-                raise RuntimeError("This Crossref cache has been closed.")
+                raise RuntimeError(f"This {self.label} cache has been closed.")
             # check_same_thread=False only so close() may close every thread's connection;
             # each connection is otherwise used by the thread that opened it.
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
@@ -266,7 +276,7 @@ class Cache:
                     (key, status, sqlite3.Binary(body), self._clock(), int(has_updates)),
                 )
         except sqlite3.OperationalError as exc:
-            store.warn(f"Crossref answers are not cached in this run: {self.path}: {exc}.")
+            store.warn(f"{self.label} answers are not cached in this run: {self.path}: {exc}.")
             self.off = True
 
     def delete(self, key: str) -> None:

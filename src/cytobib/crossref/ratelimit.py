@@ -204,6 +204,7 @@ class RateLimiter:
         safety: float = 0.95,
         burst: int = 1,
         cooldown: float = 60.0,
+        fixed: bool = False,
     ) -> None:
         """Start from ``limits`` (default: the strictest known for the pool).
 
@@ -214,6 +215,8 @@ class RateLimiter:
             safety: fraction of the announced rate to pace at (0 < safety <= 1).
             burst: tokens the bucket may hold; 1 means evenly spaced starts.
             cooldown: seconds to stay at 1 request in flight after a 429.
+            fixed: the starting limits are a ceiling set by policy, not a guess (NCBI: 3/s
+                without a key, 10/s with one): headers may lower them, never raise them.
         """
         if not 0 < safety <= 1:
             raise ValueError("safety must be in (0, 1]")
@@ -221,6 +224,7 @@ class RateLimiter:
         self._clock: Clock = clock or SystemClock()
         self._safety = safety
         self._cooldown = cooldown
+        self._ceiling = start if fixed else None
         self._cond = threading.Condition()
         self._concurrency = start.concurrency
         self._in_flight = 0
@@ -308,6 +312,12 @@ class RateLimiter:
         limit = parse_count(_header(headers, "x-rate-limit-limit", "x-ratelimit-limit"))
         interval = parse_interval(_header(headers, "x-rate-limit-interval", "x-ratelimit-interval"))
         concurrency = parse_count(_header(headers, "x-concurrency-limit"))
+        if self._ceiling is not None:  # a policy's limits: never paced faster than them
+            top = self._ceiling
+            ceiling = getattr(top, route)
+            limit = None if limit is None else min(limit, ceiling[0])
+            interval = None if interval is None else max(interval, ceiling[1])
+            concurrency = None if concurrency is None else min(concurrency, top.concurrency)
         with self._cond:
             bucket = self._buckets[route]
             if limit is not None:

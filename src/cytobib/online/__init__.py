@@ -1,4 +1,5 @@
-"""What cytobib does online, with Crossref: add by DOI, enrich (fill-only), verify DOIs.
+"""What cytobib does online, with Crossref and PubMed: add by DOI, PMID or PMCID, enrich
+(fill-only), verify DOIs and PMIDs, and suggest annotation drafts.
 
 Each is a pipeline whose steps can be called on their own, as ``cytobib import``'s are:
 
@@ -7,7 +8,9 @@ Each is a pipeline whose steps can be called on their own, as ``cytobib import``
 * :mod:`~cytobib.online.plan`: :func:`select` -> :func:`ask_crossref` (the only network
   step) -> :func:`plan_enrich` (pure) and :mod:`~cytobib.online.apply`: :func:`apply_enrich`
   (the only step that writes);
-* :mod:`~cytobib.online.verify`: :func:`verify_online` for ``check --online``.
+* :mod:`~cytobib.online.verify`: :func:`verify_online` for ``check --online``;
+* :mod:`~cytobib.online.pubmed`: :func:`ask_pubmed`, the PubMed step of all of them, which
+  never raises for a PubMed that is down (its answers say why), so Crossref still counts.
 
 Every change to library.bib goes through the lossless writer (``bibfile.edit_fields`` +
 ``apply_changes`` + an atomic write) and the one precedence rule in :mod:`cytobib.merge`.
@@ -32,6 +35,7 @@ from cytobib.online.plan import (
     plan_enrich,
     select,
 )
+from cytobib.online.pubmed import PubMedAnswers, ask_pubmed, pubmed_client_for
 from cytobib.online.verify import verify_online
 
 __all__ = [
@@ -40,16 +44,19 @@ __all__ = [
     "Answers",
     "EnrichPlan",
     "Match",
+    "PubMedAnswers",
     "add",
     "apply_add",
     "apply_enrich",
     "ask_crossref",
+    "ask_pubmed",
     "client_for",
     "enrich",
     "format_conflicts",
     "incoming_fields",
     "plan_add",
     "plan_enrich",
+    "pubmed_client_for",
     "select",
     "update_status_value",
     "verify_online",
@@ -67,15 +74,38 @@ def enrich(
     dry_run: bool = False,
     dismiss: bool = False,
     search: bool = True,
+    pubmed: Any = None,
 ) -> EnrichPlan:
-    """Fill missing fields from Crossref, report conflicts, flag retractions: select, ask,
-    plan, and (unless ``dry_run``) apply."""
+    """Fill missing fields from Crossref and PubMed (each field from the source
+    :func:`cytobib.merge.prefer` picks), report conflicts, flag retractions: select, ask,
+    plan, and (unless ``dry_run``) apply. ``pubmed``: a PubMed client, or False to ask only
+    Crossref. A source that fails does not keep the other from filling what it can.
+
+    Raises:
+        CrossrefUnavailable: Crossref failed and PubMed gave nothing either.
+    """
+    from cytobib.errors import CrossrefUnavailable
+
     check_options(accept, overwrite)
     records = select(project, keys)
     dismissed = merge.Provenance.load(project.config.root).dismissed
-    answers = ask_crossref(client or client_for(project), records, search=search)
+    found = PubMedAnswers()
+    if pubmed is not False:
+        found = ask_pubmed(pubmed or pubmed_client_for(project), records)
+    try:
+        answers = ask_crossref(client or client_for(project), records, search=search)
+    except CrossrefUnavailable as exc:
+        if not found.records:
+            raise
+        answers = Answers(failed=tuple((r.key, exc.message) for r in records if r.entry.doi))
     plan = plan_enrich(
-        project, records, answers, accept=accept, overwrite=overwrite, dismissed=dismissed
+        project,
+        records,
+        answers,
+        accept=accept,
+        overwrite=overwrite,
+        dismissed=dismissed,
+        pubmed=found,
     )
     if not dry_run:
         apply_enrich(project, plan, dismiss=dismiss)

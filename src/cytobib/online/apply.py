@@ -32,8 +32,9 @@ def apply_enrich(
             )
             for p in plan.plans:
                 applied = [n for n in p.updates if not written.kept(p.key, n)]
-                if applied:
-                    prov.record(p.key, applied, "crossref")
+                for source in dict.fromkeys(p.sources.get(n, "crossref") for n in applied):
+                    names = [n for n in applied if p.sources.get(n, "crossref") == source]
+                    prov.record(p.key, names, source)
         if dismiss:
             prov.dismiss(plan.conflicts)
         prov.save(after=plan.source.path if written else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from cytobib import latex
@@ -57,6 +58,30 @@ def update_status_value(mapped: Any) -> str | None:
     source = latex.escape(" ".join((status.source or "").replace(";", ",").split()))
     date = status.date if status.date and _ISO_DATE.fullmatch(status.date) else ""
     return "; ".join([status.kind, notice, source, date]).rstrip("; ")
+
+
+_SEVERITY = ("retracted", "concern", "corrected")
+
+
+def strongest_status(values: Iterable[str | None]) -> str | None:
+    """The most severe of several ``update-status`` values (retracted, then concern, then
+    corrected); the first of equals. Crossref and PubMed may each flag a work."""
+    present: list[str] = [v for v in values if v]
+    if not present:
+        return None
+    return min(present, key=lambda v: _SEVERITY.index(v.split(";", 1)[0].strip()))
+
+
+def pubmed_fields(record: Any) -> dict[str, str]:
+    """The fields a PubMed record offers an entry (its ``update-status`` included)."""
+    from cytobib.pubmed.fields import map_record
+
+    mapped = map_record(record)
+    out = {k: v for k, v in mapped.fields.items() if v}
+    status = update_status_value(mapped)
+    if status:
+        out["update-status"] = status
+    return out
 
 
 def incoming_fields(mapped: Any) -> dict[str, str]:

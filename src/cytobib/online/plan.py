@@ -19,7 +19,14 @@ from cytobib.doi import canonical, is_valid_doi
 from cytobib.errors import CrossrefError, CrossrefNotFound, UsageError
 from cytobib.library import Project, record_for
 from cytobib.model import Entry, Record
-from cytobib.online.common import incoming_fields, reason, unified_diff
+from cytobib.online.common import (
+    incoming_fields,
+    pubmed_fields,
+    reason,
+    strongest_status,
+    unified_diff,
+)
+from cytobib.online.pubmed import PubMedAnswers
 
 Message = Mapping[str, Any]
 
@@ -55,6 +62,7 @@ class EnrichPlan:
     plans: tuple[merge.Plan, ...] = ()
     flagged: tuple[tuple[str, str], ...] = ()  # (key, update-status)
     answers: Answers = field(default_factory=Answers)
+    pubmed: PubMedAnswers = field(default_factory=PubMedAnswers)
 
     @property
     def conflicts(self) -> list[merge.Conflict]:
@@ -188,40 +196,48 @@ def plan_enrich(
     accept: Collection[str] = (),
     overwrite: bool = False,
     dismissed: Collection[str] = (),
+    pubmed: PubMedAnswers | None = None,
 ) -> EnrichPlan:
-    """The updates Crossref's ``answers`` bring to ``records``; nothing is written."""
+    """The updates Crossref's ``answers`` and PubMed's records bring to ``records``, each
+    field from the source :func:`cytobib.merge.prefer` picks; nothing is written."""
     from cytobib.crossref import map_work
 
     check_options(accept, overwrite)
+    pubmed = pubmed or PubMedAnswers()
     plans: list[merge.Plan] = []
     flagged: list[tuple[str, str]] = []
     changes: list[bibfile.Change] = []
     source = project.parsed.source
     for record in records:
         message = answers.messages.get(record.key)
-        if message is None:
+        found = pubmed.records.get(record.key)
+        if message is None and found is None:
             continue
-        incoming = incoming_fields(mapped := map_work(message))
-        if not record.entry.doi and mapped.doi and is_valid_doi(mapped.doi):
-            incoming["doi"] = mapped.doi
-        status = incoming.pop("update-status", None)
-        plan = merge.plan(
-            record.entry,
-            incoming,
-            source="crossref",
-            accept=accept,
-            overwrite=overwrite,
-            dismissed=dismissed,
+        offers: dict[str, dict[str, str]] = {}
+        statuses: list[str | None] = []
+        if message is not None:
+            offers["crossref"] = incoming_fields(mapped := map_work(message))
+            if not record.entry.doi and mapped.doi and is_valid_doi(mapped.doi):
+                offers["crossref"]["doi"] = mapped.doi
+            statuses.append(offers["crossref"].pop("update-status", None))
+        if found is not None:
+            offers["pubmed"] = pubmed_fields(found)
+            statuses.append(offers["pubmed"].pop("update-status", None))
+        status = strongest_status(statuses)
+        plan = merge.plan_sources(
+            record.entry, offers, accept=accept, overwrite=overwrite, dismissed=dismissed
         )
         updates = dict(plan.updates)
+        sources = dict(plan.sources)
         if status and status != record.entry.fields.get("update-status"):
             updates["update-status"] = status
+            sources["update-status"] = "pubmed" if "; pubmed" in status else "crossref"
             flagged.append((record.key, status))
-        plans.append(merge.Plan(plan.key, updates, plan.conflicts, plan.dismissed))
+        plans.append(merge.Plan(plan.key, updates, plan.conflicts, plan.dismissed, sources))
         if updates:
             changes.append(_change(record.entry, updates, source.newline))
     new_text = bibfile.apply_changes(source, changes) if changes else source.text
-    return EnrichPlan(source, new_text, tuple(plans), tuple(flagged), answers)
+    return EnrichPlan(source, new_text, tuple(plans), tuple(flagged), answers, pubmed)
 
 
 def _change(entry: Entry, updates: dict[str, str], newline: str) -> bibfile.Change:

@@ -1,5 +1,6 @@
-"""``cytobib check --online``: every DOI resolves and agrees with its entry; retractions
-and corrections Crossref knows of are flagged."""
+"""``cytobib check --online``: every DOI resolves and agrees with its entry, every PMID is a
+live PubMed record; retractions, expressions of concern and corrections that Crossref or
+PubMed (``RetractionIn``, ``ExpressionOfConcernIn``, ``ErratumIn``) knows of are flagged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cytobib.errors import CrossrefNotFound
 from cytobib.library import Project
 from cytobib.model import Entry, Issue, Location, Severity
 from cytobib.online.common import client_for, family, reason, update_status_value, year_of
+from cytobib.online.pubmed import PubMedAnswers, ask_pubmed, pubmed_client_for
 
 
 def verify_online(
@@ -19,8 +21,10 @@ def verify_online(
     offline: bool = False,
     client: Any = None,
     progress: bool = False,
+    pubmed: Any = None,
 ) -> list[Issue]:
-    """`check --online`: every DOI resolves and agrees with the entry; retractions flagged."""
+    """`check --online`: every DOI resolves and agrees with the entry, every PMID is known
+    to PubMed; retractions flagged from both sources (``pubmed=False``: Crossref only)."""
     issues: list[Issue] = []
     if not project.config.mailto:
         issues.append(
@@ -34,14 +38,59 @@ def verify_online(
                 "the polite pool (3 in flight, 10/s).",
             )
         )
+    bib = project.parsed.source.path
+    found = PubMedAnswers()
+    if pubmed is not False:
+        found = ask_pubmed(
+            pubmed or pubmed_client_for(project, offline=offline), project.library.records
+        )
+        issues.extend(_pubmed_issues(project, found, bib))
     records = [r for r in project.library if r.entry.doi]
     if not records:
         return issues
     client = client or client_for(project, offline=offline, progress=progress)
     results = client.works([r.entry.doi for r in records])
-    bib = project.parsed.source.path
     for record in records:
         issues.extend(_verify(record.entry, results.get(record.entry.doi), bib))
+    return issues
+
+
+def _pubmed_issues(project: Project, found: PubMedAnswers, bib: str) -> list[Issue]:
+    """PMIDs PubMed does not know (or deleted), and the flags PubMed's links raise."""
+    from cytobib.pubmed.fields import map_record
+
+    issues: list[Issue] = []
+    if found.error:
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                "pubmed-unchecked",
+                f"PubMed could not be asked: {found.error}",
+                location=Location(bib),
+                hint="Run again later; Crossref's checks below are complete.",
+            )
+        )
+    for key, why in found.not_found:
+        entry = project.library.get(key)
+        issues.append(
+            Issue(
+                Severity.ERROR,
+                "pmid-not-found",
+                f"'{key}': {why}",
+                key,
+                Location(bib, entry.entry.line if entry else None),
+                "Check the pmid field against pubmed.ncbi.nlm.nih.gov.",
+            )
+        )
+    for key, record in found.records.items():
+        entry = project.library.get(key)
+        status = update_status_value(map_record(record))
+        if entry is None or not status:
+            continue
+        current = entry.entry.fields.get("update-status", "")
+        if current.split(";", 1)[0].strip() == status.split(";", 1)[0].strip():
+            continue
+        issues.append(_flagged(entry.entry, status, Location(bib, entry.entry.line), "PubMed"))
     return issues
 
 
@@ -97,13 +146,13 @@ def _verify(entry: Entry, result: Any, bib: str) -> list[Issue]:
     return issues
 
 
-def _flagged(entry: Entry, status: str, loc: Location) -> Issue:
+def _flagged(entry: Entry, status: str, loc: Location, source: str = "Crossref") -> Issue:
     kind = status.split(";", maxsplit=1)[0]
     code = {"retracted": "retracted", "concern": "expression-of-concern"}.get(kind, "corrected")
     return Issue(
         Severity.ERROR if kind == "retracted" else Severity.WARNING,
         code,
-        f"Crossref reports '{entry.key}' as {kind} ({status}).",
+        f"{source} reports '{entry.key}' as {kind} ({status}).",
         entry.key,
         loc,
         f"Run `cytobib enrich {entry.key}` to record the flag in the "
