@@ -295,7 +295,8 @@ def format_citations(project: Project, records: Sequence[Record], style: str) ->
     ref = styles.resolve_style(style_path(project.config, style))
     # Converting needs names parsed and every field decoded: kept between runs by content.
     memo = Memo(project.config.project_cache("derived") / "csl-items.pickle")
-    items = [memo.through(r.entry.digest, functools.partial(csl.to_csl, r)) for r in records]
+    to_csl = functools.partial(csl.to_csl, et_al_marker=True)  # "and others" prints et al.
+    items = [memo.through(r.entry.digest, functools.partial(to_csl, r)) for r in records]
     memo.save()
     bibtex: dict[str, str] | None = None
     if ref.kind == "pybtex":
@@ -474,7 +475,7 @@ def _cells(
             case "status":
                 value = (ann.status or "") if ann else ""
             case "doi":
-                value = entry.doi
+                value = entry.doi_as_written
             case "title":
                 value = entry.title
             case "journal":

@@ -17,7 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import doi_url, fragment_to, http_url, latex_text, latex_url
+from cytobib.formats.escape import doi_url, fragment_to, latex_text, latex_url
+from cytobib.formats.links import work_link
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
@@ -77,16 +78,16 @@ def breakable(text: str) -> str:
     return re.sub(r"(?<!\\)([/.])", r"\1\\allowbreak{}", latex_text(text))
 
 
-def _link(doi: str, url: str, citation: str = "") -> str:
+def _link(item: Item) -> str:
     """``\\href`` to the work's DOI, or to its http(s) URL; "" when it has neither.
 
-    When the citation already prints the DOI, the link is a short "[link]".
+    When the citation already prints the DOI or the URL, the link is a short "[link]".
     """
-    if doi:
-        text = "[link]" if doi in citation.lower() else f"doi:{breakable(doi)}"
-        return rf"\href{{{latex_url(doi_url(doi))}}}{{{text}}}"
-    href = http_url(url) if url else None
-    return rf"\href{{{latex_url(href)}}}{{{breakable(url)}}}" if href else ""
+    link = work_link(item.record.entry, item.reference.text)
+    if link is None:
+        return ""
+    text = "[link]" if link.shown else breakable(link.text)
+    return rf"\href{{{latex_url(link.href)}}}{{{text}}}"
 
 
 def _document(body: Sequence[str], *, landscape: bool = False) -> str:
@@ -118,7 +119,7 @@ def _references(items: Sequence[Item]) -> list[str]:
         return []
     out = [r"\section*{References}", r"\begin{cbrefs}"]
     for item in items:
-        link = _link(item.record.entry.doi, item.record.entry.text("url"), item.reference.text)
+        link = _link(item)
         line = (
             rf"\item[{{[{item.number}]}}]\hypertarget{{ref-{item.number}}}{{}}"
             + fragment_to(item.reference.html, "tex")
@@ -235,9 +236,7 @@ class LatexFormat:
 
         def render_item(item: Item) -> str:
             variables = contexts(item)
-            variables["link"] = Markup(
-                _link(variables["doi"], variables["url"], item.reference.text)
-            )
+            variables["link"] = Markup(_link(item))
             return template.render(**variables).rstrip()
 
         for n, group in enumerate(view.groups, 1):
