@@ -41,8 +41,8 @@ from cytobib.styles import resolve_style  # noqa: E402
 from cytobib.styles.pandoc import _references, pandoc_path  # noqa: E402
 
 
-def pandoc_own(items_json: str, csl: Path, ids: list[str]) -> dict[str, str]:
-    """Plain text per item id from one ``pandoc --citeproc`` run with the unchanged style."""
+def pandoc_own(items_json: str, csl: Path, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(text, HTML) per item id from one ``pandoc --citeproc`` run with the unchanged style."""
     binary = pandoc_path()
     if binary is None:
         raise SystemExit("pandoc not found (pip install pypandoc-binary)")
@@ -55,10 +55,10 @@ def pandoc_own(items_json: str, csl: Path, ids: list[str]) -> dict[str, str]:
              "--bibliography", str(bib), "--metadata", "link-bibliography=false"],
             input=doc, capture_output=True, text=True, encoding="utf-8", check=True,
         ).stdout  # fmt: skip
-    return {k: text for k, (text, _html) in _references(out, csl.stem).items()}
+    return dict(_references(out, csl.stem))
 
 
-_NUMBER = re.compile(r"^\d+\.\s+")
+_NUMBER = re.compile(r"^\d+\.\s+")  # the citation number cytobib returns apart
 _YEAR_SUFFIX = re.compile(r"\b((?:1[5-9]|20)\d\d)[a-z]\b")
 
 
@@ -111,17 +111,27 @@ def compare(bib: Path, style_name: str) -> tuple[Counter[str], dict[str, list[di
         records = list(project.library)
         exported = export(records, "csl-json")
         items = {it["id"]: it for it in json.loads(exported)}
-        ours = {ref.key: ref.text for ref in views.format_citations(project, records, style_name)}
+        ours = {
+            ref.key: (ref.text, ref.html)
+            for ref in views.format_citations(project, records, style_name)
+        }
         style = resolve_style(style_name)
         assert style.path is not None
         theirs = pandoc_own(exported, style.path, [r.key for r in records])
     counts: Counter[str] = Counter()
     examples: dict[str, list[dict[str, str]]] = {}
     kinds = _kinds()
-    for key, mine in ours.items():
-        other = _NUMBER.sub("", theirs.get(key, "<missing>"))
+    for key, (mine, mine_html) in ours.items():
+        other, other_html = theirs.get(key, ("<missing>", "<missing>"))
+        other, other_html = _NUMBER.sub("", other), _NUMBER.sub("", other_html)
         if mine == other:
-            counts["same"] += 1
+            # Same text: the markup (italics, small caps) must agree too.
+            kind = "same" if mine_html == other_html else "same text, different HTML"
+            counts[kind] += 1
+            if kind != "same":
+                examples.setdefault(kind, []).append(
+                    {"key": key, "cytobib": mine_html, "pandoc": other_html}
+                )
             continue
         kind = next((name for name, test in kinds if test(mine, other, items[key])), "other")
         counts[kind] += 1

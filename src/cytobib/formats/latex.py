@@ -2,11 +2,12 @@
 
 Text goes through :func:`escape.latex_text` (specials escaped, ASCII only, Greek as
 ``$\\lambda$``) and citations through ``fragment_to(html, "tex")``, so the files need no
-Unicode engine. Packages are the common ones of a TeX Live "latex-recommended" installation
-plus enumitem (latex-extra) and the Latin Modern fonts: inputenc, fontenc, lmodern, geometry,
-xcolor (with colortbl), enumitem, array, booktabs, longtable, pdflscape, ragged2e, hyperref.
-Links use ``\\hyperlink`` / ``\\hypertarget`` only, so one pdflatex run gives a complete
-PDF (no .aux round trip).
+Unicode engine. Packages are those of a basic TeX Live install (Debian: texlive-latex-base,
+texlive-latex-recommended, lmodern): inputenc, fontenc, lmodern, geometry, xcolor (with
+colortbl), array, booktabs, longtable, pdflscape, ragged2e, hyperref. Compact lists are built
+on LaTeX's own ``list``; enumitem (texlive-latex-extra) is loaded only where it is installed,
+for project templates written with its options. Links use ``\\hyperlink`` /
+``\\hypertarget`` only, so one pdflatex run gives a complete PDF (no .aux round trip).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[T1]{fontenc}
-\usepackage{lmodern}
+\IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage[table]{xcolor}
-\usepackage{enumitem}
+\IfFileExists{enumitem.sty}{\usepackage{enumitem}}{}
 \usepackage{array}
 \usepackage{booktabs}
 \usepackage{longtable}
@@ -55,9 +56,19 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\cblabel}[1]{\textbf{#1}}
 \newcommand{\cbbadge}[1]{{\footnotesize\sffamily\color{cbmuted}[#1]}}
 \newcommand{\cbflag}[1]{{\color{cbwarn}\bfseries !\,#1}}
+% Compact lists on LaTeX's own list (no enumitem): bullets with an optional left margin,
+% and numbers; no space above, below or between items.
+\newcommand{\cbcompact}{\setlength{\topsep}{0pt}\setlength{\partopsep}{0pt}%
+  \setlength{\itemsep}{0pt}\setlength{\parsep}{0pt}}
+\newenvironment{cblist}[1][1.2em]{\begin{list}{\textbullet}{\cbcompact
+  \setlength{\leftmargin}{#1}\setlength{\labelsep}{0.4em}%
+  \setlength{\labelwidth}{\dimexpr#1-0.4em\relax}}}{\end{list}}
+\newcounter{cbenum}
+\newenvironment{cbenumerate}{\begin{list}{\arabic{cbenum}.}{\usecounter{cbenum}\cbcompact}}%
+  {\end{list}}
 % Several values in one table cell: a compact list.
 \newenvironment{cbvalues}{\begin{minipage}[t]{\linewidth}\RaggedRight
-  \begin{itemize}[nosep,leftmargin=0.9em,label=\textbullet]}{\end{itemize}\vspace{0.4ex}\end{minipage}}
+  \begin{cblist}[0.9em]}{\end{cblist}\vspace{0.4ex}\end{minipage}}
 % The reference list after a table or map: [n] labels, hanging.
 \newenvironment{cbrefs}{\begin{list}{}{\setlength{\leftmargin}{2.8em}%
   \setlength{\labelwidth}{2.4em}\setlength{\labelsep}{0.4em}\setlength{\itemsep}{0.3ex}}}%
@@ -223,12 +234,12 @@ class LatexFormat:
         out = _title_block(view.title, meta)
         titled = [(n, g) for n, g in enumerate(view.groups, 1) if g.title]
         if len(titled) > 1:
-            out += [r"\section*{Contents}", r"\begin{enumerate}[nosep]"]
+            out += [r"\section*{Contents}", r"\begin{cbenumerate}"]
             out += [
                 rf"\item \hyperlink{{group-{n}}}{{{latex_text(g.title)}}} ({len(g.items)})"
                 for n, g in titled
             ]
-            out.append(r"\end{enumerate}")
+            out.append(r"\end{cbenumerate}")
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
