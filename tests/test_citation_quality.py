@@ -219,6 +219,17 @@ def test_a_url_the_style_prints_is_not_printed_again(make_project: MakeProject, 
         assert fmt == "txt" or "link" in text
 
 
+def test_the_access_date_of_an_online_source_is_cited(make_project: MakeProject) -> None:
+    """``urldate`` (102 entries of the Zotero export) is the CSL access date: NLM cites an
+    Internet source with "[cited 2023 Jan 14]", APA with "Retrieved January 14, 2023"."""
+    bib = ONLINE.replace("year = {2024}, volume = {37},", "urldate = {2023-01-14},")
+    project = open_project(make_project(bib))
+    (vancouver,) = _texts(project, "vancouver").values()
+    (apa,) = _texts(project, "apa").values()
+    assert "[Internet]. [cited 2023 Jan 14]. Available from:" in vancouver
+    assert "Retrieved January 14, 2023, from https://academic.oup.com/" in apa
+
+
 # --- journal abbreviations ---------------------------------------------------------------------
 
 ABBREVIATED = """@article{a1,
@@ -279,6 +290,12 @@ tex.pmcid: PMC123},
   author = {Doe, Jane}, title = {Three}, journal = {J Test}, year = {2017},
   note = {Erratum in: J Test 2018;2:3},
 }
+@article{mixed,
+  author = {Doe, Jane}, title = {Four}, journal = {J Test}, year = {2016},
+  note = {Type: Journal Article
+Erratum in: J Test 2020;4:5
+Place: Edinburgh},
+}
 """
 
 
@@ -292,6 +309,8 @@ def test_bibtex_styles_never_print_zotero_machine_notes(
     assert "Type" not in texts["typed"] and "type" not in texts["bbt"]
     assert "tex." not in texts["bbt"] and "taketa" not in texts["bbt"]
     assert "Erratum in: J Test 2018;2:3" in texts["real"]
+    assert "Erratum in: J Test 2020;4:5." in texts["mixed"]
+    assert "Type" not in texts["mixed"] and "Edinburgh" not in texts["mixed"]
 
 
 def test_the_zotero_export_prints_no_machine_note_in_plain(zotero: Project) -> None:
@@ -310,6 +329,45 @@ def test_the_pybtex_entry_point_style_prints_no_machine_note() -> None:
     texts = {e.key: e.text.render_as("text") for e in style.format_entries(data.entries.values())}
     assert "Type" not in texts["typed"] and "tex." not in texts["bbt"]
     assert "Erratum in" in texts["real"]
+    # pybtex has folded the note's lines: only what can be delimited goes ("Place: ..." stays)
+    assert "Type" not in texts["mixed"] and "Erratum in: J Test 2020;4:5" in texts["mixed"]
+
+
+@pytest.mark.parametrize(
+    ("line", "data"),
+    [
+        ("Type: Journal Article", True),
+        ("type: Book Section", True),
+        ("tex.ids= taketa6", True),
+        ("tex.pmcid: PMC7654321", True),
+        ("\\_eprint: https://doi.org/10.1056/NEJMoa1", True),
+        ("Place: Edinburgh, Scotland", True),
+        ("PMID: 20726411", True),
+        ("Erratum in: J Test 2018;2:3", False),
+        ("Note: read the supplement", False),
+        ("https://example.org/a:b", False),
+        ("Comment on Smith 2019.", False),
+    ],
+)
+def test_zotero_data_lines_are_told_from_a_persons_note(line: str, data: bool) -> None:
+    """A line is Zotero's data when its name is tex.*, starts with _, or is a CSL variable or
+    Zotero field; free text (even with a colon) is a note."""
+    from cytobib import extra
+
+    assert extra.is_data_line(line) is data
+
+
+def test_pmid_comes_from_eprint_and_zotero_lines(make_project: MakeProject) -> None:
+    """BibLaTeX's eprinttype = pubmed and a Zotero "PMID:" line give the PMID NLM prints."""
+    bib = """@article{e1, author = {Doe, Jane}, title = {One}, journal = {J Test}, year = {2019},
+  eprinttype = {pubmed}, eprint = {111}}
+@article{e2, author = {Doe, Jane}, title = {Two}, journal = {J Test}, year = {2018},
+  note = {PMID: 222
+PMCID: PMC333}}
+"""
+    texts = _texts(open_project(make_project(bib)), "vancouver")
+    assert texts["e1"].endswith("PubMed PMID: 111.")
+    assert texts["e2"].endswith("PubMed PMID: 222; PubMed Central PMCID: PMC333.")
 
 
 # --- alpha ---------------------------------------------------------------------------------------

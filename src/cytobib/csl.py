@@ -112,15 +112,31 @@ def identifiers(entry: Entry) -> tuple[str, str]:
     if not pmid and entry.text("eprinttype").strip().lower() == "pubmed":
         pmid = entry.text("eprint").strip()
     if (not pmid or not pmcid) and entry.get("note"):
-        data, _ = extra.split(entry.text("note"))
-        pmid = pmid or data.get("pmid", "")
-        pmcid = pmcid or data.get("pmcid", "") or data.get("texpmcid", "")
+        data, _ = extra.split(entry.get("note"))  # by line: decoding folds the lines
+        pmid = pmid or latex.to_text(data.get("pmid", ""))
+        pmcid = pmcid or latex.to_text(data.get("pmcid", "") or data.get("texpmcid", ""))
     url = latex.verbatim(entry.get("url")) if entry.get("url") else ""
     if url and not pmid and (match := _PUBMED_URL.match(url)):
         pmid = match.group(1)
     if url and not pmcid and (match := _PMC_URL.match(url)):
         pmcid = match.group(1)
     return pmid, pmcid
+
+
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
+
+
+def _iso_date(value: str) -> list[int]:
+    """``2023-01-04`` (biblatex and Zotero's ``urldate``) as CSL date-parts; [] otherwise."""
+    match = _ISO_DATE.match(value.strip())
+    if match is None:
+        return []
+    parts = [int(p) for p in match.groups() if p]
+    month_ok = len(parts) < 2 or 1 <= parts[1] <= 12
+    day_ok = len(parts) < 3 or 1 <= parts[2] <= 31
+    if not (month_ok and day_ok):
+        return []
+    return parts
 
 
 def to_csl(
@@ -171,6 +187,9 @@ def to_csl(
     url = fields.get("url")
     if url:
         item["URL"] = latex.verbatim(url)
+    accessed = _iso_date(text("urldate"))
+    if accessed:
+        item["accessed"] = {"date-parts": [accessed]}  # NLM: "[cited 2023 Jan 4]"
     pmid, pmcid = identifiers(entry)
     known = {"PMID": pmid, "PMCID": pmcid}
     for bib_name, csl_name in _TEXT_FIELDS.items():

@@ -86,3 +86,21 @@ def split(note: str) -> tuple[Mapping[str, str], str]:
 def printable(note: str) -> str:
     """The part of a note a style may print: the note without its data lines."""
     return split(note)[1]
+
+
+# Zotero's item types by their labels, as its "Type: ..." auto-note names them.
+_ITEM_TYPES = (
+    "Artwork|Audio Recording|Bill|Blog Post|Book Section|Book|Case|Computer Program|"
+    "Conference Paper|Dataset|Dictionary Entry|Document|E-mail|Encyclopedia Article|Film|"
+    "Forum Post|Hearing|Instant Message|Interview|Journal Article|Letter|Magazine Article|"
+    "Manuscript|Map|Newspaper Article|Patent|Podcast|Preprint|Presentation|Radio Broadcast|"
+    "Report|Software|Standard|Statute|Thesis|TV Broadcast|Video Recording|Web Page"
+)
+_FOLDED = re.compile(rf"(?<!\S)(?:[Tt]ype:\s*(?:{_ITEM_TYPES})|tex\.[\w.-]+\s*[:=]\s*[^\s]+)(?!\S)")
+
+
+def printable_folded(note: str) -> str:
+    """:func:`printable` for a note whose lines a parser has already folded into one (pybtex
+    does): a data line's end is lost, so only what can be delimited without it is taken out,
+    Zotero's ``Type: Journal Article`` and Better BibTeX's one-word ``tex.*`` lines."""
+    return " ".join(_FOLDED.sub(" ", note).split())

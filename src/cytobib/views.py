@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.checks import unconfirmed
 from cytobib.config import Config
@@ -300,10 +299,7 @@ def format_citations(project: Project, records: Sequence[Record], style: str) ->
     memo.save()
     bibtex: dict[str, str] | None = None
     if ref.kind == "pybtex":
-        bibtex = {
-            r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
-            for r in records
-        }
+        bibtex = {r.key: styles.pybtex.bibtex_source(r.entry) for r in records}
     return styles.format_references(
         items,
         ref,

@@ -19,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cytobib import extra, latex
+from cytobib.bibfile import render_entry
 from cytobib.errors import StyleError
 from cytobib.styles.cache import RENDER_VERSION, ReferenceCache, sha
 
 if TYPE_CHECKING:
+    from cytobib.model import Entry
     from cytobib.styles.resolve import Output, StyleRef
 
 
@@ -150,13 +152,26 @@ def _render_one(
     return (text, " ".join(markup.split()), base)
 
 
+def bibtex_source(entry: Entry) -> str:
+    """An entry as the BibTeX source pybtex styles get: Zotero's data lines taken out of
+    ``note`` here, line by line, because pybtex folds a value's lines into one."""
+    fields = []
+    for name, value in entry.fields.items():
+        kept = extra.printable(value) if name == "note" else value
+        if not latex.is_balanced(kept):
+            kept = value  # a data line held part of a {group}: keep the note whole
+        if kept:
+            fields.append((name, kept))
+    return render_entry(entry.type, entry.key, fields)
+
+
 def prepare_entry(entry: Any) -> None:
-    """A pybtex entry as cytobib styles print it: title words protected, Zotero's data lines
-    taken out of ``note`` (the field goes when nothing else is left)."""
+    """A pybtex entry as cytobib styles print it: title words protected, what can still be
+    told of Zotero's data lines taken out of ``note`` (the field goes when nothing is left)."""
     if "title" in entry.fields:
         entry.fields["title"] = protect_title(entry.fields["title"])
     if "note" in entry.fields:
-        note = extra.printable(str(entry.fields["note"]))
+        note = extra.printable_folded(str(entry.fields["note"]))
         if note:
             entry.fields["note"] = note
         else:
