@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote
 
 from cytobib import latex
 from cytobib.formats.escape import doi_url, http_url
@@ -33,7 +34,7 @@ class WorkLink:
     def printed_in(self, citation: str) -> bool:
         """True when the citation holds the link target itself (APA's doi.org URL, NLM's
         "Available from: URL"): a plain-text list need not print it on a line of its own."""
-        return self.shown and (self.kind == "url" or self.href in citation)
+        return self.shown and (self.kind == "url" or unquote(self.href) in citation)
 
 
 def work_link(entry: Entry, citation: str) -> WorkLink | None:
@@ -45,4 +46,4 @@ def work_link(entry: Entry, citation: str) -> WorkLink | None:
     href = http_url(url) if url else None
     if href is None:
         return None
-    return WorkLink(href, url, "url", url in citation or href in citation)
+    return WorkLink(href, url, "url", url in citation or unquote(href) in citation)
