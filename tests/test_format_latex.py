@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import string
 import subprocess
+import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +31,8 @@ from viewkit import (
 )
 
 FMT = LatexFormat()
-PACKAGES = ("inputenc", "fontenc", "lmodern", "hyperref", "enumitem", "booktabs", "longtable",
-            "array", "pdflscape")  # fmt: skip
+PACKAGES = ("inputenc", "fontenc", "lmodern", "hyperref", "booktabs", "longtable", "array",
+            "pdflscape")  # fmt: skip
 
 
 def _packages(doc: str) -> set[str]:
@@ -97,7 +99,7 @@ def test_items_claims_and_doi_links() -> None:
     doc = FMT.reading_list(hostile_reading_list(), context())
     assert doc.count(r"\begin{cbitem}[1]") == 2
     assert doc.count(r"\begin{cbitem}") == doc.count(r"\end{cbitem}") == 5
-    assert r"\begin{itemize}[nosep,leftmargin=1.2em]" in doc
+    assert r"\begin{cblist}" in doc
     assert r"\cbbadge{clinical-trial}" in doc
     assert r"\href{https://doi.org/10.1000/evil\%3C1\%3E\%262}{doi:10." in doc
     assert latex.to_text(r"10.\allowbreak{}1000/\allowbreak{}retracted") == "10.1000/retracted"
@@ -163,15 +165,55 @@ def test_project_template_overrides_the_packaged_one(tmp_path: Path) -> None:
 
 # --- pdflatex --------------------------------------------------------------------------------
 
+#: The packages the documents load, by the Debian/Ubuntu package that has them: TeX Live's
+#: latex-base and latex-recommended collections and lmodern, a basic install. enumitem
+#: (texlive-latex-extra) is loaded only when present, for project templates that use it.
+BASIC = {
+    "inputenc": "texlive-latex-base", "fontenc": "texlive-latex-base",
+    "geometry": "texlive-latex-base", "array": "texlive-latex-base",
+    "longtable": "texlive-latex-base", "hyperref": "texlive-latex-base",
+    "colortbl": "texlive-latex-base", "xcolor": "texlive-latex-recommended",
+    "booktabs": "texlive-latex-recommended", "pdflscape": "texlive-latex-recommended",
+    "ragged2e": "texlive-latex-recommended", "lmodern": "lmodern",
+}  # fmt: skip
+BASIC_DEBIAN = ("texlive-base", "texlive-latex-base", "texlive-latex-recommended", "lmodern")
 PDFLATEX = shutil.which("pdflatex")
-needs_pdflatex = pytest.mark.skipif(
-    PDFLATEX is None,
-    reason="pdflatex is not installed (Debian: apt-get install texlive-latex-base "
-    "texlive-latex-recommended texlive-latex-extra lmodern)",
-)
+KPSEWHICH = shutil.which("kpsewhich")
 
 
-def _compile(source: str, folder: Path) -> str:
+def _required(doc: str) -> set[str]:
+    """The packages a document loads unconditionally (not inside \\IfFileExists)."""
+    lines = [line for line in doc.splitlines() if not line.lstrip().startswith(r"\IfFileExists")]
+    return _packages("\n".join(lines))
+
+
+def _find(name: str, env: dict[str, str] | None = None) -> str:
+    """Where kpsewhich finds a TeX file ("" when it is not installed)."""
+    assert KPSEWHICH is not None
+    out = subprocess.run([KPSEWHICH, name], capture_output=True, text=True, env=env, check=False)
+    return out.stdout.strip()
+
+
+def _need_packages(doc: str, env: dict[str, str] | None = None) -> None:
+    """Skip, naming what is missing, unless pdflatex and every package the document loads are
+    installed: a basic TeX install skips what it cannot compile instead of failing."""
+    if PDFLATEX is None or KPSEWHICH is None:
+        pytest.skip(
+            "pdflatex is not installed (Debian: apt-get install texlive-latex-base "
+            "texlive-latex-recommended lmodern): the document was not compiled"
+        )
+    missing = sorted(p for p in _required(doc) if not _find(f"{p}.sty", env))
+    if missing:
+        where = {**BASIC, "enumitem": "texlive-latex-extra"}
+        names = ", ".join(f"{p}.sty ({where.get(p, 'tlmgr info ' + p)})" for p in missing)
+        pytest.skip(f"LaTeX packages not installed: {names}; the document was not compiled")
+
+
+def _compile(
+    source: str, folder: Path, env: dict[str, str] | None = None, *, skip_missing: bool = True
+) -> str:
+    if skip_missing:
+        _need_packages(source, env)
     assert PDFLATEX is not None
     (folder / "doc.tex").write_text(source, encoding="ascii")
     result = subprocess.run(
@@ -182,6 +224,7 @@ def _compile(source: str, folder: Path) -> str:
         errors="replace",
         timeout=180,
         check=False,
+        env=env,
     )
     log = (folder / "doc.log").read_text(errors="replace") if (folder / "doc.log").exists() else ""
     errors = [line for line in log.splitlines() if line.startswith("!")]
@@ -191,26 +234,80 @@ def _compile(source: str, folder: Path) -> str:
     return log
 
 
-@needs_pdflatex
-@pytest.mark.parametrize("kind", ["reading_list", "table", "evidence_map"])
+_BUILDERS: dict[str, Callable[[], Any]] = {
+    "reading_list": hostile_reading_list,
+    "table": hostile_table,
+    "evidence_map": hostile_map,
+}
+
+
+@pytest.mark.parametrize("kind", list(_BUILDERS))
+def test_documents_need_only_a_basic_tex_install(kind: str) -> None:
+    """Every package loaded unconditionally is in latex-base, latex-recommended or lmodern:
+    the documents compile without texlive-latex-extra (enumitem was required before)."""
+    doc = getattr(FMT, kind)(_BUILDERS[kind](), context())
+    assert _required(doc) <= set(BASIC)
+    assert r"\begin{itemize}[" not in doc and r"\begin{enumerate}[" not in doc
+
+
+def test_a_missing_package_skips_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without booktabs.sty the compile tests skip and say which package to install."""
+    if KPSEWHICH is None:
+        pytest.skip("kpsewhich is not installed: nothing to simulate")
+    monkeypatch.setattr(
+        sys.modules[__name__], "_find", lambda name, env=None: "" if name == "booktabs.sty" else "x"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "PDFLATEX", "pdflatex")
+    with pytest.raises(pytest.skip.Exception, match=r"booktabs\.sty \(texlive-latex-recommended\)"):
+        _need_packages(FMT.table(hostile_table(), context()))
+
+
+@pytest.mark.parametrize("kind", list(_BUILDERS))
 def test_hostile_documents_compile_with_pdflatex(kind: str, tmp_path: Path) -> None:
     """Each view with every hostile value compiles in one pdflatex run, no error."""
-    builders: dict[str, Callable[[], Any]] = {
-        "reading_list": hostile_reading_list,
-        "table": hostile_table,
-        "evidence_map": hostile_map,
-    }
-    view = builders[kind]()
-    log = _compile(getattr(FMT, kind)(view, context()), tmp_path)
+    log = _compile(getattr(FMT, kind)(_BUILDERS[kind](), context()), tmp_path)
     assert "Missing character" not in log
 
 
-@needs_pdflatex
 def test_reading_list_with_every_section_compiles(tmp_path: Path) -> None:
     """All sections (abstract included) and a portrait table compile too."""
     _compile(FMT.reading_list(hostile_reading_list(sections=("abstract",)), context()), tmp_path)
     narrow = hostile_table(("citation", "claims", "caveats"))
     _compile(FMT.table(narrow, context()), tmp_path)
+
+
+def _basic_install() -> dict[str, str]:
+    """An environment whose TeX finds only the input files of Debian's basic packages
+    (BASIC_DEBIAN): TEXINPUTS lists their folders, so kpsewhich and pdflatex find nothing
+    from texlive-latex-extra. Skipped where dpkg or those packages are absent."""
+    if PDFLATEX is None or KPSEWHICH is None or shutil.which("dpkg") is None:
+        pytest.skip("a basic TeX install is simulated with dpkg's file lists (Debian/Ubuntu)")
+    listed = subprocess.run(
+        ["dpkg", "-L", *BASIC_DEBIAN], capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip(f"not all of {', '.join(BASIC_DEBIAN)} are installed: nothing to simulate")
+    suffixes = {".sty", ".cls", ".clo", ".def", ".fd", ".cfg", ".tex", ".ldf", ".dfu"}
+    folders = sorted(
+        {
+            str(Path(line).parent)
+            for line in listed.stdout.splitlines()
+            if "/tex/" in line and Path(line).suffix in suffixes
+        }
+    )
+    env = {**os.environ, "TEXINPUTS": os.pathsep.join([".", *folders])}
+    assert _find("article.cls", env) and _find("hyperref.sty", env)
+    assert _find("enumitem.sty", env) == ""  # the simulation hides texlive-latex-extra
+    return env
+
+
+@pytest.mark.parametrize("kind", list(_BUILDERS))
+def test_documents_compile_on_a_basic_tex_install(kind: str, tmp_path: Path) -> None:
+    """With only texlive-base, -latex-base, -latex-recommended and lmodern visible to TeX,
+    each document compiles (before, the reading list stopped at "enumitem.sty not found")."""
+    env = _basic_install()
+    doc = getattr(FMT, kind)(_BUILDERS[kind](), context())
+    _compile(doc, tmp_path, env, skip_missing=False)  # a missing package here is a failure
 
 
 # --- escaping round trip ---------------------------------------------------------------------

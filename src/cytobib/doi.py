@@ -6,7 +6,9 @@ DOIs are case-insensitive (Crossref returns them lower-cased, see
 (``10.1000%2Fabc``). :func:`normalize_doi` turns all of them into ``10.xxxx/suffix`` in lower
 case and refuses anything that is not a DOI, saying why. :func:`canonical` is the same for
 code that must not raise: the entry model, ``check`` and the merge rule all compare DOIs
-through it, so a DOI written two ways is one DOI everywhere.
+through it, so a DOI written two ways is one DOI everywhere. :func:`as_written` is the form
+for output: the same clean-up, the case kept (``10.1056/NEJMoa2034577``, as registered and
+as Zotero prints it).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
-__all__ = ["canonical", "is_valid_doi", "normalize_doi", "problem"]
+__all__ = ["as_written", "canonical", "is_valid_doi", "normalize_doi", "problem"]
 
 # Prefixes users paste in front of a DOI, tried repeatedly (a link to "doi:10..." exists).
 # ``info:doi/`` is the OpenURL form; ``urn:doi:`` appears in some exports.
@@ -39,6 +41,11 @@ def normalize_doi(text: str) -> str:
     Raises:
         ValueError: the text is not a DOI; the message says what is wrong with it.
     """
+    return _clean(text).lower()
+
+
+def _clean(text: str) -> str:
+    """:func:`normalize_doi` without the lower-casing (the checks do not depend on case)."""
     if not isinstance(text, str):
         raise ValueError(f"A DOI must be text, not {type(text).__name__}.")
     doi = text.strip()
@@ -58,7 +65,7 @@ def normalize_doi(text: str) -> str:
                 f"{text.strip()!r} is not a DOI: its %-escapes do not decode as UTF-8."
             ) from None
         doi = _PREFIX.sub("", doi, count=1).strip()
-    doi = unicodedata.normalize("NFC", doi).lower()
+    doi = unicodedata.normalize("NFC", doi)
     if not doi.startswith("10."):
         raise ValueError(f"{text.strip()!r} is not a DOI: a DOI starts with '10.'.")
     if "/" not in doi:
@@ -106,6 +113,21 @@ def problem(text: str) -> str | None:
 # normalize_doi only lower-cases; telling them apart is 10x cheaper than running it.
 _PLAIN = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[!#$&-\[\]-z|~]+")
 _NEVER = frozenset('{}\\"')
+
+
+def as_written(text: str) -> str:
+    """The DOI for output: :func:`canonical` without the lower-casing.
+
+    DOIs are case-insensitive for matching, not for reading: a publisher registers
+    ``10.1056/NEJMoa2034577`` and every citation manager prints it so.
+    """
+    doi = text.strip()
+    if _PLAIN.fullmatch(doi):
+        return doi
+    try:
+        return _clean(doi)
+    except ValueError:
+        return _PREFIX.sub("", doi, count=1).strip()
 
 
 def canonical(text: str) -> str:

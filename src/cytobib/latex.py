@@ -266,7 +266,7 @@ class _Decoder:
 _REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
 _REVERSE_SYMBOLS = {
     "ß": r"\ss", "ø": r"\o", "Ø": r"\O", "æ": r"\ae", "Æ": r"\AE", "œ": r"\oe", "Œ": r"\OE",
-    "å": r"\aa", "Å": r"\AA", "ł": r"\l", "Ł": r"\L", "ı": r"\i", "–": "{--}", "—": "{---}",
+    "å": r"\aa", "Å": r"\AA", "ł": r"\l", "Ł": r"\L", "ı": r"\i", "–": "--", "—": "---",
     "…": r"\ldots", "®": r"\textregistered", "©": r"\textcopyright", "™": r"\texttrademark",
     "°": r"\textdegree", "±": r"$\pm$", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$",
     "µ": r"$\mu$", "‘": "`", "’": "'", "“": "``", "”": "''", "§": r"\S", "¶": r"\P",
@@ -307,7 +307,12 @@ def escape(text: str, *, ascii_only: bool = False) -> str:
 
 
 def to_ascii_latex(text: str) -> str:
-    """Replace non-ASCII characters by LaTeX commands; text must already be escaped."""
+    """Replace non-ASCII characters by LaTeX commands; text must already be escaped.
+
+    Dashes become the bare ligatures ``--`` and ``---`` (an empty group only where a
+    neighbouring hyphen would join them): biber reads ``823--8`` as a page range and prints
+    "pp. 823–8"; ``823{--}8`` was one opaque value to it.
+    """
     if text.isascii():
         return text
     out: list[str] = []

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
 from cytobib import latex
-from cytobib.doi import canonical
+from cytobib.doi import as_written, canonical
 
 T = TypeVar("T")
 
@@ -271,6 +271,13 @@ class Entry:
         ``doi:``, %-escapes decoded, lower-cased (DOIs are case-insensitive)."""
         raw = latex.verbatim(self.fields.get("doi", ""))
         return canonical(raw) if raw else ""
+
+    @lazy
+    def doi_as_written(self) -> str:
+        """The DOI for output: :attr:`doi` in the entry's own case (``NEJMoa2034577``), as
+        registered and as Zotero prints it; :attr:`doi` is for matching."""
+        raw = latex.verbatim(self.fields.get("doi", ""))
+        return as_written(raw) if raw else ""
 
     @lazy
     def container(self) -> str:

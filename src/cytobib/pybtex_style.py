@@ -3,7 +3,8 @@
 Registered as ``cytobib-annotated`` in the ``pybtex.style.formatting`` entry-point group, so
 pybtex (``pybtex --style cytobib-annotated refs.aux``) and sphinxcontrib-bibtex
 (``bibtex_default_style = "cytobib-annotated"``) can use it. It is pybtex's ``unsrt`` with
-title words protected from lowercasing (IL-2, IFN-λ, T cells), followed by the annotation:
+title words protected from lowercasing (IL-2, IFN-λ, T cells), "and others" as "et al.", and
+without Zotero's data lines in ``note`` (``Type: Journal Article``), followed by the annotation:
 its summary and key claims from the cytobib project found from the current folder (or from
 ``$CYTOBIB_PROJECT``), else the entry's own ``annote``/``annotation`` field, which
 ``cytobib export --to bibtex`` writes.
@@ -22,7 +23,7 @@ from pybtex.style import FormattedEntry
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 
 from cytobib import latex
-from cytobib.styles import protect_title
+from cytobib.styles.pybtex import bibtex_rules, prepare_entry
 
 
 @lru_cache(maxsize=4)
@@ -46,7 +47,7 @@ def _project_notes(start: str) -> Mapping[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
-class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
+class AnnotatedStyle(bibtex_rules(UnsrtStyle)):  # type: ignore[misc]
     """``unsrt`` plus the reviewer's annotation of each entry."""
 
     default_label_style = "number"
@@ -56,9 +57,7 @@ class AnnotatedStyle(UnsrtStyle):  # type: ignore[misc]
         by_key: dict[str, Any] = {}
         for entry in entries:
             by_key.setdefault(entry.key, entry)  # the first entry with a key, as a scan finds
-            title = entry.fields.get("title")
-            if title:
-                entry.fields["title"] = protect_title(str(title))
+            prepare_entry(entry)
         for formatted in super().format_entries(entries, bib_data):
             yield self._annotate(formatted, by_key.get(formatted.key), notes)
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.checks import unconfirmed
 from cytobib.config import Config
@@ -308,14 +307,12 @@ def format_citations(project: Project, records: Sequence[Record], style: str) ->
     ref = styles.resolve_style(style_path(project.config, style))
     # Converting needs names parsed and every field decoded: kept between runs by content.
     memo = Memo(project.config.project_cache("derived") / "csl-items.pickle")
-    items = [memo.through(r.entry.digest, functools.partial(csl.to_csl, r)) for r in records]
+    to_csl = functools.partial(csl.to_csl, et_al_marker=True)  # "and others" prints et al.
+    items = [memo.through(r.entry.digest, functools.partial(to_csl, r)) for r in records]
     memo.save()
     bibtex: dict[str, str] | None = None
     if ref.kind == "pybtex":
-        bibtex = {
-            r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
-            for r in records
-        }
+        bibtex = {r.key: styles.pybtex.bibtex_source(r.entry) for r in records}
     return styles.format_references(
         items,
         ref,
@@ -487,7 +484,7 @@ _CELLS: dict[str, Callable[[_CellSource], Cell]] = {
     "evidence": lambda s: s.ann.evidence,
     "caveats": lambda s: tuple(_labelled(c) for c in s.ann.caveats),
     "status": lambda s: s.ann.status or "",
-    "doi": lambda s: s.record.entry.doi,
+    "doi": lambda s: s.record.entry.doi_as_written,
     "title": lambda s: s.record.entry.title,
     "journal": lambda s: s.record.entry.container,
     "summary": lambda s: s.ann.summary,

@@ -26,8 +26,9 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from cytobib.formats.escape import doi_url, http_url, xml_text
+from cytobib.formats.escape import doi_url, xml_text
 from cytobib.formats.heatmap import table_shade
+from cytobib.formats.links import work_link
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table, agent_text
 
 FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -142,17 +143,11 @@ def _hyperlink(paragraph: Paragraph, url: str, text: str, size: Pt | None = None
 
 
 def _work_link(paragraph: Paragraph, item: Item, size: Pt | None = None) -> None:
-    entry = item.record.entry
-    if entry.doi:
-        shown = "DOI" if entry.doi in item.reference.text.lower() else f"doi:{entry.doi}"
+    """The DOI or URL link after a citation; "DOI" or "link" when the citation prints it."""
+    link = work_link(item.record.entry, item.reference.text)
+    if link is not None:
         paragraph.add_run(" ")
-        _hyperlink(paragraph, doi_url(entry.doi), shown, size)
-        return
-    url = entry.text("url")
-    href = http_url(url) if url else None
-    if href:
-        paragraph.add_run(" ")
-        _hyperlink(paragraph, href, url, size)
+        _hyperlink(paragraph, link.href, link.short if link.shown else link.text, size)
 
 
 _PPR_AFTER_SHD = (
@@ -323,7 +318,7 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
     fmt.tab_stops.add_tab_stop(_HANG)
     fmt.space_before = Pt(9)
     fmt.space_after = Pt(2)
-    number = head.add_run(f"[{item.number}]")
+    number = head.add_run(f"[{item.reference.label or item.number}]")
     number.bold = True
     if item.warning:
         number.font.color.rgb = WARN

@@ -17,8 +17,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import doi_url, html_text, http_url, xml_text
+from cytobib.formats.escape import doi_url, html_text, xml_text
 from cytobib.formats.heatmap import table_shade
+from cytobib.formats.links import work_link
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.model import Caveat
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
@@ -63,7 +64,7 @@ nav.toc li { margin: .1rem 0; break-inside: avoid; }
 .item { display: flex; gap: .9rem; padding: 1rem 0; border-top: 1px solid var(--line); }
 h2 + .item, .group > .item:first-child { border-top: 0; }
 .item .num {
-  flex: 0 0 2.8rem; text-align: right; font-weight: 700; color: var(--accent);
+  flex: 0 0 auto; min-width: 2.8rem; text-align: right; font-weight: 700; color: var(--accent);
   font-variant-numeric: tabular-nums;
 }
 .item .num::before { content: "["; }
@@ -242,16 +243,16 @@ def _page(title: str, body: str, *, wide: bool = False, script: str | None = Non
     return "\n".join([*head, body.rstrip(), *tail]) + "\n"
 
 
-def _link(doi: str, url: str, citation: str = "") -> tuple[str | None, str]:
+def _link(item: Item) -> tuple[str | None, str]:
     """(href, link text) for a work: its DOI if it has one, else an http(s) URL.
 
-    When the citation already prints the DOI (Vancouver, APA), the link is a short "DOI ↗"
-    instead of the same DOI a second time.
+    When the citation already prints the DOI or URL (Vancouver, APA), the link is a short
+    "DOI ↗" or "link ↗" instead of the same target a second time.
     """
-    if doi:
-        return doi_url(doi), ("DOI ↗" if doi in citation.lower() else f"doi:{doi}")
-    href = http_url(url) if url else None
-    return href, (url if href else "")
+    link = work_link(item.record.entry, item.reference.text)
+    if link is None:
+        return None, ""
+    return link.href, (f"{link.short} ↗" if link.shown else link.text)
 
 
 def _clean(value: Any) -> Any:
@@ -295,9 +296,7 @@ def _references(items: Sequence[Item]) -> list[str]:
         return []
     out = ['<section id="references">', "<h2>References</h2>", '<ol class="refs">']
     for item in items:
-        href, text = _link(
-            item.record.entry.doi, item.record.entry.text("url"), item.reference.text
-        )
+        href, text = _link(item)
         link = f' <a class="doi" href="{html_text(href)}">{html_text(text)}</a>' if href else ""
         warning = "<br>" + _warning(item.warning, tag="span") if item.warning else ""
         out.append(
@@ -379,7 +378,7 @@ class HtmlFormat:
 
         def render_item(item: Item, anchor: str) -> str:
             variables = contexts(item)
-            href, text = _link(variables["doi"], variables["url"], item.reference.text)
+            href, text = _link(item)
             variables["url"] = Markup(html_text(href)) if href else ""
             variables["link_text"] = text
             variables["id"] = f"{anchor}--{item.number}"

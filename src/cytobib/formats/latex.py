@@ -2,11 +2,12 @@
 
 Text goes through :func:`escape.latex_text` (specials escaped, ASCII only, Greek as
 ``$\\lambda$``) and citations through ``fragment_to(html, "tex")``, so the files need no
-Unicode engine. Packages are the common ones of a TeX Live "latex-recommended" installation
-plus enumitem (latex-extra) and the Latin Modern fonts: inputenc, fontenc, lmodern, geometry,
-xcolor (with colortbl), enumitem, array, booktabs, longtable, pdflscape, ragged2e, hyperref.
-Links use ``\\hyperlink`` / ``\\hypertarget`` only, so one pdflatex run gives a complete
-PDF (no .aux round trip).
+Unicode engine. Packages are those of a basic TeX Live install (Debian: texlive-latex-base,
+texlive-latex-recommended, lmodern): inputenc, fontenc, lmodern, geometry, xcolor (with
+colortbl), array, booktabs, longtable, pdflscape, ragged2e, hyperref. Compact lists are built
+on LaTeX's own ``list``; enumitem (texlive-latex-extra) is loaded only where it is installed,
+for project templates written with its options. Links use ``\\hyperlink`` /
+``\\hypertarget`` only, so one pdflatex run gives a complete PDF (no .aux round trip).
 """
 
 from __future__ import annotations
@@ -17,18 +18,19 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import doi_url, fragment_to, http_url, latex_text, latex_url
+from cytobib.formats.escape import doi_url, fragment_to, latex_text, latex_url
 from cytobib.formats.heatmap import table_shade
+from cytobib.formats.links import work_link
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[T1]{fontenc}
-\usepackage{lmodern}
+\IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage[table]{xcolor}
-\usepackage{enumitem}
+\IfFileExists{enumitem.sty}{\usepackage{enumitem}}{}
 \usepackage{array}
 \usepackage{booktabs}
 \usepackage{longtable}
@@ -55,9 +57,19 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\cblabel}[1]{\textbf{#1}}
 \newcommand{\cbbadge}[1]{{\footnotesize\sffamily\color{cbmuted}[#1]}}
 \newcommand{\cbflag}[1]{{\color{cbwarn}\bfseries !\,#1}}
+% Compact lists on LaTeX's own list (no enumitem): bullets with an optional left margin,
+% and numbers; no space above, below or between items.
+\newcommand{\cbcompact}{\setlength{\topsep}{0pt}\setlength{\partopsep}{0pt}%
+  \setlength{\itemsep}{0pt}\setlength{\parsep}{0pt}}
+\newenvironment{cblist}[1][1.2em]{\begin{list}{\textbullet}{\cbcompact
+  \setlength{\leftmargin}{#1}\setlength{\labelsep}{0.4em}%
+  \setlength{\labelwidth}{\dimexpr#1-0.4em\relax}}}{\end{list}}
+\newcounter{cbenum}
+\newenvironment{cbenumerate}{\begin{list}{\arabic{cbenum}.}{\usecounter{cbenum}\cbcompact}}%
+  {\end{list}}
 % Several values in one table cell: a compact list.
 \newenvironment{cbvalues}{\begin{minipage}[t]{\linewidth}\RaggedRight
-  \begin{itemize}[nosep,leftmargin=0.9em,label=\textbullet]}{\end{itemize}\vspace{0.4ex}\end{minipage}}
+  \begin{cblist}[0.9em]}{\end{cblist}\vspace{0.4ex}\end{minipage}}
 % The reference list after a table or map: [n] labels, hanging.
 \newenvironment{cbrefs}{\begin{list}{}{\setlength{\leftmargin}{2.8em}%
   \setlength{\labelwidth}{2.4em}\setlength{\labelsep}{0.4em}\setlength{\itemsep}{0.3ex}}}%
@@ -78,16 +90,16 @@ def breakable(text: str) -> str:
     return re.sub(r"(?<!\\)([/.])", r"\1\\allowbreak{}", latex_text(text))
 
 
-def _link(doi: str, url: str, citation: str = "") -> str:
+def _link(item: Item) -> str:
     """``\\href`` to the work's DOI, or to its http(s) URL; "" when it has neither.
 
-    When the citation already prints the DOI, the link is a short "[link]".
+    When the citation already prints the DOI or the URL, the link is a short "[link]".
     """
-    if doi:
-        text = "[link]" if doi in citation.lower() else f"doi:{breakable(doi)}"
-        return rf"\href{{{latex_url(doi_url(doi))}}}{{{text}}}"
-    href = http_url(url) if url else None
-    return rf"\href{{{latex_url(href)}}}{{{breakable(url)}}}" if href else ""
+    link = work_link(item.record.entry, item.reference.text)
+    if link is None:
+        return ""
+    text = "[link]" if link.shown else breakable(link.text)
+    return rf"\href{{{latex_url(link.href)}}}{{{text}}}"
 
 
 def _document(body: Sequence[str], *, landscape: bool = False) -> str:
@@ -119,7 +131,7 @@ def _references(items: Sequence[Item]) -> list[str]:
         return []
     out = [r"\section*{References}", r"\begin{cbrefs}"]
     for item in items:
-        link = _link(item.record.entry.doi, item.record.entry.text("url"), item.reference.text)
+        link = _link(item)
         line = (
             rf"\item[{{[{item.number}]}}]\hypertarget{{ref-{item.number}}}{{}}"
             + fragment_to(item.reference.html, "tex")
@@ -221,12 +233,12 @@ class LatexFormat:
         out = _title_block(view.title, meta)
         titled = [(n, g) for n, g in enumerate(view.groups, 1) if g.title]
         if len(titled) > 1:
-            out += [r"\section*{Contents}", r"\begin{enumerate}[nosep]"]
+            out += [r"\section*{Contents}", r"\begin{cbenumerate}"]
             out += [
                 rf"\item \hyperlink{{group-{n}}}{{{latex_text(g.title)}}} ({len(g.items)})"
                 for n, g in titled
             ]
-            out.append(r"\end{enumerate}")
+            out.append(r"\end{cbenumerate}")
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
@@ -234,9 +246,7 @@ class LatexFormat:
 
         def render_item(item: Item) -> str:
             variables = contexts(item)
-            variables["link"] = Markup(
-                _link(variables["doi"], variables["url"], item.reference.text)
-            )
+            variables["link"] = Markup(_link(item))
             return template.render(**variables).rstrip()
 
         for n, group in enumerate(view.groups, 1):

@@ -8,7 +8,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cytobib.formats.escape import doi_url, fragment_to, http_url, md_cell, md_inline
+from cytobib.formats.escape import fragment_to, md_cell, md_inline
+from cytobib.formats.links import work_link
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Table
 
@@ -43,20 +44,16 @@ def _references(items: Sequence[Item]) -> list[str]:
 
 
 def _link_variables(ctx_vars: dict[str, Any], item: Any) -> dict[str, Any]:
-    """The item's link: its DOI, else a safe http(s) URL, else none."""
-    if ctx_vars["doi"]:
-        ctx_vars["url"] = Markup(doi_url(ctx_vars["doi"]))
-        # Most styles print the DOI already: then the link need not repeat it.
-        printed = ctx_vars["doi"].lower() in item.reference.text.lower()
-        ctx_vars["link_text"] = "DOI ↗" if printed else f"doi:{ctx_vars['doi']}"
-    elif ctx_vars["url"] and http_url(ctx_vars["url"]):
-        ctx_vars["link_text"] = ctx_vars["url"]
-        # Parentheses would end a Markdown link target early.
-        safe_url = str(http_url(ctx_vars["url"])).replace("(", "%28").replace(")", "%29")
-        ctx_vars["url"] = Markup(safe_url)
-    else:
+    """The item's link: its DOI, else a safe http(s) URL, else none; a short "DOI ↗" or
+    "link ↗" when the citation prints the target already."""
+    link = work_link(item.record.entry, item.reference.text)
+    if link is None:
         ctx_vars["url"] = ""
         ctx_vars["link_text"] = ""
+        return ctx_vars
+    # Parentheses would end a Markdown link target early.
+    ctx_vars["url"] = Markup(link.href.replace("(", "%28").replace(")", "%29"))
+    ctx_vars["link_text"] = f"{link.short} ↗" if link.shown else link.text
     return ctx_vars
 
 

@@ -19,6 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from cytobib import latex
 from cytobib.errors import TemplateError
 from cytobib.formats.escape import doi_url
 from cytobib.memo import Memo
@@ -272,8 +273,10 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
             )
     return {
         "key": record.key,
-        "doi": entry.doi,
-        "url": doi_url(entry.doi) if entry.doi else entry.text("url"),
+        "doi": entry.doi_as_written,
+        "url": doi_url(entry.doi_as_written)
+        if entry.doi_as_written
+        else latex.verbatim(entry.get("url")),
         "summary": ann.summary if ann else "",
         "claims": [
             {

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from cytobib.formats.escape import fragment_to
+from cytobib.formats.links import work_link
 from cytobib.formats.templating import ItemContexts, RenderedItems, environment
 from cytobib.views import ReadingList
 
@@ -37,7 +38,11 @@ class TextFormat:
         rendered = RenderedItems(ctx.cache_dir, "txt", ctx.root, ctx.vocabulary, view.sections)
 
         def render_item(item: Any) -> str:
-            return template.render(**contexts(item)).rstrip()
+            variables = contexts(item)
+            link = work_link(item.record.entry, item.reference.text)
+            if link is not None and link.printed_in(item.reference.text):
+                variables["url"] = ""  # the citation prints it: no second copy below
+            return template.render(**variables).rstrip()
 
         for group in view.groups:
             if group.title:

@@ -16,7 +16,7 @@ from typing import Any
 
 #: Bumped whenever the style rewriting or the AST-to-text/HTML conversion changes, so that
 #: cached references made by older code are not reused.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 
 _SQLITE_BATCH = 900
 

@@ -1,21 +1,30 @@
 """pybtex's BibTeX styles (``plain``, ``unsrt``, ``alpha``) for LaTeX users.
 
 Titles are protected so that ``IL-2`` stays ``IL-2``; an entry a style cannot format is
-printed with what is known and the reason, as BibTeX itself does.
+printed with what is known and the reason, as BibTeX itself does. Where pybtex departs from
+the ``.bst`` files it ports, BibTeX wins: "and others" prints "et al." (pybtex printed
+"others"), and alpha labels abbreviate a name to the first letter of each word
+(``O'Boyle`` -> O: pybtex kept "OBoyle"). Zotero's data lines in ``note`` (``Type: Journal
+Article``, ``tex.ids=``...) are not printed (:mod:`cytobib.extra`).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib.metadata
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cytobib import extra, latex
+from cytobib.bibfile import render_entry
 from cytobib.errors import StyleError
 from cytobib.styles.cache import RENDER_VERSION, ReferenceCache, sha
 
 if TYPE_CHECKING:
+    from cytobib.model import Entry
     from cytobib.styles.resolve import Output, StyleRef
 
 
@@ -104,7 +113,7 @@ def render_pybtex(
     pybtex.errors.set_strict_mode(False)
     try:
         data = pybtex.database.parse_string("\n\n".join(bibtex[k] for k in keys), "bibtex")
-        formatter = find_plugin("pybtex.style.formatting", style.name)()
+        formatter = bibtex_rules(find_plugin("pybtex.style.formatting", style.name))()
     except Exception as exc:
         raise StyleError(
             f"pybtex could not read the entries for style {style.name!r}: {exc}"
@@ -128,8 +137,7 @@ def _render_one(
     what is known and why, as BibTeX itself warns and prints what it has."""
     from pybtex.style.template import FieldIsMissing
 
-    if "title" in entry.fields:
-        entry.fields["title"] = protect_title(entry.fields["title"])
+    prepare_entry(entry)
     base = ""
     try:
         base = formatter.label_style.format_label(entry) if style == "alpha" else ""
@@ -142,6 +150,121 @@ def _render_one(
         text = _fallback_text(item, style, reason)
         return (text, html.escape(text), base)
     return (text, " ".join(markup.split()), base)
+
+
+def bibtex_source(entry: Entry) -> str:
+    """An entry as the BibTeX source pybtex styles get: Zotero's data lines taken out of
+    ``note`` here, line by line, because pybtex folds a value's lines into one."""
+    fields = []
+    for name, value in entry.fields.items():
+        kept = extra.printable(value) if name == "note" else value
+        if not latex.is_balanced(kept):
+            kept = value  # a data line held part of a {group}: keep the note whole
+        if kept:
+            fields.append((name, kept))
+    return render_entry(entry.type, entry.key, fields)
+
+
+def prepare_entry(entry: Any) -> None:
+    """A pybtex entry as cytobib styles print it: title words protected, what can still be
+    told of Zotero's data lines taken out of ``note`` (the field goes when nothing is left)."""
+    if "title" in entry.fields:
+        entry.fields["title"] = protect_title(entry.fields["title"])
+    if "note" in entry.fields:
+        note = extra.printable_folded(str(entry.fields["note"]))
+        if note:
+            entry.fields["note"] = note
+        else:
+            del entry.fields["note"]
+
+
+@functools.cache
+def bibtex_rules(base: type[Any]) -> type[Any]:
+    """A pybtex style class with BibTeX's "et al." for "and others" and alpha.bst's labels."""
+    from pybtex.style.labels.alpha import LabelStyle
+
+    class Style(base):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            labels: Any = getattr(self, "label_style", None)
+            if isinstance(labels, LabelStyle):
+                self.label_style = _alpha_labels()
+
+        def format_names(self, role: str, as_sentence: bool = True) -> Any:
+            from pybtex.style.template import sentence
+
+            formatted = _bibtex_names(role)
+            return sentence[formatted] if as_sentence else formatted
+
+    Style.__name__ = Style.__qualname__ = f"Cytobib{base.__name__}"
+    return Style
+
+
+def _bibtex_names(role: str) -> Any:
+    """pybtex's ``names`` node, but a list ending in "others" reads "A et al." or "A, B,
+    et al." as plain.bst's format.names writes it."""
+    from pybtex.richtext import Symbol, Text
+    from pybtex.style.template import FieldIsMissing, join, node
+
+    @node  # type: ignore[untyped-decorator]
+    def names(children: Any, context: Any, role: str) -> Any:
+        del children
+        try:
+            persons = context["entry"].persons[role]
+        except KeyError:
+            raise FieldIsMissing(role, context["entry"]) from None
+        style = context["style"]
+        others = len(persons) > 1 and str(persons[-1]) == "others"
+        named = persons[:-1] if others else persons
+        formatted = [style.format_name(p, style.abbreviate_names) for p in named]
+        if not others:
+            return join(sep=", ", sep2=" and ", last_sep=", and ")[formatted].format_data(context)
+        listed = join(sep=", ")[formatted].format_data(context)
+        return Text(listed, "," if len(named) > 1 else "", " et", Symbol("nbsp"), "al.")
+
+    return names(role)
+
+
+@functools.cache
+def _alpha_labels() -> Any:
+    from pybtex.style.labels.alpha import LabelStyle
+
+    class AlphaLabels(LabelStyle):  # type: ignore[misc]
+        """alpha.bst's format.lab.names: first letters of the (von and) last names of up to
+        three authors, "+" for more or for "others"; one author: three letters."""
+
+        def format_lab_names(self, persons: Any) -> str:
+            def initials(person: Any) -> str:
+                words = _WORDS.split(_plain(" ".join(person.prelast_names + person.last_names)))
+                return "".join(next((c for c in w if c.isalnum()), "") for w in words)
+
+            if len(persons) == 1:
+                result = initials(persons[0])
+                if len(result) < 2:
+                    result = _alnum(_plain(" ".join(persons[0].last_names)))[:3]
+                return result
+            shown = persons[:3] if len(persons) > 4 else persons
+            result = ""
+            for n, person in enumerate(shown, 1):
+                last = n == len(persons)
+                result += "+" if last and str(person) == "others" else initials(person)
+            return result + ("+" if len(persons) > 4 else "")
+
+    return AlphaLabels()
+
+
+_OTHERS = {"literal": "others"}  # cytobib.csl.OTHERS: a truncated name list
+_WORDS = re.compile(r"[\s~-]+")
+
+
+def _plain(name: str) -> str:
+    """A name part as ASCII letters: LaTeX decoded, accents dropped (BibTeX's purify$)."""
+    decomposed = unicodedata.normalize("NFD", latex.to_text(name))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
 
 
 def _safe_html() -> Any:
@@ -172,9 +295,11 @@ def _safe_html() -> Any:
 def _fallback_text(item: Mapping[str, Any], style: str, reason: str) -> str:
     """What is known of an entry the BibTeX style cannot format, and why."""
     parts = []
-    names = [a.get("family") or a.get("literal") or "" for a in item.get("author") or []]
+    authors = item.get("author") or []
+    names = [a.get("family") or a.get("literal") or "" for a in authors if a != _OTHERS]
     if names:
-        parts.append(", ".join(n for n in names if n))
+        et_al = " et al." if len(names) < len(authors) else ""
+        parts.append(", ".join(n for n in names if n) + et_al)
     for var in ("title", "container-title"):
         if item.get(var):
             parts.append(str(item[var]))
