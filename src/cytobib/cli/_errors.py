@@ -7,7 +7,7 @@ Exit codes (documented in the README):
 1     ``cytobib check`` found issues at or above ``--fail-on``
 2     usage: an unknown option value, style, format or filter expression
 3     input: a file cannot be read, a key exists already or is unknown, bad config
-4     Crossref could not be reached or kept failing (nothing was written)
+4     Crossref or Zotero could not be reached or kept failing (nothing more was written)
 5     a file could not be written (the previous file is unchanged)
 70    an internal error (a bug: please report it with the message shown)
 130   interrupted (Ctrl-C); files are either untouched or completely written
@@ -35,6 +35,7 @@ EXIT_INTERRUPTED = 130
 _CODES: tuple[tuple[type[errors.CytobibError], int], ...] = (
     (errors.UsageError, EXIT_USAGE),
     (errors.CrossrefError, EXIT_NETWORK),
+    (errors.ZoteroError, EXIT_NETWORK),
     (errors.WriteError, EXIT_WRITE),
     (errors.InputError, EXIT_INPUT),
     (errors.ConfigError, EXIT_INPUT),
