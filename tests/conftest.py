@@ -48,6 +48,8 @@ def _isolated_env(
     monkeypatch.setenv("CYTOBIB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("CYTOBIB_MAILTO", raising=False)
     monkeypatch.delenv("CYTOBIB_CROSSREF_URL", raising=False)
+    for name in ("ZOTERO_API_KEY", "CYTOBIB_ZOTERO_URL", "CYTOBIB_ZOTERO_LOCAL_URL"):
+        monkeypatch.delenv(name, raising=False)  # never the developer's Zotero
     monkeypatch.delenv("FORCE_COLOR", raising=False)  # rich would colour captured output
 
 

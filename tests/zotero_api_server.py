@@ -274,19 +274,15 @@ class ZoteroStandIn:
         try:
             if self.latency:
                 time.sleep(self.latency)
-            with self.lock:
+            with self.lock:  # answers are serialised under the lock: no copies needed
                 status, out_headers, payload = self._route(hit, body)
                 hit.status = status
                 hit.body = payload
-            data = (
-                b""
-                if payload is None
-                else payload
-                if isinstance(payload, bytes)
-                else json.dumps(payload).encode()
-            )
-            if payload is not None and not isinstance(payload, bytes):
-                out_headers.setdefault("Content-Type", "application/json")
+                if payload is None or isinstance(payload, bytes):
+                    data = payload or b""
+                else:
+                    data = json.dumps(payload).encode()
+                    out_headers.setdefault("Content-Type", "application/json")
             return status, out_headers, data
         finally:
             with self.lock:
@@ -472,7 +468,7 @@ class ZoteroStandIn:
                 "alternate": {"href": base.replace("api.", "www."), "type": "text/html"},
             },
             "meta": {"numChildren": len(lib.children(data["key"]))},
-            "data": copy.deepcopy(data),
+            "data": dict(data),
         }
         if "parentItem" in data:
             out["links"]["up"] = {
@@ -724,3 +720,36 @@ def running(**options: Any) -> Iterator[ZoteroStandIn]:
         yield server
     finally:
         server.stop()
+
+
+class FakeClock:
+    """Monotonic time that moves only when slept on: every wait is recorded, none is slept."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 0.0)
+
+
+def client_for(
+    server: ZoteroStandIn,
+    library: str = "groups/123",
+    key: str | None = "K" * 24,
+    *,
+    clock: FakeClock | None = None,
+    local: bool = False,
+    **transport: Any,
+) -> Any:
+    """A cytobib ZoteroClient over pyzotero's real HTTP path, pointed at the stand-in."""
+    from cytobib.zotero import PoliteTransport, ZoteroClient, ZoteroSettings
+
+    url = server.url + ("/api" if local else "")
+    settings = ZoteroSettings(library, local=local, url=url)
+    polite = PoliteTransport(clock=clock or FakeClock(), **transport)
+    return ZoteroClient(settings, key, transport=polite)

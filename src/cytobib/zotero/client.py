@@ -206,6 +206,7 @@ class ZoteroClient:
         Raises:
             Stale: the library changed since ``version`` (412): nothing was written.
         """
+        self._writable()
         if len(objects) > BATCH:
             raise ValueError(f"at most {BATCH} objects per write")
         payload = [dict(o) for o in objects]
@@ -241,6 +242,7 @@ class ZoteroClient:
         Raises:
             Stale: the library changed since ``version``: nothing was deleted.
         """
+        self._writable()
         if len(keys) > BATCH:
             raise ValueError(f"at most {BATCH} keys per delete")
         payload = [{"key": k, "version": version} for k in keys]
@@ -250,6 +252,7 @@ class ZoteroClient:
 
     def create_collection(self, name: str, version: int) -> str:
         """A new top-level collection; its key."""
+        self._writable()
         with self._calling(f"create the collection {name!r}"):
             answer = self.zot.create_collections([{"name": name}], last_modified=version)
         self._version_seen()
@@ -263,6 +266,14 @@ class ZoteroClient:
         return str(key)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        """Zotero 7's local API answers only GET (doc §11): refuse before sending anything."""
+        if self.settings.local:
+            raise UsageError(
+                "Zotero's local API is read-only: cytobib writes through the Web API.",
+                hint="Drop --local to push (pull and status can read the local API).",
+            )
 
     def _version_seen(self) -> int:
         request = self.zot.request

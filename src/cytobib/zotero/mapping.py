@@ -144,6 +144,9 @@ LABELS = (KEY_LABEL, "PMID", "PMCID", "DOI")
 _NATIVE = {"citationkey": "citationKey", "pmid": "PMID", "pmcid": "PMCID"}  # schema 41 fields
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _EXTRA_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z .-]*?)\s*:\s*(.*?)\s*$")
+_ESCAPES = str.maketrans({ch: escape_latex(ch) for ch in "\\{}&%$#_~^"})
+"""What :func:`cytobib.crossref.markup.escape_latex` does to each character it escapes."""
+_MARKUP = re.compile(r"[<&]")  # Zotero's rich text: tags, entities
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -290,8 +293,8 @@ def compose_extra(current: str, changes: Mapping[str, str | None]) -> str:
     order and any text between them stay as they are."""
     wanted_lines = {_norm(k): (k, v) for k, v in changes.items()}
     done: set[str] = set()
-    lines = []
-    for line in current.splitlines():
+    lines: list[str] = []
+    for line in current.split("\n") if current else []:
         found = _EXTRA_LINE.match(line)
         label = _norm(found.group(1)) if found else ""
         if label in wanted_lines:
@@ -306,7 +309,7 @@ def compose_extra(current: str, changes: Mapping[str, str | None]) -> str:
     for label, (name, value) in wanted_lines.items():
         if label not in done and value is not None:
             lines.append(f"{name}: {value}")
-    return "\n".join(lines).strip("\n")
+    return "\n".join(lines)
 
 
 def item_changes(data: Mapping[str, Any], changes: Mapping[str, str | None]) -> dict[str, Any]:
@@ -364,12 +367,17 @@ def _to_bibtex(how: str, value: str) -> str:
         return canonical(value) if is_valid_doi(value) else verbatim(value)
     if how == "verbatim":
         return verbatim(value)
+    if how == "name" and not _MARKUP.search(value):
+        how = "text"  # no rich text: plain escaping
     if how in ("title", "name"):
         converted = text_value(value, protect=how == "title")
         return converted.latex if converted else ""
     if how == "pages":
         return re.sub(r"(?<=\w)\s*[-‐‑–—]+\s*(?=\w)", "--", escape_latex(value))
-    return escape_latex(" ".join(value.split()))
+    text = " ".join(value.split())
+    if text.isprintable():  # no control characters: escape_latex's table alone, in C
+        return text.translate(_ESCAPES)
+    return escape_latex(text)
 
 
 def _date_fields(value: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ entries on pull).
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -71,7 +72,7 @@ def of_entry(entry: Entry) -> Fingerprint:
 def of_item(data: Mapping[str, Any]) -> Fingerprint:
     """A Zotero item's fingerprint (from its ``data``)."""
     flat = mapping.present(data)
-    fields = mapping.bibtex_fields(str(data.get("itemType", "")), flat)
+    title = html.unescape(re.sub(r"<[^>]*>", "", flat.get("title", "")))  # rich text as text
     creators = [c for c in data.get("creators") or [] if isinstance(c, Mapping)]
     first = ""
     if creators:
@@ -83,7 +84,7 @@ def of_item(data: Mapping[str, Any]) -> Fingerprint:
         flat.get(mapping.EXTRA + mapping.KEY_LABEL, "").casefold(),
         _doi(flat.get("DOI", "") or flat.get(mapping.EXTRA + "DOI", "")),
         pmid if pmid.isdigit() else "",
-        merge.normalise("title", fields.get("title", "")),
+        merge.normalise("title", title),
         first,
         year.group() if year else "",
     )

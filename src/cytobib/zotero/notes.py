@@ -14,6 +14,7 @@ annotation schema or nothing is written.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -46,11 +47,14 @@ def note_html(record: Record) -> str:
     return zotero_note.to_html(blocks)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_note(html: str) -> NoteContent | None:
-    """What a note says (None: it has no cytobib marker)."""
+    """What a note says (None: it has no cytobib marker). Cached: a sync asks several times
+    of one note, and NoteContent is immutable."""
     return zotero_note.read(zotero_note.html_text(html))
 
 
+@functools.lru_cache(maxsize=4096)
 def content_digest(html: str) -> str:
     """A digest of what a note says; a note without the marker digests its text."""
     content = read_note(html)

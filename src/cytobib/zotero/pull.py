@@ -19,6 +19,7 @@ Plan (nothing written) then apply, like ``cytobib import``:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Mapping
@@ -75,6 +76,7 @@ class PullPlan:
     candidates: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     links: dict[str, Link] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)  # links removed with their entries
+    unpulled: list[str] = field(default_factory=list)  # Zotero keys with edits still open
     version: int | None = None
 
     @property
@@ -171,7 +173,7 @@ class _Planner:
             record = library.get(key)
             if record is None or link.pending:
                 continue
-            if self.view.gone(link.item):
+            if link.gone or self.view.gone(link.item):
                 self._deleted(key, link)
                 continue
             self._linked(record, link)
@@ -471,6 +473,9 @@ def plan_pull(
     earlier push saw but did not read are read first, with their notes."""
     children: dict[str, list[dict[str, Any]]] = {}
     if client is not None:
+        unpulled = [k for k in lib.unpulled if k not in view.objects and not view.gone(k)]
+        found = client.fetch(sorted(set(unpulled))) if unpulled else []
+        view.objects.update({o["key"]: o["data"] for o in found})
         linked = lib.by_item()
         wanted = [
             k
@@ -497,6 +502,12 @@ def plan_pull(
     edits = bibfile.Edits(tuple(planner.fields), tuple(planner.new), tuple(planner.removed))
     plan.edits = edits
     plan.version = view.version
+    open_keys = {c.key for c in plan.conflicts} | set(plan.note_conflicts)
+    open_keys |= {k for k, _ in plan.note_problems}
+    for key in open_keys:
+        link = plan.links.get(key) or lib.links.get(key)
+        if link is not None:
+            plan.unpulled += [k for k in (link.item, link.note) if k]
     if edits:
         changes, _ = bibfile.changes_for(project.parsed, edits)
         plan.new_text = bibfile.apply_changes(project.parsed.source, changes)
@@ -528,7 +539,7 @@ def pull(
         ZoteroError: the API failed (nothing was written).
     """
     root = project.config.root
-    with remote.sync_lock(root):
+    with remote.sync_lock(root) if not dry_run else contextlib.nullcontext():
         state = SyncState.load(root)
         lib = state.library(settings.library)
         view = remote.read(client, lib, progress=progress)
@@ -590,6 +601,7 @@ def apply_pull(
             lib.others.pop(link.item, None)
         if not settings.local and plan.version is not None:
             lib.version = plan.version
+        lib.unpulled = sorted(set(plan.unpulled))
         state.save(root)
 
 

@@ -22,7 +22,9 @@ each answer are recorded.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,6 +42,10 @@ from cytobib.zotero.settings import ZoteroSettings
 from cytobib.zotero.state import LibraryState, Link, SyncState, digest
 
 KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
+CHECKPOINT = 5.0
+"""Seconds between saves of the sync record while batches go out (and always at the end, or
+when anything stops the run). A save lost to a crash costs a re-read, never a duplicate: the
+minted keys are recorded before the first request."""
 MAX_CONFLICT_ROUNDS = 8
 """412s in a row survived (each followed by a re-read and a new plan) before giving up."""
 
@@ -83,6 +89,7 @@ class PushPlan:
     prune: list[str] = field(default_factory=list)  # their items to delete
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old key, new key)
     need_read: list[str] = field(default_factory=list)
+    unpulled: list[str] = field(default_factory=list)  # Zotero keys holding edits for pull
     unchanged: int = 0
 
 
@@ -289,10 +296,17 @@ class _Planner:
             return
         self.plan.conflicts += merged.conflicts
         self.plan.edited_in_zotero += [(key, f) for f in merged.edited]
+        if merged.conflicts or merged.edited:
+            self.plan.unpulled.append(link.item)
         tags = merge_tags(wanted_tags, link.tags, data.get("tags") or []) if data else None
         new_link = replace(
             link, fields=dict(merged.base), fp=match.of_entry(record.entry).as_json()
         )
+        if data is not None:  # seen in Zotero: a minted key is confirmed
+            new_link.pending = False
+            new_link.item_version = int(data.get("version", link.item_version))
+            if tags is None:
+                new_link.tags = list(wanted_tags)  # every tag cytobib wants is there
         writes_before = len(self.plan.writes)
         if merged.changes or tags is not None or collections is not None:
             payload: dict[str, Any] = {"key": link.item}
@@ -339,7 +353,11 @@ class _Planner:
                 Write(key, "note", payload, note_digest=ours, new=True, what=what)
             )
             return
+        assert link.note is not None  # a missing note was planned as created above
         theirs = notes.content_digest(str(data.get("note", ""))) if data else link.note_digest
+        if data is not None:
+            new_link.note_pending = False
+            new_link.note_version = int(data.get("version", link.note_version))
         if ours == theirs:
             new_link.note_digest = ours
             return
@@ -349,10 +367,12 @@ class _Planner:
             self.plan.writes.append(Write(key, "note", update, note_digest=ours, what="note"))
         elif ours == link.note_digest:
             self.plan.edited_in_zotero.append((key, "note"))
+            self.plan.unpulled.append(link.note)
         else:
             self.plan.conflicts.append(
                 FieldConflict(key, "note", "(edited in cytobib)", "(edited in Zotero)")
             )
+            self.plan.unpulled.append(link.note)
 
     def _unlinked(self, record: Record) -> None:
         fp = match.of_entry(record.entry)
@@ -506,7 +526,7 @@ def push(
         )
     root = project.config.root
     report = PushReport(settings.library, dry_run=dry_run)
-    with remote.sync_lock(root):
+    with remote.sync_lock(root) if not dry_run else contextlib.nullcontext():
         state = SyncState.load(root)
         lib = state.library(settings.library)
         view = remote.read(client, lib, progress=progress)
@@ -548,6 +568,7 @@ def push(
             break
         if not dry_run:
             lib.version = view.version
+            lib.unpulled = sorted(set(lib.unpulled) | set(plan.unpulled))
             state.save(root)
     report.requests = client.stats.requests
     report.writes = client.stats.writes
@@ -598,16 +619,22 @@ def _send(
     writes += [w for w in plan.writes if w.kind == "note"]  # parents first
     if not writes:
         return
+    saved = time.monotonic()
     with _bar(progress, "writing to Zotero", len(writes)) as advance:
-        for i in range(0, len(writes), BATCH):
-            batch = writes[i : i + BATCH]
-            result = client.write([w.payload for w in batch], view.version)
-            stale = _record(lib, view, batch, result, report)
-            view.version = lib.version = result.version  # a success: nobody else wrote between
+        try:
+            for i in range(0, len(writes), BATCH):
+                batch = writes[i : i + BATCH]
+                result = client.write([w.payload for w in batch], view.version)
+                stale = _record(lib, view, batch, result, report)
+                view.version = lib.version = result.version  # a success: nobody wrote between
+                advance(len(batch))
+                if stale:
+                    raise Stale("an object changed meanwhile")
+                if time.monotonic() - saved > CHECKPOINT:
+                    state.save(root)
+                    saved = time.monotonic()
+        finally:  # what was saved in Zotero is recorded, whatever stops the run
             state.save(root)
-            advance(len(batch))
-            if stale:
-                raise Stale("an object changed meanwhile")
 
 
 def _record(

@@ -40,17 +40,23 @@ class Remote:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
     complete: bool = False
+    _notes: tuple[int, dict[str, list[dict[str, Any]]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def gone(self, key: str) -> bool:
         """Deleted (or trashed: the API lists trashed objects nowhere we read)."""
         return key in self.deleted or (self.complete and key not in self.objects)
 
     def notes_of(self, item: str) -> list[dict[str, Any]]:
-        return [
-            d
-            for d in self.objects.values()
-            if d.get("parentItem") == item and d.get("itemType") == "note"
-        ]
+        """The child notes of ``item`` among the objects read (indexed once per size)."""
+        if self._notes is None or self._notes[0] != len(self.objects):
+            notes: dict[str, list[dict[str, Any]]] = {}
+            for data in self.objects.values():
+                if data.get("itemType") == "note" and data.get("parentItem"):
+                    notes.setdefault(str(data["parentItem"]), []).append(data)
+            self._notes = (len(self.objects), notes)
+        return self._notes[1].get(item, [])
 
 
 def is_item(data: dict[str, Any]) -> bool:
@@ -134,7 +140,8 @@ def collection_key(
 
 @contextlib.contextmanager
 def sync_lock(root: Path) -> Iterator[None]:
-    """One sync of a project at a time (other commands may still write meanwhile).
+    """One sync of a project at a time (other commands may still write meanwhile; a dry
+    run, which writes nothing, takes no lock).
 
     Raises:
         LibraryStateError: another ``cytobib zotero`` command is running in this project.
