@@ -164,10 +164,10 @@ def test_note_edited_in_zotero_comes_back_with_pull(sync: Sync, lib: Library) ->
     assert [c.key for c in report.plan.annotations if c.text] == ["rosenberg2014il2"]
     after = path.read_text(encoding="utf-8")
     assert "29 years (confirmed at follow-up)." in after
-    changed = [ln for ln in after.splitlines() if ln not in before.splitlines()]
-    assert changed and all(ln.startswith(("claims:", "  ", "- ")) for ln in changed)
-    head, tail = before.split("claims:")[0], before.split("caveats:")[1]
-    assert after.startswith(head) and after.endswith(tail)
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    assert len(old_lines) == len(new_lines)
+    changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
+    assert [b.split(":")[0] for _, b in changed] == ["  - text", "    quote"]
     record = open_project(sync.root).library.get("rosenberg2014il2")
     assert record is not None and record.annotation is not None
     assert any("follow-up" in c.text for c in record.annotation.claims)
@@ -302,6 +302,20 @@ def test_existing_item_is_linked_not_duplicated(sync: Sync, lib: Library) -> Non
     assert item["volume"] == "192"
     assert item["extra"].startswith("Note: mine\nCitation Key: rosenberg2014il2")
     assert ("rosenberg2014il2", "title") in [(c.key, c.field) for c in report.conflicts]
+
+
+def test_an_adopted_item_keeps_its_type(sync: Sync, lib: Library, server: ZoteroStandIn) -> None:
+    """A work found in Zotero as a preprint stays a preprint: push sends only the fields a
+    preprint has (no journal), and the note goes under it."""
+    lib.put(
+        {"itemType": "preprint", "title": "Tumor autonomous", "DOI": "10.1016/j.cell.2016.11.022"}
+    )
+    sync.push()
+    item = next(i for i in lib.top() if i["itemType"] == "preprint")
+    assert "Citation Key: benci2016tumor" in item["extra"]
+    assert "publicationTitle" not in item
+    assert _note_of(lib, "benci2016tumor")["parentItem"] == item["key"]
+    assert sync.push().writes == 0
 
 
 def test_a_push_killed_after_zotero_saved_makes_no_second_item(
@@ -518,8 +532,10 @@ def test_dry_runs_write_nothing_and_show_every_change(
     _edit_note(lib, "rosenberg2014il2", "29 years.", "29 years, and counting.")
     before = snapshot(sync.root)
     pulled = sync.pull(dry_run=True)
-    assert "+    quote: This patient has remained disease-free" not in pulled.diff
-    assert "and counting." in pulled.diff
+    assert "+++ b/annotations/rosenberg2014il2.yaml" in pulled.diff
+    assert "+    quote: This patient has remained disease-free for the past 29 years, and" in (
+        pulled.diff
+    )
     assert snapshot(sync.root) == before
 
 

@@ -177,6 +177,12 @@ class ZoteroClient:
                     progress(len(page or []))
         return out
 
+    def library_version(self) -> int:
+        """The library's version now (one small request)."""
+        with self._calling("read the library version"):
+            self.zot.last_modified_version()
+        return self._version_seen()
+
     def total(self) -> int | None:
         """``Total-Results`` of the last listing (None if it had none)."""
         request = self.zot.request

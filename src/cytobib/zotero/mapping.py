@@ -128,6 +128,7 @@ FIELDS: Mapping[str, tuple[tuple[str, str, str], ...]] = {
         ("reportType", "type", "text"),
         ("pages", "pages", "pages"),
     ),
+    "preprint": (*_COMMON, ("DOI", "doi", "doi")),
     "webpage": _COMMON,
     "manuscript": (*_COMMON, ("place", "address", "text")),
     "document": (*_COMMON, ("publisher", "publisher", "text")),
@@ -170,10 +171,11 @@ def has_field(kind: str, name: str) -> bool:
 # --- entry -> Zotero -------------------------------------------------------------------------
 
 
-def wanted(record: Record) -> dict[str, str]:
-    """What the entry says, as flat Zotero fields (empty values left out)."""
+def wanted(record: Record, kind: str | None = None) -> dict[str, str]:
+    """What the entry says, as flat Zotero fields (empty values left out), for an item of type
+    ``kind`` (default: the entry's own; an item adopted from Zotero keeps its type)."""
     entry = record.entry
-    kind = item_type(entry)
+    kind = kind or item_type(entry)
     out: dict[str, str] = {}
     for zname, bname, how in FIELDS.get(kind, FIELDS["document"]):
         raw = entry.fields.get(bname, "")

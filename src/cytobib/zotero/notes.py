@@ -88,61 +88,108 @@ def problems(content: NoteContent | None, key: str) -> list[str]:
 # --- annotation files ------------------------------------------------------------------------
 
 
-def _dumper() -> type:
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class _Dumper(yaml.SafeDumper):
+    """YAML as annotation files are written by hand: sequences indented under their key,
+    multi-line text as a literal block, long lines left long."""
 
-    class Dumper(base):  # type: ignore[valid-type,misc]
-        """Multi-line text as a literal block (``|``), as people write it by hand."""
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return Dumper
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
-_Dumper = _dumper()
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-def _dump(data: Mapping[str, Any]) -> str:
-    text: str = yaml.dump(dict(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96)
+_Dumper.add_representer(str, _text)
+
+
+def _dump(data: Any, *, flow: bool = False) -> str:
+    """YAML text; ``flow`` writes lists of plain values as ``[a, b]``, as the file had them."""
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=4096,
+        default_flow_style=None if flow else False,
+    )
     return text
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _end(text: str, mark: Any) -> int:
+    """Where a node's text ends: the end of its last line (a node ends where the next token
+    starts, which may be the next line's indentation)."""
+    start = _line_start(text, mark.index)
+    if not text[start : mark.index].strip():
+        return start
+    newline = text.find("\n", mark.index)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _pieces(
+    text: str, key_node: Any, value_node: Any, old: Any, new: Any, name: str
+) -> list[tuple[int, int, str]]:
+    """The splices that turn one top-level field's text into ``new``: only the items that
+    changed when a block list keeps its length, else the whole field."""
+    start = _line_start(text, key_node.start_mark.index)
+    end = _end(text, value_node.end_mark)
+    if new is None:
+        return [(start, end, "")]
+    items = value_node.value if isinstance(value_node, yaml.SequenceNode) else None
+    if (
+        items
+        and not value_node.flow_style
+        and isinstance(old, list)
+        and isinstance(new, list)
+        and len(old) == len(new) == len(items)
+    ):
+        out = []
+        for node, was, now in zip(items, old, new, strict=True):
+            if was == now:
+                continue
+            line = _line_start(text, node.start_mark.index)
+            prefix = text[line : node.start_mark.index]
+            if prefix.strip() != "-":
+                break  # an item not written as "  - ...": rewrite the whole field
+            indent = " " * prefix.index("-")
+            block = "".join(indent + ln + "\n" for ln in _dump([now]).splitlines())
+            out.append((line, _end(text, node.end_mark), block))
+        else:
+            return out
+    flow = bool(getattr(value_node, "flow_style", False))
+    return [(start, end, _dump({name: new}, flow=flow))]
 
 
 def updated_annotation(text: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     """``text`` (an annotation file) with the note-carried fields that differ between
     ``before`` (what the file's annotation said in note terms) and ``after`` (what the note
-    says now) rewritten, added or removed; every other line kept byte for byte.
+    says now) rewritten, added or removed - in a list of the same length, only the items that
+    changed; every other line kept byte for byte.
 
     Raises:
         ValueError: the file is not a YAML mapping, or the result would not pass the schema.
     """
     node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    spans: dict[str, tuple[int, int]] = {}
+    nodes: dict[str, tuple[Any, Any]] = {}
     if node is not None:
         if not isinstance(node, yaml.MappingNode):
             raise ValueError("the annotation file is not a mapping of fields")
-        for key_node, value_node in node.value:
-            start = text.rfind("\n", 0, key_node.start_mark.index) + 1
-            end_mark = value_node.end_mark
-            if end_mark.column == 0 or end_mark.index >= len(text):
-                end = end_mark.index
-            else:
-                newline = text.find("\n", end_mark.index)
-                end = len(text) if newline < 0 else newline + 1
-            spans[str(key_node.value)] = (start, end)
+        nodes = {str(k.value): (k, v) for k, v in node.value}
     pieces: list[tuple[int, int, str]] = []
     added: list[str] = []
     for name in MANAGED:
         old, new = before.get(name), after.get(name)
         if old == new:
             continue
-        block = _dump({name: new}) if new is not None else ""
-        if name in spans:
-            pieces.append((*spans[name], block))
+        if name in nodes:
+            pieces += _pieces(text, *nodes[name], old, new, name)
         elif new is not None:
-            added.append(block)
+            added.append(_dump({name: new}))
     out = text
     for start, end, block in sorted(pieces, reverse=True):
         out = out[:start] + block + out[end:]

@@ -118,10 +118,12 @@ class PullReport:
     written: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changes a file changed meanwhile kept out
     requests: int = 0
+    root: Path | None = None
 
     @property
     def diff(self) -> str:
-        return self.plan.diff()
+        """What a dry run would write, as a unified diff (paths relative to the project)."""
+        return self.plan.diff(self.root)
 
 
 def _shown(path: Path, root: Path | None) -> str:
@@ -214,7 +216,8 @@ class _Planner:
     ) -> None:
         """Fields edited in Zotero since ``base`` -> merge.plan; the new base into ``new_link``."""
         entry = record.entry
-        ours = mapping.wanted(record)
+        kind = str(data.get("itemType") or mapping.item_type(entry))
+        ours = mapping.wanted(record, kind)
         theirs = mapping.present(data)
         changed: dict[str, str] = {}
         for name in sorted(set(theirs) | set(base)):
@@ -223,7 +226,7 @@ class _Planner:
                 new_link.fields[name] = digest(value)
             elif digest(value) != base.get(name) and value:
                 changed[name] = value
-        kind = str(data.get("itemType", mapping.item_type(entry)))
+        new_link.kind = kind
         incoming = mapping.bibtex_fields(kind, changed)
         if "author" in incoming and mapping.same_authors(entry, incoming["author"]):
             del incoming["author"]
@@ -246,7 +249,7 @@ class _Planner:
             dataclasses.replace(entry, fields={**entry.fields, **planned.updates}),
             record.annotation,
         )
-        ours_after = mapping.wanted(after)
+        ours_after = mapping.wanted(after, kind)
         for name, value in changed.items():
             produced = set(mapping.bibtex_fields(kind, {name: value})) or {name}
             if produced & open_fields:
@@ -405,7 +408,8 @@ class _Planner:
         if not self.settings.local:
             link.item_version = int(data.get("version", 0))
         entry = Entry(key, entry_type, fields, 0)
-        ours = mapping.wanted(Record(entry))
+        ours = mapping.wanted(Record(entry), kind)
+        link.kind = kind
         # The base is what the new entry says in Zotero's terms: a value the mapping cannot
         # hold exactly reads as Zotero's own (kept), one the item lacks is filled by push.
         link.fields = {n: digest(ours.get(n, "")) for n in flat}
@@ -550,7 +554,7 @@ def pull(
             project, lib, view, settings, client,
             collection=coll, accept=accept, overwrite=overwrite, prune=prune,
         )  # fmt: skip
-        report = PullReport(settings.library, plan, dry_run=dry_run)
+        report = PullReport(settings.library, plan, dry_run=dry_run, root=root)
         if not dry_run:
             apply_pull(project, settings, state, lib, plan, report, dismiss=dismiss)
     report.requests = client.stats.requests

@@ -278,9 +278,9 @@ class _Planner:
         if link.pending and data is None:
             self._create(record, link.item, link.note or mint())
             return
-        ours = mapping.wanted(record)
+        kind = str((data or {}).get("itemType") or link.kind or mapping.item_type(record.entry))
+        ours = mapping.wanted(record, kind)
         theirs = mapping.present(data) if data is not None else None
-        kind = str((data or {}).get("itemType") or mapping.item_type(record.entry))
         merged = merge_fields(
             key,
             ours,
@@ -302,6 +302,7 @@ class _Planner:
         new_link = replace(
             link, fields=dict(merged.base), fp=match.of_entry(record.entry).as_json()
         )
+        new_link.kind = kind
         if data is not None:  # seen in Zotero: a minted key is confirmed
             new_link.pending = False
             new_link.item_version = int(data.get("version", link.item_version))
@@ -435,7 +436,14 @@ class _Planner:
             )
         )
         fp = match.of_entry(record.entry).as_json()
-        self.plan.links[key] = Link(item=item, note=note, pending=True, note_pending=True, fp=fp)
+        self.plan.links[key] = Link(
+            item=item,
+            note=note,
+            pending=True,
+            note_pending=True,
+            fp=fp,
+            kind=str(payload["itemType"]),
+        )
 
 
 def _cytobib_note(children: Sequence[Mapping[str, Any]], key: str) -> dict[str, Any] | None:

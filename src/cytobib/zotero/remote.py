@@ -22,9 +22,9 @@ from typing import Any
 
 import filelock
 
-from cytobib.errors import LibraryStateError
+from cytobib.errors import LibraryStateError, ZoteroConflict
 from cytobib.zotero import match
-from cytobib.zotero.client import ZoteroClient
+from cytobib.zotero.client import Stale, ZoteroClient
 from cytobib.zotero.state import LibraryState
 
 SYNC_LOCK = Path(".cytobib") / "zotero.lock"
@@ -135,7 +135,15 @@ def collection_key(
             return str(data["key"])
     if not create:
         return None
-    return client.create_collection(name, client.version or lib.version or 0)
+    for _ in range(3):  # someone else may write meanwhile: read the version again
+        try:
+            return client.create_collection(name, client.library_version())
+        except Stale:
+            continue
+    raise ZoteroConflict(
+        f"{client.settings.library} kept changing while cytobib created the collection {name!r}.",
+        hint="Run the command again when the others have finished.",
+    )
 
 
 @contextlib.contextmanager

@@ -55,6 +55,7 @@ class Link:
     note_pending: bool = False  # a note key minted for an existing item, not yet confirmed
     gone: bool = False  # deleted (or trashed) in Zotero: not recreated
     fp: list[str] = field(default_factory=list)  # the entry's fingerprint (a renamed key)
+    kind: str = ""  # the item's Zotero type (an adopted item keeps its own)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Link:

@@ -58,7 +58,7 @@ def status(
             continue
         report.linked += 1
         what = []
-        ours = mapping.wanted(record)
+        ours = mapping.wanted(record, link.kind or None)
         changed = sorted(
             n for n in set(ours) | set(link.fields)
             if digest(ours.get(n, "")) != link.fields.get(n, digest(""))
@@ -88,6 +88,8 @@ def status(
             seen = link.item_version if key == link.item else link.note_version
             if version != seen:
                 changed_works.append(work)
+        unpulled = lib.unpulled if lib is not None else []
+        changed_works += [w for k in unpulled if (w := by_item.get(k) or by_note.get(k))]
         report.remote_changed = sorted(set(changed_works))
         report.remote_deleted = sorted(
             {by_item.get(k) or by_note.get(k) or k for k in snap.deleted}
