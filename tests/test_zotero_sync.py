@@ -340,6 +340,7 @@ def test_a_push_killed_after_zotero_saved_makes_no_second_item(
     assert len(lib.top()) == WORKS
     report = sync.push()
     assert not report.created
+    assert not report.adopted  # known by their keys, not found again by matching
     assert len(lib.top()) == WORKS and len(lib.notes()) == WORKS
     assert sync.push().writes == 0
 

@@ -36,6 +36,10 @@ DryRunOpt = Annotated[
 ]
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 @zotero_app.command("push")
 def push(
     library: LibraryOpt = None,
@@ -65,12 +69,13 @@ def push(
         prune=prune,
         progress=sys.stderr.isatty(),
     )
-    would = "would " if dry_run else ""
+    would = "would be " if dry_run else ""
     say(
         f"{'dry run: ' if dry_run else ''}{report.library}: {len(report.created)} "
-        f"{would or ''}created, {len(report.updated)} {would}updated, {report.unchanged} "
-        f"unchanged ({report.requests} requests, {report.writes} writes)"
+        f"{would}created, {len(report.updated)} {would}updated, {report.unchanged} unchanged "
+        f"({_n(report.requests, 'request')}, {_n(report.writes, 'write')})"
     )
+    would = "would " if dry_run else ""
     for key in report.created:
         say(f"  {would}create {key}")
     for key, what in report.updated.items():
@@ -146,10 +151,11 @@ def pull(
     plan = report.plan
     would = "would " if dry_run else ""
     applied = [c.key for c in plan.annotations if c.text]
+    be = "would be " if dry_run else ""
     say(
-        f"{'dry run: ' if dry_run else ''}{report.library}: {len(plan.added)} {would}added, "
-        f"{len(plan.filled)} {would}filled, {len(applied)} annotation(s) {would}updated "
-        f"({report.requests} requests)"
+        f"{'dry run: ' if dry_run else ''}{report.library}: {len(plan.added)} {be}added, "
+        f"{len(plan.filled)} {be}filled, {_n(len(applied), 'annotation')} {be}updated "
+        f"({_n(report.requests, 'request')})"
     )
     for key, item in plan.added:
         say(f"  {would}add {key} (Zotero item {item})")

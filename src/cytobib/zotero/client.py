@@ -251,9 +251,9 @@ class ZoteroClient:
         self._writable()
         if len(keys) > BATCH:
             raise ValueError(f"at most {BATCH} keys per delete")
-        payload = [{"key": k, "version": version} for k in keys]
+        payload = [{"key": k} for k in keys]  # no item versions: only the library's counts
         with self._calling(f"delete {len(keys)} items"):
-            self.zot.delete_item(payload, last_modified=version)  # the library's version
+            self.zot.delete_item(payload, last_modified=version)
         return self._version_seen()
 
     def create_collection(self, name: str, version: int) -> str:
