@@ -126,7 +126,7 @@ def test_push_to_an_empty_library_creates_every_work_with_note_and_tags(
 ) -> None:
     """14 works -> 14 items, each with exactly one cytobib note (its key inside) and the
     record's tags; Extra carries the citation key; one POST for all 28 objects."""
-    report = sync.push()
+    report = sync.push(progress=True)  # the bars of a terminal (rich, on stderr)
     project = open_project(sync.root)
     assert len(report.created) == WORKS
     assert len(lib.top()) == WORKS and len(lib.notes()) == WORKS
@@ -358,6 +358,26 @@ def test_a_note_that_no_longer_reads_is_reported_not_applied(sync: Sync, lib: Li
     assert [k for k, _ in report.plan.note_problems] == ["benci2016tumor"]
     assert "very strong" in report.plan.note_problems[0][1]
     assert path.read_bytes() == before
+
+
+def test_an_annotation_file_with_errors_is_neither_pushed_nor_overwritten(
+    sync: Sync, lib: Library
+) -> None:
+    """An annotation file that does not parse: push sends nothing of that work (its note in
+    Zotero keeps everything), and pull does not write a co-author's edit into it, even when
+    told to take Zotero's note; both say why."""
+    sync.push()
+    path = sync.root / "annotations" / "webster2009vivo.yaml"
+    broken = path.read_text(encoding="utf-8") + "\nclaims: [unclosed\n"
+    path.write_text(broken, encoding="utf-8")
+    note = dict(_note_of(lib, "webster2009vivo"))
+    report = sync.push()
+    assert report.blocked == ["webster2009vivo"]
+    assert _note_of(lib, "webster2009vivo") == note
+    _edit_note(lib, "webster2009vivo", "Reading status: to-read", "Reading status: read")
+    pulled = sync.pull(accept=["note"])
+    assert "cytobib check" in dict(pulled.plan.note_problems)["webster2009vivo"]
+    assert path.read_text(encoding="utf-8") == broken
 
 
 def test_note_without_marker_is_reported_not_applied(sync: Sync, lib: Library) -> None:
@@ -632,3 +652,17 @@ def test_cli_bad_key_exits_4_and_no_library_exits_2(
     result = cli("zotero", "push", "--library", "mygroup", "-C", shipped)
     assert result.code == 2 and "groups/ID" in result.err
     assert not (shipped / ".cytobib" / "zotero.json").exists()
+
+
+def test_cli_without_pyzotero_says_how_to_install_it(
+    shipped: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pyzotero the commands fail as a usage error (exit 2) whose hint gives the
+    install line (pyzotero pins bibtexparser < 2); no traceback, nothing written."""
+    monkeypatch.setitem(__import__("sys").modules, "pyzotero", None)
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    result = cli("zotero", "push", "-C", shipped)
+    assert result.code == 2
+    assert "pyzotero" in result.err and "--no-deps" in result.err
+    assert "Traceback" not in result.output
+    assert not (shipped / ".cytobib").exists()

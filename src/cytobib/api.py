@@ -259,6 +259,7 @@ def zotero_push(
     from cytobib import zotero
     from cytobib.zotero.bars import bars
 
+    zotero.require()
     settings = zotero.zotero_settings(project.config, library=library, collection=collection)
     client = client or zotero.ZoteroClient(settings, zotero.api_key(required=True))
     with bars(progress) as bar:
@@ -296,6 +297,7 @@ def zotero_pull(
     from cytobib import zotero
     from cytobib.zotero.bars import bars
 
+    zotero.require()
     settings = zotero.zotero_settings(
         project.config, library=library, collection=collection, local=local
     )
@@ -327,6 +329,7 @@ def zotero_status(
         project.config, library=library, collection=collection, local=local
     )
     if client is None and not offline:
+        zotero.require()
         key = None if local else zotero.api_key(required=False)
         client = zotero.ZoteroClient(settings, key)
     return zotero.status(project, settings, None if offline else client)

@@ -90,6 +90,8 @@ def push(
         say(f"  {key}.{name} was edited in Zotero: kept there (`cytobib zotero pull` brings it)")
     for key in report.gone:
         say(f"  {key}: its item was deleted in Zotero; not recreated")
+    for key in report.blocked:
+        say(f"  {key}: not sent: its annotation file has errors (`cytobib check` shows them)")
     for key in report.removed:
         say(f"  {key}: no longer in library.bib, still in Zotero (--prune deletes the item)")
     for key in report.pruned:

@@ -24,12 +24,71 @@ The library functions are :func:`cytobib.zotero_push`, :func:`cytobib.zotero_pul
 
 from __future__ import annotations
 
-from cytobib.zotero.client import ZoteroClient
-from cytobib.zotero.pull import PullPlan, PullReport, plan_pull, pull
-from cytobib.zotero.push import FieldConflict, PushPlan, PushReport, plan_push, push
-from cytobib.zotero.settings import ZoteroSettings, api_key, zotero_settings
-from cytobib.zotero.status import StatusReport, status
-from cytobib.zotero.transport import PoliteTransport, TransportStats
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cytobib.zotero.client import ZoteroClient
+    from cytobib.zotero.pull import PullPlan, PullReport, plan_pull, pull
+    from cytobib.zotero.push import FieldConflict, PushPlan, PushReport, plan_push, push
+    from cytobib.zotero.settings import ZoteroSettings, api_key, zotero_settings
+    from cytobib.zotero.status import StatusReport, status
+    from cytobib.zotero.transport import PoliteTransport, TransportStats
+
+# name -> module: loaded on first use, so that a missing pyzotero (or httpx2) is a clear
+# UsageError from require(), not an ImportError while importing the package.
+_NAMES = {
+    "ZoteroClient": "client",
+    "PullPlan": "pull",
+    "PullReport": "pull",
+    "plan_pull": "pull",
+    "pull": "pull",
+    "FieldConflict": "push",
+    "PushPlan": "push",
+    "PushReport": "push",
+    "plan_push": "push",
+    "push": "push",
+    "ZoteroSettings": "settings",
+    "api_key": "settings",
+    "zotero_settings": "settings",
+    "StatusReport": "status",
+    "status": "status",
+    "PoliteTransport": "transport",
+    "TransportStats": "transport",
+}
+
+
+def require() -> None:
+    """Check that pyzotero and its HTTP library can be imported.
+
+    Raises:
+        UsageError: they cannot; the hint says how to install them.
+    """
+    from cytobib.errors import UsageError
+
+    missing = []
+    for name in ("httpx2", "pyzotero"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise UsageError(
+            f"Zotero sync needs {' and '.join(missing)}, which cannot be imported.",
+            hint="pyzotero pins bibtexparser < 2 while cytobib needs 2: install it without its "
+            "dependencies, `pip install 'cytobib[zotero]' && pip install --no-deps "
+            "'pyzotero>=1.16,<1.17'` (README, Zotero sync).",
+        )
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cytobib.zotero' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cytobib.zotero.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FieldConflict",
@@ -47,6 +106,7 @@ __all__ = [
     "plan_push",
     "pull",
     "push",
+    "require",
     "status",
     "zotero_settings",
 ]

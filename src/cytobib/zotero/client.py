@@ -99,16 +99,12 @@ class ZoteroClient:
         transport: PoliteTransport | None = None,
         clock: Clock | None = None,
     ) -> None:
-        try:
-            import httpx2
-            from pyzotero import zotero
-        except ImportError:
-            raise UsageError(
-                "Zotero sync needs pyzotero, which is not installed.",
-                hint="pyzotero pins bibtexparser < 2 while cytobib needs 2: install it without "
-                "its dependencies, `pip install 'cytobib[zotero]' && pip install --no-deps "
-                "'pyzotero>=1.16,<1.17'` (README, Zotero sync).",
-            ) from None
+        from cytobib.zotero import require
+
+        require()
+        import httpx2
+        from pyzotero import zotero
+
         self.settings = settings
         self.transport = transport or PoliteTransport(clock=clock)
         http = httpx2.Client(

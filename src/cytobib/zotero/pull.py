@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from cytobib import annotations as ann
 from cytobib import bibfile, latex, merge
 from cytobib.bibfile.write import _ChangedMeanwhile
@@ -39,6 +41,7 @@ from cytobib.model import Entry, Record
 from cytobib.online.common import ordered
 from cytobib.zotero import mapping, match, notes, remote
 from cytobib.zotero.client import ZoteroClient
+from cytobib.zotero.push import broken_annotations
 from cytobib.zotero.remote import Remote
 from cytobib.zotero.settings import ZoteroSettings
 from cytobib.zotero.state import LibraryState, Link, SyncState, digest
@@ -167,6 +170,7 @@ class _Planner:
         self.removed: list[str] = []
         self.plan = PullPlan(settings.library, project.parsed.source, bibfile.Edits(), "")
         self.taken = {r.key.casefold() for r in project.library}
+        self.blocked = broken_annotations(project)
 
     def run(self) -> PullPlan:
         library = self.project.library
@@ -277,6 +281,8 @@ class _Planner:
             return  # edited in cytobib only: push sends it
         content = notes.read_note(html)
         problems = notes.problems(content, key)
+        if key in self.blocked:
+            problems.append(f"annotations/{key}.yaml has errors (`cytobib check` shows them)")
         if problems:
             self.plan.note_problems.append((key, "; ".join(problems)))
             return
@@ -329,8 +335,9 @@ class _Planner:
                 )
             else:
                 text = notes.updated_annotation(old.decode("utf-8-sig"), before, after)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self.plan.note_problems.append((key, f"the annotation it makes is not valid: {exc}"))
+        except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.plan.note_problems.append((key, f"{path.name} cannot take it: {why}"))
             return None
         if old is not None and text.encode("utf-8") == old:
             return AnnotationChange(key, path, old, "")

@@ -34,7 +34,7 @@ from typing import Any
 from cytobib.errors import UsageError, ZoteroConflict
 from cytobib.exports import record_tags
 from cytobib.library import Project
-from cytobib.model import Record
+from cytobib.model import Record, Severity
 from cytobib.zotero import mapping, match, notes, remote
 from cytobib.zotero.client import BATCH, Stale, WriteResult, ZoteroClient
 from cytobib.zotero.remote import Remote
@@ -89,6 +89,7 @@ class PushPlan:
     prune: list[str] = field(default_factory=list)  # their items to delete
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old key, new key)
     need_read: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # annotation files with errors
     unpulled: list[str] = field(default_factory=list)  # Zotero keys holding edits for pull
     unchanged: int = 0
 
@@ -111,6 +112,7 @@ class PushReport:
     pruned: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
     conflict_rounds: int = 0
     requests: int = 0
     writes: int = 0
@@ -247,12 +249,17 @@ class _Planner:
 
     def run(self) -> PushPlan:
         seen: set[str] = set()
+        blocked = broken_annotations(self.project)
         for record in self.project.library:
             if record.key in seen:
                 continue  # a duplicate key: `cytobib check` reports it
             seen.add(record.key)
             link = self.lib.links.get(record.key)
-            if link is None:
+            if record.key in blocked:
+                # Half an annotation would be pushed as the whole: Zotero's note would lose
+                # what the file's errors hide. Nothing of this work is sent.
+                self.plan.blocked.append(record.key)
+            elif link is None:
                 self._unlinked(record)
             elif link.gone:
                 self.plan.gone.append(record.key)
@@ -446,6 +453,16 @@ class _Planner:
         )
 
 
+def broken_annotations(project: Project) -> set[str]:
+    """Keys whose annotation file has errors (YAML, encoding, schema): their note would say
+    less than the file means, so the sync leaves them alone until `cytobib check` is clean."""
+    return {
+        i.key
+        for i in project.library.issues
+        if i.key and i.severity is Severity.ERROR and i.code.startswith("annotation-")
+    }
+
+
 def _cytobib_note(children: Sequence[Mapping[str, Any]], key: str) -> dict[str, Any] | None:
     """cytobib's note among an item's children: one with the marker, this key's first."""
     found = None
@@ -592,6 +609,7 @@ def _describe(report: PushReport, plan: PushPlan) -> None:
     report.removed = [k for k in plan.removed if k not in report.pruned or report.dry_run]
     report.adopted = list(dict.fromkeys([*report.adopted, *plan.adopted]))
     report.renamed = list(dict.fromkeys([*report.renamed, *plan.renamed]))
+    report.blocked = list(plan.blocked)
     report.unchanged = plan.unchanged
 
 
