@@ -593,6 +593,8 @@ def test_status_offline_and_online(sync: Sync, lib: Library) -> None:
     assert report.to_update == {"benci2016tumor": ["note"]}
     assert report.remote_changed == ["rosenberg2014il2"]
     assert report.requests == 2  # versions since, deleted since
+    sync.push()  # sees the Zotero edit, leaves it for pull
+    assert sync.status(offline=True).remote_changed == ["rosenberg2014il2"]
 
 
 def test_local_api_pull(server: ZoteroStandIn, shipped: Path, tmp_path: Path) -> None:

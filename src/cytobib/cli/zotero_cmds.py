@@ -227,7 +227,12 @@ def status(
     for key in report.removed:
         say(f"  {key}: no longer in library.bib (push --prune deletes its item)")
     if not report.checked:
-        say("to pull: not checked (offline)")
+        say(
+            f"to pull: {len(report.remote_changed)} works edited in Zotero as the last sync saw"
+            " (Zotero not asked: --offline)"
+        )
+        for key in report.remote_changed:
+            say(f"  {key}")
     else:
         say(
             f"to pull: {len(report.remote_changed)} works changed in Zotero, "

@@ -72,6 +72,10 @@ def status(
         if what:
             report.to_update[record.key] = what
     report.removed = sorted(k for k, link in links.items() if k not in keys and not link.gone)
+    if lib is not None:  # edits a push saw in Zotero and left for pull: known offline too
+        by_item, by_note = lib.by_item(), lib.by_note()
+        left = {w for k in lib.unpulled if (w := by_item.get(k) or by_note.get(k))}
+        report.remote_changed = sorted(left)
     if client is not None:
         report.checked = True
         snap = client.snapshot(lib.version if lib is not None and not settings.local else None)
@@ -88,9 +92,7 @@ def status(
             seen = link.item_version if key == link.item else link.note_version
             if version != seen:
                 changed_works.append(work)
-        unpulled = lib.unpulled if lib is not None else []
-        changed_works += [w for k in unpulled if (w := by_item.get(k) or by_note.get(k))]
-        report.remote_changed = sorted(set(changed_works))
+        report.remote_changed = sorted(set(changed_works) | set(report.remote_changed))
         report.remote_deleted = sorted(
             {by_item.get(k) or by_note.get(k) or k for k in snap.deleted}
         )
