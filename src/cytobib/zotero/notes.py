@@ -104,11 +104,19 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _text)
 
 
-def _dump(data: Any, *, flow: bool = False) -> str:
-    """YAML text; ``flow`` writes lists of plain values as ``[a, b]``, as the file had them."""
+class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml (~10x faster) for whole new files, where no layout is there to follow."""
+
+
+_FastDumper.add_representer(str, _text)
+
+
+def _dump(data: Any, *, flow: bool = False, fast: bool = False) -> str:
+    """YAML text; ``flow`` writes lists of plain values as ``[a, b]``, as the file had them;
+    ``fast`` uses libyaml (its lists are not indented under their key)."""
     text: str = yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_FastDumper if fast else _Dumper,
         sort_keys=False,
         allow_unicode=True,
         width=4096,
@@ -233,7 +241,7 @@ def new_annotation(key: str, title: str, data: Mapping[str, Any], source: str, r
         f"# {key}: {' '.join(title.split())[:90]}",
         f"# Written by `cytobib zotero pull` from {source}.",
     ]
-    return "\n".join(head) + "\n" + _dump(data)
+    return "\n".join(head) + "\n" + _dump(dict(data), fast=True)
 
 
 def file_for(folder: Path, key: str) -> Path:
