@@ -668,3 +668,29 @@ def test_cli_without_pyzotero_says_how_to_install_it(
     assert "pyzotero" in result.err and "--no-deps" in result.err
     assert "Traceback" not in result.output
     assert not (shipped / ".cytobib").exists()
+
+
+def test_cli_pull_local_reads_the_desktop_api(
+    server: ZoteroStandIn, shipped: Path, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cytobib zotero pull --local` asks CYTOBIB_ZOTERO_LOCAL_URL (default 127.0.0.1:23119)
+    with GETs only and no key; status --local too."""
+    server.library("users/42", key=KEY)
+    server.local = "users/42"
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    monkeypatch.setenv("CYTOBIB_ZOTERO_URL", server.url)
+    assert cli("zotero", "push", "--library", "users/42", "-C", shipped).code == 0
+    root = tmp_path / "desk"
+    root.mkdir()
+    (root / "library.bib").write_text("", encoding="utf-8")
+    (root / "cytobib.toml").write_text('[zotero]\nlibrary = "users/42"\n', encoding="utf-8")
+    monkeypatch.setenv("CYTOBIB_ZOTERO_LOCAL_URL", server.url + "/api")
+    server.reset_log()
+    result = cli("zotero", "pull", "--local", "-C", root)
+    assert result.code == 0, result.output
+    assert "14 added" in result.out
+    assert cli("zotero", "status", "--local", "-C", root).code == 0
+    assert server.hits and all(
+        h.method == "GET" and h.path.startswith("/api/") for h in server.hits
+    )
+    assert all("authorization" not in h.headers for h in server.hits)
