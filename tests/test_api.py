@@ -29,8 +29,11 @@ FUNCTION_OF = {
     "import": "import_file",
     "cache info": "cache_info",
     "cache clear": "clear_cache",
+    "zotero push": "zotero_push",
+    "zotero pull": "zotero_pull",
+    "zotero status": "zotero_status",
 }
-GROUPS = {"cache"}  # command groups: their subcommands have the functions
+GROUPS = {"cache", "zotero"}  # command groups: their subcommands have the functions
 
 
 def function_of(command: str) -> str:

@@ -33,7 +33,19 @@ from cytobib.model import (
 )
 
 if TYPE_CHECKING:
-    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render, suggest
+    from cytobib.api import (
+        CheckReport,
+        add,
+        check,
+        enrich,
+        export,
+        import_file,
+        render,
+        suggest,
+        zotero_pull,
+        zotero_push,
+        zotero_status,
+    )
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
     from cytobib.rendering import build
@@ -57,6 +69,9 @@ _API: dict[str, tuple[str, str]] = {
     "build": ("cytobib.rendering", "build"),
     "cache_info": ("cytobib.store", "info"),
     "clear_cache": ("cytobib.store", "clear"),
+    "zotero_push": ("cytobib.api", "zotero_push"),
+    "zotero_pull": ("cytobib.api", "zotero_pull"),
+    "zotero_status": ("cytobib.api", "zotero_status"),
 }
 
 
@@ -102,4 +117,7 @@ __all__ = [
     "review_table",
     "suggest",
     "write_stubs",
+    "zotero_pull",
+    "zotero_push",
+    "zotero_status",
 ]

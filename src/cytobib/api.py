@@ -19,6 +19,9 @@ command                 library function
 ``cytobib build``       :func:`cytobib.build`
 ``cytobib cache info``  :func:`cytobib.cache_info` (:func:`cytobib.store.info`)
 ``cytobib cache clear`` :func:`cytobib.clear_cache` (:func:`cytobib.store.clear`)
+``cytobib zotero push`` :func:`zotero_push`
+``cytobib zotero pull`` :func:`zotero_pull`
+``cytobib zotero status`` :func:`zotero_status`
 ======================  =========================================================
 
 ``tests/test_docs.py`` keeps this table honest: a command without a function fails it.
@@ -265,3 +268,105 @@ def suggest(
     if pubmed is None and not accept:
         pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
     return run(project, keys, where=where, write=write, accept=accept, pubmed=pubmed)
+
+
+def zotero_push(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    prune: bool = False,
+    progress: bool = False,
+    client: Any = None,
+) -> Any:
+    """Push the library's works, notes and tags into a Zotero library (``cytobib zotero
+    push``): items created or updated in place, one cytobib note each, never a Zotero edit
+    overwritten (``overwrite``: cytobib's side wins conflicts). Returns a
+    :class:`cytobib.zotero.PushReport`.
+
+    ``library``/``collection`` override ``[zotero]`` in cytobib.toml; ``prune`` deletes the
+    items of works removed from library.bib; ``client`` is a :class:`cytobib.zotero.
+    ZoteroClient` (default: the Web API with ``ZOTERO_API_KEY``).
+
+    Raises:
+        UsageError: no library set, or pyzotero missing. ZoteroError: the API failed.
+    """
+    from cytobib import zotero
+    from cytobib.zotero.bars import bars
+
+    zotero.require()
+    settings = zotero.zotero_settings(project.config, library=library, collection=collection)
+    client = client or zotero.ZoteroClient(settings, zotero.api_key(required=True))
+    with bars(progress) as bar:
+        return zotero.push(
+            project, settings, client, dry_run=dry_run, overwrite=overwrite, prune=prune,
+            progress=bar,
+        )  # fmt: skip
+
+
+def zotero_pull(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    local: bool = False,
+    accept: Collection[str] = (),
+    overwrite: bool = False,
+    dismiss: bool = False,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+    client: Any = None,
+) -> Any:
+    """Bring new items and edits from a Zotero library into library.bib and annotations/
+    (``cytobib zotero pull``), with the fill-only, report-conflicts rule of ``enrich`` and
+    ``import`` (``accept``, ``overwrite``, ``dismiss``; ``accept=("note",)`` takes Zotero's
+    note over an annotation edited on both sides). ``local`` reads Zotero 7's local API;
+    ``prune`` removes entries whose items were deleted in Zotero. Returns a
+    :class:`cytobib.zotero.PullReport` (``.diff`` for a dry run).
+
+    Raises:
+        UsageError: no library set, or pyzotero missing. ZoteroError: the API failed.
+        LibraryStateError, WriteError: as ``import``.
+    """
+    from cytobib import zotero
+    from cytobib.zotero.bars import bars
+
+    zotero.require()
+    settings = zotero.zotero_settings(
+        project.config, library=library, collection=collection, local=local
+    )
+    if client is None:
+        key = None if local else zotero.api_key(required=False)
+        client = zotero.ZoteroClient(settings, key)
+    with bars(progress) as bar:
+        return zotero.pull(
+            project, settings, client, accept=accept, overwrite=overwrite, dismiss=dismiss,
+            prune=prune, dry_run=dry_run, progress=bar,
+        )  # fmt: skip
+
+
+def zotero_status(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    local: bool = False,
+    offline: bool = False,
+    client: Any = None,
+) -> Any:
+    """What ``zotero push`` would send and ``zotero pull`` would bring (``cytobib zotero
+    status``); ``offline``: the push side only, without asking Zotero. Returns a
+    :class:`cytobib.zotero.StatusReport`."""
+    from cytobib import zotero
+
+    settings = zotero.zotero_settings(
+        project.config, library=library, collection=collection, local=local
+    )
+    if client is None and not offline:
+        zotero.require()
+        key = None if local else zotero.api_key(required=False)
+        client = zotero.ZoteroClient(settings, key)
+    return zotero.status(project, settings, None if offline else client)

@@ -30,6 +30,11 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   ├── PubMedUnavailable        timeouts / 5xx / 429 after all retries, or too many failures
     │   ├── PubMedBadResponse        a 2xx answer whose body is not the XML or JSON we expect
     │   └── PubMedOfflineMiss        --offline was given and the cache has no answer
+    ├── ZoteroError                  the Zotero API could not answer usefully (exit 4)
+    │   ├── ZoteroAuthError          403: no key, a bad key, or a key without write access
+    │   ├── ZoteroUnavailable        429/503/timeouts after all retries, or Backoff too long
+    │   ├── ZoteroConflict           the library kept changing (412) while cytobib wrote
+    │   └── ZoteroBadResponse        an answer that is not the JSON the API documents
     └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
 
     PluginWarning (a UserWarning)    a plug-in that fails to load is skipped (cytobib.registry)
@@ -155,6 +160,27 @@ class PubMedBadResponse(PubMedError):
 
 class PubMedOfflineMiss(PubMedError):
     """Raised in --offline mode when the PubMed cache holds no answer for an id."""
+
+
+class ZoteroError(CytobibError):
+    """Base class for failures talking to the Zotero Web API or Zotero's local API."""
+
+
+class ZoteroAuthError(ZoteroError):
+    """Raised for a 403 (or a missing key): the key is wrong, or may not read or write there."""
+
+
+class ZoteroUnavailable(ZoteroError):
+    """Raised when Zotero keeps failing (429, 503, timeouts) after bounded retries."""
+
+
+class ZoteroConflict(ZoteroError):
+    """Raised when writes keep meeting 412 (someone else keeps writing); what was written
+    before is recorded, nothing was overwritten."""
+
+
+class ZoteroBadResponse(ZoteroError):
+    """Raised when an answer is not what the API documents (not JSON, a refused request)."""
 
 
 class WriteError(CytobibError):

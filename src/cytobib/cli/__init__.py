@@ -55,6 +55,7 @@ from cytobib.cli import (  # noqa: E402
     export_cmds,  # noqa: F401
     library_cmds,  # noqa: F401
     output_cmds,  # noqa: F401
+    zotero_cmds,  # noqa: F401
 )
 
 
