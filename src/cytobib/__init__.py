@@ -33,11 +33,21 @@ from cytobib.model import (
 )
 
 if TYPE_CHECKING:
-    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render
+    from cytobib.api import (
+        CheckReport,
+        add,
+        check,
+        enrich,
+        evidence_map,
+        export,
+        import_file,
+        reading_list,
+        render,
+        review_table,
+    )
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
     from cytobib.rendering import build
-    from cytobib.views import evidence_map, reading_list, review_table
 
 # name -> (module, attribute): the library API, loaded when first used.
 _API: dict[str, tuple[str, str]] = {
@@ -47,9 +57,9 @@ _API: dict[str, tuple[str, str]] = {
     "write_stubs": ("cytobib.project", "write_stubs"),
     "add": ("cytobib.api", "add"),
     "enrich": ("cytobib.api", "enrich"),
-    "reading_list": ("cytobib.views", "reading_list"),
-    "review_table": ("cytobib.views", "review_table"),
-    "evidence_map": ("cytobib.views", "evidence_map"),
+    "reading_list": ("cytobib.api", "reading_list"),
+    "review_table": ("cytobib.api", "review_table"),
+    "evidence_map": ("cytobib.api", "evidence_map"),
     "render": ("cytobib.api", "render"),
     "export": ("cytobib.api", "export"),
     "import_file": ("cytobib.api", "import_file"),

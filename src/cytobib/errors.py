@@ -10,6 +10,7 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     ├── InputError                   a user file cannot be read at all (exit 3)
     │   ├── BibFileError             library.bib: encoding, size, not a file
     │   ├── AnnotationFileError      an annotation file that cannot be written or read
+    │   ├── UnusableAnnotations      annotation files a command would have to leave out
     │   └── TemplateError            a project template cannot be used (syntax, variable, sandbox)
     ├── UsageError                   a bad option value: unknown style, format, filter (exit 2)
     │   ├── UnknownFormatError       no registered format/exporter has that name or suffix
@@ -31,7 +32,7 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
 
 from __future__ import annotations
 
-from cytobib.model import Location
+from cytobib.model import Issue, Location
 
 # A place in a user file (1-based line and column): the model's Location, under the name
 # error messages have always used.
@@ -67,6 +68,16 @@ class BibFileError(InputError):
 
 class AnnotationFileError(InputError):
     """Raised when an annotation file cannot be read or written as a whole."""
+
+
+class UnusableAnnotations(InputError):
+    """Raised by a command that shows notes when annotation files cannot be used (bad YAML,
+    a value the schema refuses, unreadable): its output would silently lack them. ``issues``
+    holds the problems, each with file:line:column and a hint; ``keep_going`` goes on."""
+
+    def __init__(self, message: str, issues: tuple[Issue, ...], *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.issues = issues
 
 
 class TemplateError(InputError):

@@ -7,7 +7,7 @@ table, the evidence map and the exports into ``build/``, offline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,16 @@ def build(
     reading_list_formats: Sequence[str] | None = None,
     review_table_formats: Sequence[str] | None = None,
     style: str | None = None,
+    keep_going: bool = False,
 ) -> list[Path]:
-    """Write every output of the project into ``out_dir`` (default: build/)."""
+    """Write every output of the project into ``out_dir`` (default: build/).
+
+    Raises:
+        UnusableAnnotations: an annotation file cannot be used (nothing is written); with
+            ``keep_going`` every output is written without it and says so at its top.
+    """
+    from cytobib import gate
+
     cfg = project.config
     out = out_dir or cfg.build_dir
     if out_dir is None and not cfg.build_dir.resolve().is_relative_to(cfg.root.resolve()):
@@ -87,17 +95,18 @@ def build(
             hint="Pass the folder explicitly (`cytobib build -o DIR`) to build outside the "
             "project.",
         )
+    notices = gate.require(project, keep_going=keep_going)
     ctx = context(project)
     written: list[Path] = []
-    rl = views.reading_list(project, style=style, group_by=cfg.group_by)
+    rl = replace(views.reading_list(project, style=style, group_by=cfg.group_by), notices=notices)
     for name in reading_list_formats or cfg.reading_list_formats:
         fmt = registry.get(name)
         written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}", cfg))
-    table = views.review_table(project, style=style, rows="agent")
+    table = replace(views.review_table(project, style=style, rows="agent"), notices=notices)
     for name in review_table_formats or cfg.review_table_formats:
         fmt = registry.get(name)
         written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}", cfg))
-    emap = views.evidence_map(project, style=style)
+    emap = replace(views.evidence_map(project, style=style), notices=notices)
     for name in ("md", "svg"):
         try:
             fmt = registry.get(name)

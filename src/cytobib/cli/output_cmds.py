@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cytobib import rendering, uptodate, views
+from cytobib import api, gate, rendering, uptodate, views
 from cytobib.cli import app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, SortOpt, project
 from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
@@ -28,7 +28,12 @@ WhereOpt = Annotated[
     str | None,
     typer.Option("--where", "-w", help="Filter, e.g. 'agent == \"IL-2\" and year >= 2010'."),
 ]
-SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
+
+
+def warn(notices: tuple[str, ...]) -> None:
+    """A view's notices (notes left out with --keep-going) on stderr too."""
+    for line in notices:
+        say(f"warning: {line}", err=True)
 
 
 def _emit(
@@ -69,6 +74,7 @@ def reading_list(
         str, typer.Option("--multi", help="An entry with several agents: each group, or first.")
     ] = "each",
     title: Annotated[str | None, typer.Option("--title", help="Document title.")] = None,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -77,15 +83,18 @@ def reading_list(
     config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
-    options = (fmt_obj.name, style, group, where, sort, sections, multi, title)
+    options = (fmt_obj.name, style, group, where, sort, sections, multi, title, keep_going)
     inputs = uptodate.Inputs(config, "reading-list", options, style)
     data = uptodate.recall(inputs)
     if data is not None:
+        if keep_going:  # the inputs are those of the last run: so are its notices
+            warn(gate.notices(gate.unusable(open_project(config=config).library)))
         _emit(data, output, fmt_obj, config, reused=True)
         return
     proj = open_project(config=config)
-    view = views.reading_list(
+    view = api.reading_list(
         proj,
+        keep_going=keep_going,
         style=style,
         where=where,
         group_by=group,
@@ -94,9 +103,8 @@ def reading_list(
         multi=multi,
         title=title,
     )
-    from cytobib.api import render
-
-    out = render(view, fmt_obj)
+    warn(view.notices)
+    out = api.render(view, fmt_obj)
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
     _emit(data, output, fmt_obj, config)
@@ -121,16 +129,22 @@ def review_table(
         bool, typer.Option("--no-references", help="Do not append the full references.")
     ] = False,
     bom: Annotated[bool, typer.Option("--bom", help="CSV/TSV: UTF-8 BOM for Excel.")] = False,
+    all_entries: Annotated[
+        bool, typer.Option("--all", help="A row for every entry, not only the annotated ones.")
+    ] = False,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
-    """Draft a review table: one row per paper, or per agent and paper."""
+    """Draft a review table: one row per annotated paper, or per agent and paper."""
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    table = views.review_table(
+    table = api.review_table(
         proj,
+        keep_going=keep_going,
+        all_entries=all_entries,
         style=style,
         where=where,
         columns=cols,
@@ -139,9 +153,8 @@ def review_table(
         sort=sort,
         references=not no_references,
     )
-    from cytobib.api import render
-
-    _emit(render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    warn(table.notices)
+    _emit(api.render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
 
 
 @app.command("evidence-map")
@@ -157,7 +170,9 @@ def evidence_map(
         bool, typer.Option("--agent-class", help="Rows are agent classes, not agents.")
     ] = False,
     where: WhereOpt = None,
+    sort: SortOpt = "author",
     style: StyleOpt = None,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -165,16 +180,17 @@ def evidence_map(
     """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
-    emap = views.evidence_map(
+    emap = api.evidence_map(
         proj,
+        keep_going=keep_going,
         by=by,
         style=style,
         where=where,
+        sort=sort,
         agent_level="agent-class" if agent_class else "agent",
     )
-    from cytobib.api import render
-
-    _emit(render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    warn(emap.notices)
+    _emit(api.render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
 
 
 @app.command()
@@ -183,6 +199,7 @@ def build(
         Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).")
     ] = None,
     style: StyleOpt = None,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -195,5 +212,6 @@ def build(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
             err=True,
         )
-    for path in rendering.build(proj, out_dir, style=style):
+    warn(gate.notices(gate.unusable(proj.library)) if keep_going else ())
+    for path in rendering.build(proj, out_dir, style=style, keep_going=keep_going):
         say(f"wrote {os.path.relpath(path)}")
