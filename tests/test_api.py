@@ -26,6 +26,7 @@ README = REPO / "README.md"
 # Commands whose function is not named like them.
 FUNCTION_OF = {
     "annotate": "write_stubs",
+    "list": "list_works",
     "import": "import_file",
     "cache info": "cache_info",
     "cache clear": "clear_cache",

@@ -147,3 +147,13 @@ def test_show_names_the_problem_and_fails(cli: Cli, broken: Path) -> None:
     assert "Interleukin-2 and regulatory T cells" in result.out
     assert "annotation-yaml" in result.out
     assert cli("show", "good2020", "-C", broken).code == 0
+
+
+def test_keep_going_export_warns_on_stderr(cli: Cli, broken: Path) -> None:
+    """An export has no room for a banner: --keep-going exports the rest and says on stderr
+    which file's notes are missing."""
+    result = cli("export", "-C", broken, "--to", "ris", "--keep-going")
+    assert result.code == 0, result.output
+    assert "Interleukin-2 and regulatory T cells" in result.out
+    assert "warning:" in result.err
+    assert "broken2021.yaml" in result.err

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         render,
         review_table,
     )
+    from cytobib.listing import list_works, show
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
     from cytobib.rendering import build
@@ -55,6 +56,8 @@ _API: dict[str, tuple[str, str]] = {
     "check": ("cytobib.api", "check"),
     "CheckReport": ("cytobib.api", "CheckReport"),
     "write_stubs": ("cytobib.project", "write_stubs"),
+    "list_works": ("cytobib.listing", "list_works"),
+    "show": ("cytobib.listing", "show"),
     "add": ("cytobib.api", "add"),
     "enrich": ("cytobib.api", "enrich"),
     "reading_list": ("cytobib.api", "reading_list"),
@@ -104,10 +107,12 @@ __all__ = [
     "export",
     "import_file",
     "init",
+    "list_works",
     "load",
     "open_project",
     "reading_list",
     "render",
     "review_table",
+    "show",
     "write_stubs",
 ]

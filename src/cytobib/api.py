@@ -8,6 +8,8 @@ command                 library function
 ``cytobib init``        :func:`cytobib.init`
 ``cytobib check``       :func:`check` -> :class:`CheckReport`
 ``cytobib annotate``    :func:`cytobib.write_stubs`
+``cytobib list``        :func:`cytobib.list_works` -> :class:`~cytobib.listing.Listing`
+``cytobib show``        :func:`cytobib.show` -> :class:`~cytobib.listing.Shown`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
 ``cytobib reading-list`` :func:`cytobib.reading_list`, then :func:`render`

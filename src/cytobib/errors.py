@@ -27,7 +27,9 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   └── OfflineCacheMiss         --offline was given and the cache has no answer
     └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
 
-    PluginWarning (a UserWarning)    a plug-in that fails to load is skipped (cytobib.registry)
+    CytobibWarning (a UserWarning)   printed by the CLI as ``warning: ...``
+    ├── PluginWarning                a plug-in that fails to load is skipped (cytobib.registry)
+    └── FilterWarning                a filter names an agent, cancer or status nothing is called
 """
 
 from __future__ import annotations
@@ -97,8 +99,17 @@ class PluginError(UsageError):
     """Raised when a plug-in the user asked for by name cannot be loaded."""
 
 
-class PluginWarning(UserWarning):
+class CytobibWarning(UserWarning):
+    """Base class of cytobib's warnings: the CLI prints them as ``warning: ...`` lines."""
+
+
+class PluginWarning(CytobibWarning):
     """Warned when a plug-in that fails to load is skipped while listing or searching."""
+
+
+class FilterWarning(CytobibWarning):
+    """Warned when a --where filter names a value nothing is called (an agent, cancer or
+    status the vocabulary does not know): it would quietly select nothing."""
 
 
 class StyleError(UsageError):

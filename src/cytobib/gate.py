@@ -34,12 +34,17 @@ INCOMPLETE = frozenset({"annotation-schema"})
 SHOWN = 20  # files named in the error message; `cytobib check` lists every one
 
 
+def is_unusable(issue: Issue) -> bool:
+    """Whether an issue says an annotation file cannot be used as written."""
+    return issue.severity == Severity.ERROR and issue.code in LEFT_OUT | INCOMPLETE
+
+
 def unusable(library: Library, keys: Collection[str] | None = None) -> tuple[Issue, ...]:
     """The problems of annotation files that cannot be used as written (of ``keys`` only,
     when given), one per file: the first problem found in it."""
     seen: dict[str, Issue] = {}
     for issue in library.issues:
-        if issue.severity != Severity.ERROR or issue.code not in LEFT_OUT | INCOMPLETE:
+        if not is_unusable(issue):
             continue
         if keys is not None and issue.key not in keys:
             continue

@@ -26,26 +26,53 @@ BIB_HEADER = """\
 """
 
 
-def init_project(folder: Path) -> list[Path]:
-    """Create the files of a new library; existing files are never replaced."""
+def init_project(
+    folder: Path,
+    *,
+    bib: str | os.PathLike[str] | None = None,
+    annotations: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """Create the files of a new library; existing files are never replaced.
+
+    ``bib`` (an existing .bib file, or one to create) and ``annotations`` (a folder) are
+    written into cytobib.toml instead of library.bib and annotations/, relative to ``folder``
+    where they are inside it."""
     import json
 
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    bib_path = Path(bib) if bib is not None else folder / "library.bib"
+    notes = Path(annotations) if annotations is not None else folder / "annotations"
+    toml = DEFAULT_TOML.replace(
+        'bib = "library.bib"', f"bib = {_toml_path(bib_path, folder)}"
+    ).replace('annotations = "annotations"', f"annotations = {_toml_path(notes, folder)}")
     created: list[Path] = []
     files = {
-        folder / CONFIG_NAME: DEFAULT_TOML,
-        folder / "library.bib": BIB_HEADER,
+        folder / CONFIG_NAME: toml,
+        bib_path: BIB_HEADER,
         folder / LOCAL_SCHEMA: json.dumps(schema(), indent=2) + "\n",
     }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if create_exclusive(path, text.encode("utf-8")):
             created.append(path)
-    annotations = folder / "annotations"
-    if not annotations.exists():
-        annotations.mkdir()
-        created.append(annotations)
+    if not notes.exists():
+        notes.mkdir(parents=True)
+        created.append(notes)
     return created
+
+
+def _toml_path(path: Path, folder: Path) -> str:
+    """A path as a TOML string, relative to the settings file's folder when inside it (a
+    JSON string is a valid TOML basic string)."""
+    import json
+
+    target = path.resolve()
+    try:
+        shown = target.relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        shown = str(target)
+    return json.dumps(shown, ensure_ascii=False)
 
 
 def schema_ref_for(config: Config) -> str:

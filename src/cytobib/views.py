@@ -136,6 +136,21 @@ def _author_key(r: Record) -> tuple[Any, ...]:
     return (first, r.entry.year or 0, r.entry.title.casefold())
 
 
+def _primary(sort: str) -> Callable[[Record], tuple[Any, ...]]:
+    """The first part of a sort key alone, with a missing value last when it is reversed."""
+    if sort == "author":
+        return lambda r: (bool(r.entry.authors), _author_key(r)[0])
+    if sort == "year":
+        return lambda r: (r.entry.year is not None, r.entry.year or 0)
+    if sort == "priority":
+        return lambda r: (bool(r.annotation and r.annotation.priority), _priority(r))
+    return lambda r: (bool(r.entry.title), r.entry.title.casefold())
+
+
+def _priority(r: Record) -> int:
+    return r.annotation.priority if r.annotation and r.annotation.priority else 9
+
+
 def _sort_key(
     sort: str, author: Callable[[Record], tuple[Any, ...]] = _author_key
 ) -> Callable[[Record], tuple[Any, ...]]:
@@ -144,13 +159,13 @@ def _sort_key(
     if sort == "year":
         return lambda r: (r.entry.year or 9999, *author(r))
     if sort == "priority":
-        return lambda r: (
-            (r.annotation.priority if r.annotation and r.annotation.priority else 9),
-            *author(r),
-        )
+        return lambda r: (_priority(r), *author(r))
     if sort == "title":
         return lambda r: (r.entry.title.casefold(), r.entry.year or 0)
-    raise UsageError(f"Unknown sort '{sort}'.", hint=f"Use one of: {', '.join(SORTS)}.")
+    raise UsageError(
+        f"Unknown sort '{sort}'.",
+        hint=f"Use one of: {', '.join(SORTS)}; put a minus before it for descending (-year).",
+    )
 
 
 def select(
@@ -162,15 +177,24 @@ def select(
     cache_dir: Path | None = None,
 ) -> list[Record]:
     """Filter and sort: the one selection step every view shares. With ``cache_dir``, the
-    author sort keys (which need names parsed and titles decoded) are kept between runs."""
+    author sort keys (which need names parsed and titles decoded) are kept between runs.
+
+    ``sort`` is a field of :data:`SORTS`, or ``-field`` for descending order: that field is
+    reversed (missing values still last), ties keep the ascending order of the rest."""
+    descending = sort.startswith("-")
+    sort = sort.removeprefix("-")
     predicate = compile_filter(where or "", vocabulary)
     chosen = [r for r in records if predicate(r)]
     if cache_dir is None or sort == "title":
         chosen.sort(key=_sort_key(sort))
-        return chosen
-    memo = Memo(cache_dir / "author-sort.pickle")
-    chosen.sort(key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r))))
-    memo.save()
+    else:
+        memo = Memo(cache_dir / "author-sort.pickle")
+        chosen.sort(
+            key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r)))
+        )
+        memo.save()
+    if descending:  # stable: works equal in the field keep the order just made
+        chosen.sort(key=_primary(sort), reverse=True)
     return chosen
 
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cytobib import rendering
+from cytobib import gate, rendering
 from cytobib.cli import _errors, app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, project
 from cytobib.cli._output import emit, say, show
 from cytobib.exports import NotesLevel, available, parse_facets
 from cytobib.model import Issue
@@ -50,6 +50,7 @@ def export_cmd(
     list_formats: Annotated[
         bool, typer.Option("--list-formats", help="List the export formats and exit.")
     ] = False,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -64,7 +65,11 @@ def export_cmd(
 
     parse_facets(tags)  # a bad --tags fails before the library is read
     proj = project(root, bib, annotations)
-    result = export(proj, to, path=output, where=where, notes=notes.value, tags=tags)
+    result = export(
+        proj, to, path=output, where=where, notes=notes.value, tags=tags, keep_going=keep_going
+    )
+    for line in gate.notices(gate.unusable(proj.library)) if keep_going else ():
+        say(f"warning: {line}", err=True)  # no export format has room for it
     data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
     if output is None:
         emit(data)

@@ -35,10 +35,17 @@ class CheckFormat(StrEnum):
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder for the new library.")] = Path("."),
+    folder: Annotated[Path | None, typer.Argument(help="Folder for the new library.")] = None,
+    root: ProjectOpt = None,
+    bib: Annotated[
+        Path | None,
+        typer.Option("--bib", help="Use this .bib file (kept as it is) instead of library.bib."),
+    ] = None,
+    annotations: AnnOpt = None,
 ) -> None:
     """Create cytobib.toml, library.bib and annotations/ in a folder (keeps existing files)."""
-    created = init_project(folder)
+    target = folder or root or Path(".")
+    created = init_project(target, bib=bib, annotations=annotations)
     for path in created:
         say(f"created {path}")
     if not created:
