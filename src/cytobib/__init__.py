@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         render,
         review_table,
     )
+    from cytobib.editing import edit
     from cytobib.listing import list_works, show
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
@@ -58,6 +59,7 @@ _API: dict[str, tuple[str, str]] = {
     "write_stubs": ("cytobib.project", "write_stubs"),
     "list_works": ("cytobib.listing", "list_works"),
     "show": ("cytobib.listing", "show"),
+    "edit": ("cytobib.editing", "edit"),
     "add": ("cytobib.api", "add"),
     "enrich": ("cytobib.api", "enrich"),
     "reading_list": ("cytobib.api", "reading_list"),
@@ -102,6 +104,7 @@ __all__ = [
     "cache_info",
     "check",
     "clear_cache",
+    "edit",
     "enrich",
     "evidence_map",
     "export",

@@ -10,6 +10,7 @@ command                 library function
 ``cytobib annotate``    :func:`cytobib.write_stubs`
 ``cytobib list``        :func:`cytobib.list_works` -> :class:`~cytobib.listing.Listing`
 ``cytobib show``        :func:`cytobib.show` -> :class:`~cytobib.listing.Shown`
+``cytobib edit``        :func:`cytobib.edit` -> :class:`~cytobib.editing.EditResult`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
 ``cytobib reading-list`` :func:`cytobib.reading_list`, then :func:`render`

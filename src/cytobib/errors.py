@@ -16,7 +16,8 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     │   ├── UnknownFormatError       no registered format/exporter has that name or suffix
     │   ├── PluginError              a plug-in asked for by name fails to load
     │   ├── StyleError               a citation style cannot be found or run
-    │   └── FilterError              a --where expression does not parse
+    │   ├── FilterError              a --where expression does not parse
+    │   └── EditorError              the editor (VISUAL, EDITOR) cannot be started or fails
     ├── LibraryStateError            the requested change conflicts with the library (exit 3)
     │   ├── KeyExistsError           an entry or annotation with that key exists already
     │   └── UnknownKeyError          no entry has that citation key
@@ -118,6 +119,11 @@ class StyleError(UsageError):
 
 class FilterError(UsageError):
     """Raised when a --where expression is not valid in the filter language."""
+
+
+class EditorError(UsageError):
+    """Raised when ``cytobib edit`` cannot start the editor, or the editor exits with a
+    failure status (nothing is changed)."""
 
 
 class LibraryStateError(CytobibError):

@@ -271,3 +271,71 @@ def _print_issue(out: Any, issue: Issue) -> None:
     out.print(f"    {markup(issue.message)}")
     if issue.hint:
         out.print(f"    [dim]fix: {markup(issue.hint)}[/]")
+
+
+@app.command("edit")
+def edit_cmd(
+    key: Annotated[str, typer.Argument(help="The citation key of the work.")],
+    editor: Annotated[
+        str | None,
+        typer.Option("--editor", help="The editor command (default: $VISUAL, then $EDITOR)."),
+    ] = None,
+    root: ProjectOpt = None,
+    bib: BibOpt = None,
+    annotations: AnnOpt = None,
+) -> int:
+    """Edit a work's notes in your editor (a stub if it has none); checked when you close it."""
+    import os
+
+    from cytobib.editing import edit
+    from cytobib.errors import AnnotationFileError
+
+    result = edit(project(root, bib, annotations), key, editor=editor, ask=_ask)
+    shown = os.path.relpath(result.path)
+    if result.status == "unchanged":
+        say(f"no changes: {shown} was left as it was" if result.path.exists() else
+            f"no changes: no notes were written for {key}")  # fmt: skip
+    elif result.status == "discarded":
+        say(f"discarded the edit: {shown} was left as it was")
+    elif result.status == "kept":
+        raise AnnotationFileError(
+            f"The edit has errors and no answer was given, so it was not saved; it is kept in "
+            f"{os.path.relpath(result.draft)}.",
+            hint=f"Run `cytobib edit {key}` to reopen it.",
+        )
+    else:
+        say(f"saved {shown}")
+        for issue in result.issues:
+            say(f"{issue.severity}: {issue.location}: {issue.message}", err=True)
+            if issue.hint:
+                say(f"    fix: {issue.hint}", err=True)
+        if any(i.severity == 3 for i in result.issues):
+            say("warning: commands that show notes stop on this file until it is fixed "
+                "(or run them with --keep-going).", err=True)  # fmt: skip
+    return _errors.EXIT_OK
+
+
+_ANSWERS = {"": "edit", "e": "edit", "s": "save", "d": "discard"}
+
+
+def _ask(problems: Any) -> Any:
+    """Name each error (file:line:column and its fix) and ask what to do, on stderr; the
+    answer is read from stdin. No answer (end of input) keeps the draft for later."""
+    import sys
+
+    say(f"The notes have {len(problems)} error(s):", err=True)
+    for issue in problems:
+        say(f"  {issue.location}: {issue.message}", err=True)
+        if issue.hint:
+            say(f"      fix: {issue.hint}", err=True)
+    for _ in range(3):
+        show("Edit again (e), save anyway (s) or discard the edit (d)? [e] ", err=True)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:  # end of input: nobody to ask
+            say("", err=True)
+            return "keep"
+        answer = _ANSWERS.get(line.strip().lower()[:1])
+        if answer is not None:
+            return answer
+    return "keep"

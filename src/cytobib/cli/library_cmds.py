@@ -151,10 +151,15 @@ def annotate(
         bool, typer.Option("--missing", help="Write stubs for every entry without one.")
     ] = False,
 ) -> int:
-    """Write annotation stubs (annotations/KEY.yaml); never overwrites an existing file."""
-    written = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
-    if not written:
+    """Write annotation stubs (annotations/KEY.yaml); an existing file is skipped, never
+    overwritten."""
+    stubs = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
+    if not (stubs.written or stubs.skipped):
         say("nothing to do: give citation keys, or --missing")
-    for path in written:
+    for path in stubs.written:
         say(f"created {os.path.relpath(path)}")
+    for path in stubs.skipped:
+        say(f"skipped {os.path.relpath(path)}: it exists (`cytobib edit {path.stem}` opens it)")
+    if len(stubs.written) + len(stubs.skipped) > 1:
+        say(f"{len(stubs.written)} created, {len(stubs.skipped)} skipped")
     return _errors.EXIT_OK
