@@ -24,6 +24,7 @@ The CLI maps each class to an exit code in one place (``cytobib.cli._errors``)::
     ├── CrossrefError                the Crossref API could not answer usefully (exit 4)
     │   ├── CrossrefNotFound         a DOI is unknown to Crossref (final, never retried)
     │   ├── CrossrefUnavailable      timeouts / 5xx / 429 after all retries, or too many failures
+    │   │   └── CrossrefUnreachable  no connection at all (refused, no route, no DNS): at once
     │   ├── CrossrefBadResponse      a 2xx answer whose body is not the JSON we expect
     │   └── OfflineCacheMiss         --offline was given and the cache has no answer
     └── WriteError                   an atomic write failed; the old file is untouched (exit 5)
@@ -148,6 +149,11 @@ class CrossrefNotFound(CrossrefError):
 
 class CrossrefUnavailable(CrossrefError):
     """Raised when Crossref keeps failing (timeouts, 5xx, 429) after bounded retries."""
+
+
+class CrossrefUnreachable(CrossrefUnavailable):
+    """Raised at once, without retries, when no connection to Crossref can be made (refused,
+    no route, no such host, no answer to the connection within its timeout)."""
 
 
 class CrossrefBadResponse(CrossrefError):

@@ -33,6 +33,10 @@ KeepGoingOpt = Annotated[
         "out, and the output says so at its top).",
     ),
 ]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bar or lines, and no summary line."),
+]
 SortOpt = Annotated[
     str,
     typer.Option("--sort", help="author, year, priority or title; -year etc. for descending."),

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cytobib.cli import _errors, app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli import _errors, _progress, app
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, QuietOpt, project
 from cytobib.cli._output import say, show
 from cytobib.formats.escape import terminal_text
 from cytobib.model import Issue, Severity
@@ -72,11 +72,13 @@ def check(
     offline: Annotated[
         bool, typer.Option("--offline", help="With --online: use only cached Crossref answers.")
     ] = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """Report everything wrong or missing in the library: bib, annotations, vocabulary."""
     from cytobib.api import check as run_check
 
-    report = run_check(project(root, bib, annotations), online=online, offline=offline)
+    with _progress.shown(quiet or not online):  # only --online takes long
+        report = run_check(project(root, bib, annotations), online=online, offline=offline)
     if fmt is CheckFormat.json:
         show(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cytobib import api, gate, rendering, uptodate, views
-from cytobib.cli import app
-from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, SortOpt, project
+from cytobib.cli import _progress, app
+from cytobib.cli._common import (
+    AnnOpt,
+    BibOpt,
+    KeepGoingOpt,
+    ProjectOpt,
+    QuietOpt,
+    SortOpt,
+    project,
+)
 from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
@@ -37,10 +46,21 @@ def warn(notices: tuple[str, ...]) -> None:
 
 
 def _emit(
-    data: str | bytes, output: Path | None, fmt: Any, config: Config, *, reused: bool = False
+    data: str | bytes,
+    output: Path | None,
+    fmt: Any,
+    config: Config,
+    *,
+    reused: bool = False,
+    works: int | None = None,
+    started: float | None = None,
+    quiet: bool = False,
 ) -> None:
     """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
-    output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
+    output: bytes for binary formats, str or its UTF-8 encoding for text ones. Then the
+    summary line: ``wrote FILE (N works, T)``; on stdout only after a long run."""
+    took = time.monotonic() - started if started is not None else 0.0
+    size = f"{works:,} works, " if works is not None else ""
     if output is None:
         if fmt.binary:
             raise UsageError(
@@ -48,10 +68,13 @@ def _emit(
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
         emit(data.encode("utf-8") if isinstance(data, str) else data)
+        if took >= 1.0:
+            _progress.summary(f"{size}{_progress.took(started or 0.0)}", quiet)
         return
     rendering.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
-    say(f"wrote {os.path.relpath(output)}{again}", err=True)
+    timing = f" ({size}{_progress.took(started)})" if started is not None and not reused else ""
+    say(f"wrote {os.path.relpath(output)}{timing}{again}", err=True)
 
 
 @app.command("reading-list")
@@ -75,11 +98,13 @@ def reading_list(
     ] = "each",
     title: Annotated[str | None, typer.Option("--title", help="Document title.")] = None,
     keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Render the annotated reading list in a citation style."""
+    started = time.monotonic()
     config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
@@ -92,22 +117,23 @@ def reading_list(
         _emit(data, output, fmt_obj, config, reused=True)
         return
     proj = open_project(config=config)
-    view = api.reading_list(
-        proj,
-        keep_going=keep_going,
-        style=style,
-        where=where,
-        group_by=group,
-        sort=sort,
-        sections=[s.strip() for s in sections.split(",") if s.strip()],
-        multi=multi,
-        title=title,
-    )
-    warn(view.notices)
-    out = api.render(view, fmt_obj)
+    with _progress.shown(quiet):
+        view = api.reading_list(
+            proj,
+            keep_going=keep_going,
+            style=style,
+            where=where,
+            group_by=group,
+            sort=sort,
+            sections=[s.strip() for s in sections.split(",") if s.strip()],
+            multi=multi,
+            title=title,
+        )
+        warn(view.notices)
+        out = api.render(view, fmt_obj)
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj, config)
+    _emit(data, output, fmt_obj, config, works=view.count, started=started, quiet=quiet)
     uptodate.remember(inputs, data)
 
 
@@ -133,28 +159,33 @@ def review_table(
         bool, typer.Option("--all", help="A row for every entry, not only the annotated ones.")
     ] = False,
     keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Draft a review table: one row per annotated paper, or per agent and paper."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    table = api.review_table(
-        proj,
-        keep_going=keep_going,
-        all_entries=all_entries,
-        style=style,
-        where=where,
-        columns=cols,
-        rows=rows,
-        group_by=None if group_by == "none" else group_by,
-        sort=sort,
-        references=not no_references,
-    )
-    warn(table.notices)
-    _emit(api.render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    with _progress.shown(quiet):
+        table = api.review_table(
+            proj,
+            keep_going=keep_going,
+            all_entries=all_entries,
+            style=style,
+            where=where,
+            columns=cols,
+            rows=rows,
+            group_by=None if group_by == "none" else group_by,
+            sort=sort,
+            references=not no_references,
+        )
+        warn(table.notices)
+        data = api.render(table, fmt_obj, bom=bom)
+    works = len({r.number for r in table.rows})
+    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
 
 
 @app.command("evidence-map")
@@ -173,24 +204,29 @@ def evidence_map(
     sort: SortOpt = "author",
     style: StyleOpt = None,
     keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
-    emap = api.evidence_map(
-        proj,
-        keep_going=keep_going,
-        by=by,
-        style=style,
-        where=where,
-        sort=sort,
-        agent_level="agent-class" if agent_class else "agent",
-    )
-    warn(emap.notices)
-    _emit(api.render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    with _progress.shown(quiet):
+        emap = api.evidence_map(
+            proj,
+            keep_going=keep_going,
+            by=by,
+            style=style,
+            where=where,
+            sort=sort,
+            agent_level="agent-class" if agent_class else "agent",
+        )
+        warn(emap.notices)
+        data = api.render(emap, fmt_obj, bom=bom)
+    works = len(emap.references)
+    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
 
 
 @app.command()
@@ -200,11 +236,13 @@ def build(
     ] = None,
     style: StyleOpt = None,
     keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Build everything into build/: reading list, review table, evidence map, exports."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
     errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
     if errors:
@@ -213,5 +251,13 @@ def build(
             err=True,
         )
     warn(gate.notices(gate.unusable(proj.library)) if keep_going else ())
-    for path in rendering.build(proj, out_dir, style=style, keep_going=keep_going):
+    with _progress.shown(quiet):
+        written = rendering.build(proj, out_dir, style=style, keep_going=keep_going)
+    for path in written:
         say(f"wrote {os.path.relpath(path)}")
+    folder = os.path.relpath(out_dir or proj.config.build_dir)
+    _progress.summary(
+        f"build: {len(written)} files in {folder}/ from {len(proj.library):,} entries "
+        f"({_progress.took(started)})",
+        quiet,
+    )

@@ -54,11 +54,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
-from cytobib import net
+from cytobib import net, progress
 from cytobib.crossref.cache import Cache, search_key, work_key
 from cytobib.crossref.ratelimit import Clock, RateLimiter, Route, SystemClock
 from cytobib.doi import normalize_doi
@@ -68,6 +68,7 @@ from cytobib.errors import (
     CrossrefError,
     CrossrefNotFound,
     CrossrefUnavailable,
+    CrossrefUnreachable,
     OfflineCacheMiss,
 )
 
@@ -90,6 +91,9 @@ MAILTO_ENV = "CYTOBIB_MAILTO"
 PROJECT_URL = "https://github.com/cytobib/cytobib"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_MAX_WORKERS = 8
+CONNECT_TIMEOUT = 3.0
+"""Seconds to wait for a connection: a host that takes longer is treated as unreachable (a
+dropped network, a firewall that discards packets), and the run stops at once."""
 _TRANSPORT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
@@ -173,7 +177,7 @@ class CrossrefClient:
         cache: Cache | None = None,
         limiter: RateLimiter | None = None,
         clock: Clock | None = None,
-        timeout: float | tuple[float, float] = (5, 30),
+        timeout: float | tuple[float, float] = (CONNECT_TIMEOUT, 30),
         max_attempts: int = 4,
         progress: bool | Progress | None = None,
         *,
@@ -253,6 +257,7 @@ class CrossrefClient:
         self._lock = threading.Lock()
         self._stops = net.Stops()
         self._tripped = False
+        self._unreachable: CrossrefUnreachable | None = None  # no connection: stop the run
         self.stats = ClientStats()
         self.pool: str | None = None
         """The ``x-api-pool`` of the last response (``public``, ``polite``, ``plus``...)."""
@@ -429,6 +434,15 @@ class CrossrefClient:
             except (net.TooLarge, net.Deadline, net.OffHost) as exc:
                 self._count(failed=True)
                 raise _out_of_bounds(exc, what) from None
+            except (requests.exceptions.ConnectTimeout, requests.exceptions.ConnectionError) as exc:
+                why = _unreachable(exc, self.timeout)
+                if why is None:  # a connection dropped while reading: retried below
+                    problem = f"the connection failed ({type(exc).__name__})"
+                    self._count(failed=True)
+                else:  # no connection at all: retrying would only make the user wait
+                    self._count(failed=True)
+                    self._unreachable = self._unreachable_error(why)
+                    raise self._unreachable from None
             except requests.exceptions.Timeout:
                 problem = "the request timed out"
                 self._count(failed=True)
@@ -539,10 +553,20 @@ class CrossrefClient:
                 self._tripped = True
 
     def _check_running(self) -> None:
+        if self._unreachable is not None:
+            raise self._unreachable
         if self._tripped:
             raise self._budget_error()
         if self._stops.stopped:
             raise _Cancelled
+
+    def _unreachable_error(self, why: str) -> CrossrefUnreachable:
+        host = urlsplit(self.base_url).netloc or self.base_url
+        return CrossrefUnreachable(
+            f"Cannot reach Crossref ({host}): {why}. Nothing was changed.",
+            hint="Check your network connection (and CYTOBIB_CROSSREF_URL, if you set it), "
+            "or use --offline to work from the answers cached by earlier runs.",
+        )
 
     def _budget_error(self) -> CrossrefUnavailable:
         with self._lock:
@@ -578,6 +602,8 @@ class CrossrefClient:
                     except _Cancelled:
                         continue
                     except CrossrefError as exc:
+                        if self._unreachable is not None:
+                            raise self._unreachable from None
                         if self._tripped:
                             raise self._budget_error() from exc
                         settle(doi, exc)
@@ -596,8 +622,12 @@ class CrossrefClient:
 
     @contextmanager
     def _progress_bar(self, total: int) -> Iterator[Callable[[], None]]:
-        if not self.progress or total == 0:
+        if total == 0:
             yield lambda: None
+            return
+        if not self.progress:  # whoever runs the command shows it (cytobib.progress)
+            with progress.task("Crossref", total) as shown:
+                yield shown.advance
             return
         if self.progress is True:
             from rich.console import Console
@@ -607,9 +637,34 @@ class CrossrefClient:
                 task = bar.add_task("Crossref", total=total)
                 yield lambda: bar.advance(task)
             return
-        progress = self.progress
-        task = progress.add_task("Crossref", total=total)
-        yield lambda: progress.advance(task)
+        bar = self.progress
+        task = bar.add_task("Crossref", total=total)
+        yield lambda: bar.advance(task)
+
+
+def _unreachable(exc: requests.RequestException, timeout: Any) -> str | None:
+    """Why no connection could be made (refused, unreachable, no such host, no answer in
+    time), or None when the failure came after connecting (those are retried)."""
+    import urllib3.exceptions as u3
+
+    connect = timeout[0] if isinstance(timeout, tuple) else timeout
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    # urllib3's NewConnectionError is a ConnectTimeoutError too: the order matters.
+    if isinstance(reason, u3.NameResolutionError):
+        return "the host name could not be resolved (no network, or no DNS)"
+    if isinstance(reason, u3.NewConnectionError):
+        cause = reason.__cause__ or reason.__context__
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused"
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"the connection failed ({cause.strerror.lower()})"
+        return "the connection failed"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, u3.ConnectTimeoutError
+    ):
+        return f"no answer to the connection within {connect:g} s"
+    return None
 
 
 def _not_found(what: str) -> CrossrefNotFound:
