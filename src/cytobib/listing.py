@@ -10,39 +10,43 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cytobib import gate, search
 from cytobib.library import Project, record_for
-from cytobib.model import Issue, Record, Severity
+from cytobib.memo import Memo
+from cytobib.model import Entry, Issue, Record, Severity
+from cytobib.search import entry_text, fold
 from cytobib.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
 class Listed:
-    """One work of a listing, with its problems (errors and warnings, worst first)."""
+    """One work of a listing, with its problems (errors and warnings, worst first).
+
+    ``first_author`` and ``title`` are the display forms (names parsed, LaTeX decoded, blanks
+    folded): :func:`list_works` keeps them between runs by entry content, as they cost most
+    of a listing of 10,000 works."""
 
     record: Record
     problems: tuple[Issue, ...] = ()
+    first_author: str = ""
+    title: str = ""
+
+    @classmethod
+    def of(cls, record: Record, problems: tuple[Issue, ...] = ()) -> Listed:
+        return cls(record, problems, *display(record))
 
     @property
     def key(self) -> str:
         return self.record.key
 
     @property
-    def first_author(self) -> str:
-        people = [p for p in self.record.entry.authors if p.family != "others"]
-        return people[0].last if people else ""
-
-    @property
     def year(self) -> int | None:
         return self.record.entry.year
-
-    @property
-    def title(self) -> str:
-        return " ".join(self.record.entry.title.split())
 
     @property
     def agents(self) -> tuple[str, ...]:
@@ -85,6 +89,12 @@ class Listing:
     notices: tuple[str, ...] = ()  # annotation files left out (keep_going)
 
 
+def display(record: Record) -> tuple[str, str]:
+    """(first author's family name, title on one line), as a listing shows them."""
+    people = [p for p in record.entry.authors if p.family != "others"]
+    return (people[0].last if people else ""), " ".join(record.entry.title.split())
+
+
 def problems_by_key(issues: tuple[Issue, ...]) -> Mapping[str, tuple[Issue, ...]]:
     """Errors and warnings by citation key, worst first (info items are not problems)."""
     out: dict[str, list[Issue]] = defaultdict(list)
@@ -117,25 +127,34 @@ def list_works(
 
     notices = gate.require(project, keep_going=keep_going)
     records = list(project.library)
+    cache_dir = project.config.project_cache("derived")
     if search is not None:
-        records = [r for r in records if _searcher(search, project.vocabulary)(r)]
-    chosen = select(
-        records,
-        project.vocabulary,
-        where=where,
-        sort=sort,
-        cache_dir=project.config.project_cache("derived"),
-    )
+        # An entry's folded text (its abstract decoded) is kept by content between runs.
+        texts = Memo(cache_dir / "search-text.pickle")
+
+        def folded(entry: Entry) -> str:
+            text: str = texts.through(entry.digest, lambda: fold(entry_text(entry)))
+            return text
+
+        matches = _searcher(search, project.vocabulary, folded)
+        records = [r for r in records if matches(r)]
+        texts.save()
+    chosen = select(records, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir)
     problems = problems_by_key(project.library.issues)
-    rows = tuple(Listed(r, problems.get(r.key, ())) for r in chosen)
+    memo = Memo(cache_dir / "list-rows.pickle")
+    rows = tuple(
+        Listed(r, problems.get(r.key, ()), *memo.through(r.entry.digest, partial(display, r)))
+        for r in chosen
+    )
+    memo.save()
     return Listing(rows, len(project.library), notices)
 
 
-def _searcher(text: str, vocabulary: Vocabulary) -> Any:
+def _searcher(text: str, vocabulary: Vocabulary, folded: Callable[[Entry], str]) -> Any:
     from cytobib.errors import UsageError
 
     try:
-        return search.compile_search(text, vocabulary)
+        return search.compile_search(text, vocabulary, folded_entry=folded)
     except ValueError:
         raise UsageError(
             f"--search {text!r} holds no word to search for.",

@@ -92,12 +92,16 @@ def table_text(listing: Listing, width: int) -> str:
     header = {"key": "KEY", "author": "AUTHOR", "year": "YEAR", "title": "TITLE",
               "agents": "AGENTS", "status": "STATUS", "problems": "PROBLEMS"}  # fmt: skip
     rows = [_cells(r) for r in listing.rows]
+
+    def size(text: str) -> int:
+        return len(text) if text.isascii() else cell_len(text)
+
     widths = {
-        name: min(cap, max([cell_len(header[name])] + [cell_len(r[name]) for r in rows]))
+        name: min(cap, max([size(header[name])] + [size(r[name]) for r in rows]))
         for name, cap in _CAPS.items()
     }
     fixed = sum(widths.values()) + 2 * len(header) - 2
-    longest = max([cell_len(r["title"]) for r in rows] + [5])
+    longest = max([size(r["title"]) for r in rows] + [5])
     widths["title"] = max(_MIN_TITLE, min(longest, width - fixed))
     order = ("key", "author", "year", "title", "agents", "status", "problems")
     lines = []
@@ -126,6 +130,8 @@ def _fit(text: str, width: int) -> str:
     """``text`` cut with an ellipsis or padded to ``width`` terminal cells."""
     from rich.cells import cell_len, set_cell_size
 
+    if text.isascii():  # one cell a character (control characters are cleaned later)
+        return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
