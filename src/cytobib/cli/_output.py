@@ -16,7 +16,10 @@ from cytobib.formats.escape import terminal_text
 
 
 def say(message: str = "", *, err: bool = False) -> None:
-    """Print one message (a line, or several) on stdout, or on stderr with ``err``."""
+    """Print one message (a line, or several) on stdout, or on stderr with ``err`` (after
+    what stdout holds, so that the two keep their order on a terminal)."""
+    if err:
+        sys.stdout.flush()
     print(terminal_text(message), file=sys.stderr if err else sys.stdout)
 
 

@@ -56,9 +56,9 @@ def add(
         for key, doi in report.added:
             say(f"added {key} ({doi})")
     counts = [
-        f"{len(report.added)} {'to add' if dry_run else 'added'}",
-        f"{len(report.present)} already in the library",
-        f"{len(report.failed)} not added",
+        f"{len(report.added):,} {'to add' if dry_run else 'added'}",
+        f"{len(report.present):,} already in the library",
+        f"{len(report.failed):,} not added",
     ]
     took = _progress.took(started)
     _progress.summary(f"add: {len(dois)} DOI(s): {', '.join(counts)} ({took})", quiet)
@@ -155,12 +155,12 @@ def _enrich_summary(report: Any, dry_run: bool, took: str) -> str:
     looked = len(report.plans) + len(report.not_found) + len(report.failed)
     looked += len(report.invalid) + len(report.matches) - matched
     parts = [
-        f"{len(report.filled)} {'would be filled' if dry_run else 'filled'}",
-        f"{len(report.conflicts)} conflicts",
-        f"{len(report.flagged)} flagged",
-        f"{len(report.not_found)} not found",
-        f"{len(report.failed)} failed",
+        f"{len(report.filled):,} {'would be filled' if dry_run else 'filled'}",
+        f"{len(report.conflicts):,} conflicts",
+        f"{len(report.flagged):,} flagged",
+        f"{len(report.not_found):,} not found",
+        f"{len(report.failed):,} failed",
     ]
     if report.matches:
         parts.append(f"{matched} of {len(report.matches)} without a DOI matched")
-    return f"enrich: {looked} entries looked up in {took}: {', '.join(parts)}"
+    return f"enrich: {looked:,} entries looked up in {took}: {', '.join(parts)}"

@@ -127,9 +127,9 @@ def import_cmd(
     else:
         _report(plan, file, err=False)
     _progress.summary(
-        f"import: {len(plan.added)} {'to add' if dry_run else 'added'}, "
-        f"{len(plan.updated)} filled, {len(plan.conflicts)} conflicts, "
-        f"{len(plan.stubs)} annotation stubs ({_progress.took(started)})",
+        f"import: {len(plan.added):,} {'to add' if dry_run else 'added'}, "
+        f"{len(plan.updated):,} filled, {len(plan.conflicts):,} conflicts, "
+        f"{len(plan.stubs):,} annotation stubs ({_progress.took(started)})",
         quiet,
     )
     return _errors.EXIT_OK

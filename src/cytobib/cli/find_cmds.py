@@ -82,7 +82,9 @@ def list_cmd(
 
 
 _CAPS = {"key": 28, "author": 16, "year": 4, "agents": 26, "status": 8, "problems": 30}
-_MIN_TITLE = 24
+_MINS = {"key": 14, "author": 10, "year": 4, "agents": 10, "status": 8, "problems": 10}
+_MIN_TITLE = 30
+_SHRINK = ("problems", "agents", "key", "author")  # given up first when the line is too long
 
 
 def table_text(listing: Listing, width: int) -> str:
@@ -100,9 +102,15 @@ def table_text(listing: Listing, width: int) -> str:
         name: min(cap, max([size(header[name])] + [size(r[name]) for r in rows]))
         for name, cap in _CAPS.items()
     }
-    fixed = sum(widths.values()) + 2 * len(header) - 2
     longest = max([size(r["title"]) for r in rows] + [5])
-    widths["title"] = max(_MIN_TITLE, min(longest, width - fixed))
+    wanted = min(longest, max(_MIN_TITLE, width * 2 // 5))  # the title: 40% of the line
+    for name in _SHRINK:  # make room for a readable title: other columns give way first
+        spare = sum(widths.values()) + 2 * len(header) - 2 + wanted - width
+        if spare <= 0:
+            break
+        widths[name] = max(_MINS[name], widths[name] - spare)
+    fixed = sum(widths.values()) + 2 * len(header) - 2
+    widths["title"] = max(wanted, min(longest, width - fixed))
     order = ("key", "author", "year", "title", "agents", "status", "problems")
     lines = []
     if listing.notices:
