@@ -60,7 +60,7 @@ def notices(issues: Collection[Issue]) -> tuple[str, ...]:
     files = "1 annotation file" if len(issues) == 1 else f"{len(issues)} annotation files"
     out = [
         f"Incomplete: {files} could not be used (built with --keep-going); "
-        "`cytobib check` lists the problems."
+        "cytobib check lists the problems."
     ]
     for issue in issues:
         what = "notes left out" if issue.code in LEFT_OUT else "invalid values left out"

@@ -81,10 +81,11 @@ def list_cmd(
     return _errors.EXIT_OK
 
 
-_CAPS = {"key": 28, "author": 16, "year": 4, "agents": 26, "status": 8, "problems": 30}
-_MINS = {"key": 14, "author": 10, "year": 4, "agents": 10, "status": 8, "problems": 10}
+_CAPS = {"key": 40, "author": 16, "year": 4, "agents": 26, "status": 8, "problems": 30}
+_MINS = {"author": 10, "year": 4, "agents": 12, "status": 8, "problems": 12}
 _MIN_TITLE = 30
-_SHRINK = ("problems", "agents", "key", "author")  # given up first when the line is too long
+_SHRINK = ("problems", "agents", "author")  # given up first when the line is too long
+_WHOLE = ("key",)  # the handle `show` and `edit` take: padded, never cut
 
 
 def table_text(listing: Listing, width: int) -> str:
@@ -115,10 +116,10 @@ def table_text(listing: Listing, width: int) -> str:
     lines = []
     if listing.notices:
         lines += [f"WARNING: {n}" for n in listing.notices] + [""]
-    for cells in [header, *rows]:
-        parts = [_fit(cells[name], widths[name]) for name in order]
+    for cells in [header, *rows] if rows else []:
+        parts = [_fit(cells[name], widths[name], cut=name not in _WHOLE) for name in order]
         lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 def _cells(row: Listed) -> dict[str, str]:
@@ -134,12 +135,14 @@ def _cells(row: Listed) -> dict[str, str]:
     }
 
 
-def _fit(text: str, width: int) -> str:
-    """``text`` cut with an ellipsis or padded to ``width`` terminal cells."""
+def _fit(text: str, width: int, *, cut: bool = True) -> str:
+    """``text`` cut with an ellipsis (unless not ``cut``) or padded to ``width`` cells."""
     from rich.cells import cell_len, set_cell_size
 
     if text.isascii():  # one cell a character (control characters are cleaned later)
-        return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
+        return text[: width - 1] + "…" if cut and len(text) > width else text.ljust(width)
+    if not cut and cell_len(text) >= width:
+        return text
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
@@ -188,9 +191,10 @@ def print_work(shown: Shown, vocabulary: Any) -> None:
     )
     out.print(f"[bold]{markup(' '.join(entry.title.split()) or '(no title)')}[/]")
     people = [p.display() for p in entry.authors if p.family != "others"]
+    names = ", ".join(people[:6])
     if len(people) > 6 or len(people) < len(entry.authors):
-        people = [*people[:6], "et al."]
-    facts = [", ".join(people), entry.container, str(entry.year or "")]
+        names += " et al."
+    facts = [names, entry.container, str(entry.year or "")]
     if entry.doi:
         facts.append(f"https://doi.org/{entry.doi}")
     out.print(markup(" · ".join(f for f in facts if f)))
@@ -337,7 +341,7 @@ def _ask(problems: Any) -> Any:
     answer is read from stdin. No answer (end of input) keeps the draft for later."""
     import sys
 
-    say(f"The notes have {len(problems)} error(s):", err=True)
+    say(f"The edit has {len(problems)} error{'s' if len(problems) > 1 else ''}:", err=True)
     for issue in problems:
         say(f"  {issue.location}: {issue.message}", err=True)
         if issue.hint:

@@ -244,7 +244,10 @@ def build(
     """Build everything into build/: reading list, review table, evidence map, exports."""
     started = time.monotonic()
     proj = project(root, bib, annotations)
-    errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
+    # Files the gate stops on (or, with --keep-going, names) are not counted twice.
+    errors = [
+        i for i in proj.library.issues if i.severity.name == "ERROR" and not gate.is_unusable(i)
+    ]
     if errors:
         say(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
