@@ -12,6 +12,7 @@ import typer
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, SortOpt, project
 from cytobib.cli._output import console, markup, say, show
+from cytobib.model import Severity
 
 if TYPE_CHECKING:
     from cytobib.listing import Listed, Listing, Shown
@@ -71,7 +72,9 @@ def list_cmd(
         show("".join(f"{r.key}\n" for r in listing.rows))
     else:
         show(table_text(listing, shutil.get_terminal_size((120, 24)).columns))
-    with_errors = sum(1 for r in listing.rows if any(p.severity == 3 for p in r.problems))
+    with_errors = sum(
+        1 for r in listing.rows if any(p.severity == Severity.ERROR for p in r.problems)
+    )
     summary = f"{len(listing.rows):,} of {listing.total:,} works"
     if len(listing.rows) == listing.total:
         summary = f"{listing.total:,} works"
@@ -327,7 +330,7 @@ def edit_cmd(
             say(f"{issue.severity}: {issue.location}: {issue.message}", err=True)
             if issue.hint:
                 say(f"    fix: {issue.hint}", err=True)
-        if any(i.severity == 3 for i in result.issues):
+        if any(i.severity == Severity.ERROR for i in result.issues):
             say("warning: commands that show notes stop on this file until it is fixed "
                 "(or run them with --keep-going).", err=True)  # fmt: skip
     return _errors.EXIT_OK
