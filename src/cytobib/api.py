@@ -8,6 +8,9 @@ command                 library function
 ``cytobib init``        :func:`cytobib.init`
 ``cytobib check``       :func:`check` -> :class:`CheckReport`
 ``cytobib annotate``    :func:`cytobib.write_stubs`
+``cytobib list``        :func:`cytobib.list_works` -> :class:`~cytobib.listing.Listing`
+``cytobib show``        :func:`cytobib.show` -> :class:`~cytobib.listing.Shown`
+``cytobib edit``        :func:`cytobib.edit` -> :class:`~cytobib.editing.EditResult`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
 ``cytobib suggest``     :func:`suggest` -> :class:`cytobib.online.suggest.SuggestReport`
@@ -29,17 +32,20 @@ command                 library function
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from cytobib import gate, views
 from cytobib.exports import ExportOptions, ExportResult, NotesLevel, export_library, parse_facets
 from cytobib.importer import ImportPlan, apply_import, plan_import
 from cytobib.library import Project
 from cytobib.model import Issue, Severity
 from cytobib.online import AddReport, EnrichPlan, client_for
 from cytobib.rendering import RenderContext, context
+from cytobib.views import EvidenceMap, ReadingList, Table
 
 FAIL_ON = ("error", "warning", "never")
 
@@ -95,6 +101,42 @@ def check(
     )
 
 
+def reading_list(project: Project, *, keep_going: bool = False, **options: Any) -> ReadingList:
+    """The annotated reading list (``cytobib reading-list``): :func:`cytobib.views.reading_list`
+    with its options (``style``, ``where``, ``group_by``, ``sort``, ``sections``...), once
+    every annotation file is known to be usable.
+
+    Raises:
+        UnusableAnnotations: an annotation file cannot be used; with ``keep_going`` the list
+            is built without it and says so at its top (``notices``).
+    """
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.reading_list(project, **options), notices)
+
+
+def review_table(project: Project, *, keep_going: bool = False, **options: Any) -> Table:
+    """A review-table draft (``cytobib review-table``): :func:`cytobib.views.review_table`
+    with its options, once every annotation file is known to be usable (as
+    :func:`reading_list`)."""
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.review_table(project, **options), notices)
+
+
+def evidence_map(project: Project, *, keep_going: bool = False, **options: Any) -> EvidenceMap:
+    """Agents against cancers or evidence levels (``cytobib evidence-map``):
+    :func:`cytobib.views.evidence_map` with its options, once every annotation file is known
+    to be usable (as :func:`reading_list`)."""
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.evidence_map(project, **options), notices)
+
+
+V = TypeVar("V", ReadingList, Table, EvidenceMap)
+
+
+def _noticed(view: V, notices: tuple[str, ...]) -> V:
+    return dataclasses.replace(view, notices=notices) if notices else view
+
+
 def render(
     view: Any, fmt: str | Any = "md", *, ctx: RenderContext | None = None, **options: Any
 ) -> str | bytes:
@@ -133,6 +175,7 @@ def export(
     where: str | None = None,
     notes: str = "full",
     tags: str = "all",
+    keep_going: bool = False,
 ) -> ExportResult:
     """The library (or the records ``where`` selects) as BibTeX, BibLaTeX, CSL-JSON or RIS,
     notes and tags included: the format by name (``to``), else from ``path``'s suffix.
@@ -143,6 +186,8 @@ def export(
     Raises:
         UnknownFormatError: no format by that name or suffix.
         UsageError: a bad ``notes`` or ``tags`` value, or a ``where`` that does not parse.
+        UnusableAnnotations: an annotation file cannot be used (with ``keep_going`` its work
+            is exported without notes; no export format has room for a warning).
     """
     from cytobib.errors import UsageError
 
@@ -153,6 +198,7 @@ def export(
             f"Unknown notes level '{notes}'.", hint="Use none, summary or full."
         ) from None
     options = ExportOptions(notes=level, facets=parse_facets(tags))
+    gate.require(project, keep_going=keep_going)
     return export_library(
         project.library,
         to=to,

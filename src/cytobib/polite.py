@@ -39,8 +39,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, Self, TypedDict, TypeVar, Unpack
-from urllib.parse import unquote
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    Self,
+    TypedDict,
+    TypeVar,
+    Unpack,
+)
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -205,6 +215,36 @@ def error_detail(answer: net.Answer) -> str:
     return str(data)[:200]
 
 
+CONNECT_TIMEOUT = 3.0
+"""Seconds to wait for a connection: a host that takes longer is treated as unreachable (a
+dropped network, a firewall that discards packets), and the run stops at once."""
+
+
+def unreachable(exc: requests.RequestException, timeout: Any) -> str | None:
+    """Why no connection could be made (refused, unreachable, no such host, no answer in
+    time), or None when the failure came after connecting (those are retried)."""
+    import urllib3.exceptions as u3
+
+    connect = timeout[0] if isinstance(timeout, tuple) else timeout
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    # urllib3's NewConnectionError is a ConnectTimeoutError too: the order matters.
+    if isinstance(reason, u3.NameResolutionError):
+        return "the host name could not be resolved (no network, or no DNS)"
+    if isinstance(reason, u3.NewConnectionError):
+        cause = reason.__cause__ or reason.__context__
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused"
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"the connection failed ({cause.strerror.lower()})"
+        return "the connection failed"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, u3.ConnectTimeoutError
+    ):
+        return f"no answer to the connection within {connect:g} s"
+    return None
+
+
 @dataclass(frozen=True)
 class Voice:
     """How one source names itself and its failures: its error classes (errors stay typed per
@@ -216,6 +256,7 @@ class Voice:
     unavailable: type[CytobibError]  # no answer after retries, the budget spent, a deadline
     bad_response: type[CytobibError]  # an answer larger than the size cap
     offline_miss: type[CytobibError]  # offline mode, and the cache has no answer
+    unreachable: type[CytobibError]  # no connection at all: the run stops at once
     network_hint: str  # after a transport failure that retrying will not mend
     refused_hint: str  # after another 4xx
     gave_up_hint: str  # after the last attempt
@@ -248,8 +289,14 @@ def progress_bar(
 ) -> Iterator[Callable[[], None]]:
     """A callable that advances a rich progress bar on stderr (``progress`` True) or a task of
     the caller's running ``Progress``; one that does nothing otherwise."""
-    if not progress or total == 0:
+    if total == 0:
         yield lambda: None
+        return
+    if not progress:  # whoever runs the command shows it (cytobib.progress)
+        from cytobib import progress as shown_progress
+
+        with shown_progress.task(label, total) as shown:
+            yield shown.advance
         return
     if progress is True:
         from rich.console import Console
@@ -297,7 +344,7 @@ class PoliteClient(Generic[S]):
 
     voice: ClassVar[Voice]
     cache: Cache | None
-    default_timeout: ClassVar[float | tuple[float, float]] = (5, 30)
+    default_timeout: ClassVar[float | tuple[float, float]] = (CONNECT_TIMEOUT, 30)
     default_bounds: ClassVar[net.Bounds] = net.Bounds()
 
     def __init__(
@@ -338,6 +385,7 @@ class PoliteClient(Generic[S]):
         self._stops = net.Stops()
         self._grace = 1.0  # seconds in-flight reads may finish after Ctrl-C
         self._tripped = False
+        self._unreachable: CytobibError | None = None  # no connection: the run stops
 
     def default_limiter(self, clock: Clock) -> RateLimiter:
         """The source's rate limiter when none is injected."""
@@ -409,6 +457,13 @@ class PoliteClient(Generic[S]):
             except (net.TooLarge, net.Deadline, net.OffHost) as exc:
                 self._count(failed=True)
                 raise self._out_of_bounds(exc, what) from None
+            except (requests.exceptions.ConnectTimeout, requests.exceptions.ConnectionError) as exc:
+                why = unreachable(exc, self.timeout)
+                self._count(failed=True)
+                if why is not None:  # no connection at all: retrying would only make one wait
+                    self._unreachable = self._unreachable_error(url, why)
+                    raise self._unreachable from None
+                problem = f"the connection failed ({type(exc).__name__})"  # retried below
             except requests.exceptions.Timeout:
                 problem = "the request timed out"
                 self._count(failed=True)
@@ -544,10 +599,20 @@ class PoliteClient(Generic[S]):
                 self._tripped = True
 
     def _check_running(self) -> None:
+        if self._unreachable is not None:
+            raise self._unreachable
         if self._tripped:
             raise self._budget_error()
         if self._stops.stopped:
             raise Cancelled
+
+    def _unreachable_error(self, url: str, why: str) -> CytobibError:
+        host = urlsplit(url).netloc or url
+        return self.voice.unreachable(
+            f"Cannot reach {self.voice.server} ({host}): {why}. Nothing was changed.",
+            hint=f"Check your network connection ({self.voice.network_hint.removeprefix('Check ')}"
+            ") or use --offline to work from the answers cached by earlier runs.",
+        )
 
     def _budget_error(self) -> CytobibError:
         with self._lock:
@@ -598,6 +663,8 @@ class PoliteClient(Generic[S]):
                     except Cancelled:
                         continue
                     except self.voice.error as exc:
+                        if self._unreachable is not None:
+                            raise self._unreachable from None
                         settle(item, self._or_stop(exc))
                     advance()
         except BaseException:

@@ -61,7 +61,7 @@ def show_warning(
     line: str | None = None,
 ) -> None:
     """cytobib's own warnings as ``warning: ...`` lines on stderr; others as Python shows them."""
-    if issubclass(category, errors.PluginWarning):
+    if issubclass(category, errors.CytobibWarning):
         say(f"warning: {message}", err=True)
         return
     _show_python_warning(message, category, filename, lineno, file, line)

@@ -64,9 +64,11 @@ from cytobib.errors import (
     CrossrefError,
     CrossrefNotFound,
     CrossrefUnavailable,
+    CrossrefUnreachable,
     OfflineCacheMiss,
 )
 from cytobib.polite import (
+    CONNECT_TIMEOUT,
     Clock,
     Options,
     PoliteClient,
@@ -103,6 +105,7 @@ VOICE = Voice(
     unavailable=CrossrefUnavailable,
     bad_response=CrossrefBadResponse,
     offline_miss=OfflineCacheMiss,
+    unreachable=CrossrefUnreachable,
     network_hint=f"Check {BASE_URL_ENV} and your network settings.",
     refused_hint="This looks like a bug in cytobib; please report it with this message.",
     gave_up_hint="Crossref may be overloaded; try again later, or use --offline with the cache.",
@@ -129,7 +132,7 @@ class CrossrefClient(PoliteClient[ClientStats]):
 
     voice = VOICE
 
-    default_timeout = (5, 30)
+    default_timeout = (CONNECT_TIMEOUT, 30)
     default_bounds = net.Bounds()
 
     def __init__(

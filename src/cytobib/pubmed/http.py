@@ -51,8 +51,10 @@ from cytobib.errors import (
     PubMedNotFound,
     PubMedOfflineMiss,
     PubMedUnavailable,
+    PubMedUnreachable,
 )
 from cytobib.polite import (
+    CONNECT_TIMEOUT,
     Clock,
     Options,
     PoliteClient,
@@ -105,6 +107,7 @@ VOICE = Voice(
     unavailable=PubMedUnavailable,
     bad_response=PubMedBadResponse,
     offline_miss=PubMedOfflineMiss,
+    unreachable=PubMedUnreachable,
     network_hint=f"Check {EUTILS_ENV}, {IDCONV_ENV} and your network settings.",
     refused_hint="Check the ids and NCBI_API_KEY; if they are right, this is a bug in cytobib: "
     "please report it with this message.",
@@ -137,7 +140,7 @@ class PubMedClient(PoliteClient[PubMedStats]):
 
     voice = VOICE
 
-    default_timeout = (5, 60)
+    default_timeout = (CONNECT_TIMEOUT, 60)
     # 200 records with their reference lists can pass 10 MB.
     default_bounds = net.Bounds(max_bytes=64 * 2**20, deadline=120.0)
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import httpx2
 
 from cytobib import net
-from cytobib.crossref.http import parse_retry_after
 from cytobib.crossref.ratelimit import Clock, SystemClock
 from cytobib.errors import ZoteroBadResponse, ZoteroUnavailable
+from cytobib.polite import parse_retry_after
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CONSUMED = ("backoff", "retry-after")
