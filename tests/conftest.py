@@ -66,6 +66,8 @@ def _isolated_env(
     monkeypatch.delenv("NCBI_API_KEY", raising=False)
     monkeypatch.setenv("CYTOBIB_EUTILS_URL", _ncbi_stand_in + "/entrez/eutils")
     monkeypatch.setenv("CYTOBIB_IDCONV_URL", _ncbi_stand_in + "/tools/idconv/api/v1/articles/")
+    for name in ("ZOTERO_API_KEY", "CYTOBIB_ZOTERO_URL", "CYTOBIB_ZOTERO_LOCAL_URL"):
+        monkeypatch.delenv(name, raising=False)  # never the developer's Zotero
     monkeypatch.delenv("FORCE_COLOR", raising=False)  # rich would colour captured output
 
 

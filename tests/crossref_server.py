@@ -30,15 +30,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from serverkit import LocalServer, QuietHandler, crowded, require
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "crossref"
 MISSING = (
@@ -80,9 +81,7 @@ PUBLIC = {
 
 def require_fixtures() -> Path:
     """The fixtures folder, or skip the test with a message saying where it was looked for."""
-    if not FIXTURES.is_dir():
-        pytest.skip(MISSING)
-    return FIXTURES
+    return require(FIXTURES, MISSING)
 
 
 def load_fixture(name: str) -> Any:
@@ -193,7 +192,7 @@ class _State:
     concurrency_violations: int = 0
 
 
-class CrossrefTestServer:
+class CrossrefTestServer(LocalServer):
     """The server; start it, point a client's ``base_url`` at :attr:`url`, inspect the log."""
 
     def __init__(
@@ -205,6 +204,7 @@ class CrossrefTestServer:
         announce: dict[str, str] | None = None,
         replay_rate_headers: bool = False,
     ) -> None:
+        super().__init__()
         self.latency = latency
         self.enforce = enforce
         self.announce = announce
@@ -226,8 +226,6 @@ class CrossrefTestServer:
         )
         if fixtures is not None:
             self._load(fixtures)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- fixtures ---------------------------------------------------------------------------
 
@@ -277,39 +275,8 @@ class CrossrefTestServer:
 
     # -- control ----------------------------------------------------------------------------
 
-    def start(self) -> CrossrefTestServer:
-        """Listen on a free port of 127.0.0.1 in a daemon thread."""
-        handler = _make_handler(self)
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        httpd.daemon_threads = True
-        httpd.block_on_close = False
-        httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (sleeping handler threads are daemons and die with the process)."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> CrossrefTestServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL to give the client."""
-        assert self._httpd is not None, "start() the server first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     def add_faults(self, *faults: Fault, doi: str | None = None) -> None:
         """Queue faults for the next requests (of ``doi`` only, when given)."""
@@ -371,12 +338,10 @@ class CrossrefTestServer:
                 if state.in_flight > self.enforce.concurrency:
                     state.concurrency_violations += 1
                     violated = True
-                while state.window and hit.arrived - state.window[0] >= self.enforce.interval:
-                    state.window.popleft()
-                if len(state.window) >= self.enforce.rate:
+                enforce = self.enforce
+                if crowded(state.window, hit.arrived, enforce.rate, enforce.interval):
                     state.rate_violations += 1
                     violated = True
-                state.window.append(hit.arrived)
             fault = None
             queue = self._faults_doi.get(hit.doi or "")
             if queue:
@@ -448,12 +413,7 @@ class CrossrefTestServer:
 
 
 def _make_handler(server: CrossrefTestServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # keep test output clean
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             doi = None
@@ -564,38 +524,10 @@ def _make_handler(server: CrossrefTestServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class FakeClock:
-    """Simulated monotonic time: ``sleep`` advances it instantly and records the duration."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            if seconds > 0:
-                self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
-
-
-@contextmanager
-def running_server(**options: Any) -> Iterator[CrossrefTestServer]:
-    """A started server serving the recorded fixtures (skips the test when they are missing)."""
-    server = CrossrefTestServer(require_fixtures(), **options)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def running_server(**options: Any) -> CrossrefTestServer:
+    """A server serving the recorded fixtures, to use in a ``with`` (which starts and stops
+    it); skips the test when the fixtures are missing."""
+    return CrossrefTestServer(require_fixtures(), **options)
 
 
 @pytest.fixture

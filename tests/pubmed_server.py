@@ -15,7 +15,7 @@ character references as NCBI sends them), plus:
 * **limits** like NCBI (:class:`Enforce`): N requests per second over all endpoints together,
   violations counted and answered with 429.
 
-Use :func:`running_server` in a fixture.
+Use :func:`running_server` in a fixture (``with running_server() as server: ...``).
 """
 
 from __future__ import annotations
@@ -25,15 +25,14 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
+from serverkit import LocalServer, QuietHandler, crowded, require
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "pubmed"
 SYNTHETIC_BASE = 90_000_000
@@ -54,9 +53,9 @@ ERROR_200 = b'<?xml version="1.0" ?>\n<eFetchResult><ERROR>Internal error</ERROR
 
 def require_fixtures() -> Path:
     """The fixtures folder, or skip the test with a message saying where it was looked for."""
-    if not FIXTURES.is_dir():
-        pytest.skip(f"PubMed fixtures not found at {FIXTURES} (shared/ beside the repository)")
-    return FIXTURES
+    return require(
+        FIXTURES, f"PubMed fixtures not found at {FIXTURES} (shared/ beside the repository)"
+    )
 
 
 def fixture_records(folder: Path) -> dict[str, bytes]:
@@ -128,10 +127,11 @@ class _State:
     violations: int = 0
 
 
-class PubMedTestServer:
+class PubMedTestServer(LocalServer):
     """The server; start it, point a client's URLs at :attr:`eutils_url`/:attr:`idconv_url`."""
 
     def __init__(self, fixtures: Path | None = None, *, enforce: Enforce | None = None) -> None:
+        super().__init__()
         self.records: dict[str, bytes] = fixture_records(fixtures) if fixtures else {}
         self.dois: dict[str, str] = {}
         self.pmcids: dict[str, str] = {}
@@ -143,7 +143,6 @@ class PubMedTestServer:
         self.idconv_errors: dict[str, str] = {}  # id -> errmsg
         self._faults: deque[Fault] = deque()
         self._state = _State()
-        self._httpd: ThreadingHTTPServer | None = None
 
     def _index(self, pmid: str, xml: bytes) -> None:
         element = ET.fromstring(xml)
@@ -164,27 +163,8 @@ class PubMedTestServer:
 
     # -- control ----------------------------------------------------------------------------
 
-    def start(self) -> PubMedTestServer:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        httpd.daemon_threads = True
-        httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self._httpd = httpd
-        threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    @property
-    def url(self) -> str:
-        assert self._httpd is not None, "start() the server first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     @property
     def eutils_url(self) -> str:
@@ -298,23 +278,16 @@ class PubMedTestServer:
             state.hits.append(hit)
             violated = False
             if self.enforce is not None:
-                while state.window and hit.arrived - state.window[0] >= self.enforce.interval:
-                    state.window.popleft()
-                if len(state.window) >= self.enforce.rate:
+                enforce = self.enforce
+                if crowded(state.window, hit.arrived, enforce.rate, enforce.interval):
                     state.violations += 1
                     violated = True
-                state.window.append(hit.arrived)
             fault = self._faults.popleft() if self._faults else None
         return violated, fault
 
 
 def _make_handler(server: PubMedTestServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True)
@@ -381,12 +354,7 @@ def _make_handler(server: PubMedTestServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextmanager
-def running_server(**options: Any) -> Iterator[PubMedTestServer]:
-    """A started server with the recorded fixtures (skips the test when they are missing)."""
-    server = PubMedTestServer(require_fixtures(), **options)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def running_server(**options: Any) -> PubMedTestServer:
+    """A server with the recorded fixtures, to use in a ``with`` (which starts and stops it);
+    skips the test when the fixtures are missing."""
+    return PubMedTestServer(require_fixtures(), **options)

@@ -13,10 +13,12 @@ from typing import Any
 import yaml
 
 from cytobib.drafts import draft
-from cytobib.pubmed.records import MeshHeading, PubMedRecord, Qualifier, parse_efetch
+from cytobib.pubmed.records import MeshHeading, PubMedRecord, Qualifier, Section, parse_efetch
 from cytobib.vocabulary import Vocabulary, build
 
 LABELLED = Path(__file__).with_name("data") / "suggest" / "labelled.yaml"
+SHIPPED = LABELLED.with_name("shipped.yaml")
+ANNOTATIONS = Path(__file__).resolve().parents[1] / "annotations"
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "pubmed"
 FIELDS = ("agents", "cancers", "study_type")
 
@@ -34,7 +36,7 @@ def _heading(text: str) -> MeshHeading:
 
 def record_of(item: dict[str, Any]) -> PubMedRecord:
     """The PubMed record a labelled item stands for (parsed from the fixture, or rebuilt
-    from the indexing its page lists)."""
+    from the indexing its page lists, with the names its abstract uses as the abstract)."""
     if item["source"] == "fixture":
         return parse_efetch((FIXTURES / item["file"]).read_bytes()).records[item["pmid"]]
     return PubMedRecord(
@@ -43,6 +45,7 @@ def record_of(item: dict[str, Any]) -> PubMedRecord:
         publication_types=tuple(("", t) for t in item.get("publication_types", [])),
         mesh=tuple(_heading(m) for m in item.get("mesh", [])),
         chemicals=tuple(("", s) for s in item.get("substances", [])),
+        abstract=tuple(Section(name) for name in item.get("abstract_names", [])),
     )
 
 
@@ -82,6 +85,29 @@ def evaluate(vocabulary: Vocabulary | None = None) -> tuple[dict[str, Score], in
     return scores, len(items)
 
 
+def shipped_agreement(
+    vocabulary: Vocabulary | None = None,
+) -> list[tuple[str, str, set[str], set[str]]]:
+    """(key, field, drafted, hand-written) for the shipped works PubMed records were read for."""
+    vocabulary = vocabulary or build()
+    rows = []
+    for item in yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["records"]:
+        note = yaml.safe_load((ANNOTATIONS / f"{item['key']}.yaml").read_text(encoding="utf-8"))
+        suggestions = draft(record_of(item), vocabulary)
+        for field in FIELDS:
+            got = {s.value["name"] if field == "agents" else s.value
+                   for s in suggestions if s.field == field}  # fmt: skip
+            value = note.get(field)
+            if field == "agents":
+                want = {a["name"] for a in value or []}
+            elif field == "cancers":
+                want = {vocabulary.cancers.canonical(c) or c for c in value or []}
+            else:
+                want = {value} if value else set()
+            rows.append((item["key"], field, got, want))
+    return rows
+
+
 if __name__ == "__main__":
     table, count = evaluate()
     print(f"{count} records")
@@ -89,3 +115,8 @@ if __name__ == "__main__":
     print("|---|--:|--:|--:|--:|--:|")
     for name, s in table.items():
         print(f"| {name} | {s.precision:.2f} | {s.recall:.2f} | {s.tp} | {s.fp} | {s.fn} |")
+    print()
+    print("| shipped work | field | drafted | hand-written |")
+    print("|---|---|---|---|")
+    for key, field, got, want in shipped_agreement():
+        print(f"| {key} | {field} | {', '.join(sorted(got))} | {', '.join(sorted(want))} |")

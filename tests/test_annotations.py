@@ -378,11 +378,13 @@ def test_write_stub_never_overwrites(tmp_path: Path) -> None:
 def test_annotate_never_overwrites(
     make_project: Callable[..., Path], cli: Callable[..., Any]
 ) -> None:
-    """`cytobib annotate KEY` on an annotated entry exits 3 and leaves the file alone."""
+    """`cytobib annotate KEY` on an annotated entry skips it with a message (issue 14: it
+    exited 3) and leaves the file alone."""
     root = make_project(BIB, {"rosenberg2014il2": GOOD})
     result = cli("annotate", "rosenberg2014il2", "-C", root)
-    assert result.code == 3
-    assert "exists already" in result.err
+    assert result.code == 0
+    assert "skipped" in result.out
+    assert "exists" in result.out
     assert (root / "annotations" / "rosenberg2014il2.yaml").read_text(encoding="utf-8") == GOOD
 
 

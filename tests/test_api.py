@@ -26,11 +26,15 @@ README = REPO / "README.md"
 # Commands whose function is not named like them.
 FUNCTION_OF = {
     "annotate": "write_stubs",
+    "list": "list_works",
     "import": "import_file",
     "cache info": "cache_info",
     "cache clear": "clear_cache",
+    "zotero push": "zotero_push",
+    "zotero pull": "zotero_pull",
+    "zotero status": "zotero_status",
 }
-GROUPS = {"cache"}  # command groups: their subcommands have the functions
+GROUPS = {"cache", "zotero"}  # command groups: their subcommands have the functions
 
 
 def function_of(command: str) -> str:
@@ -138,8 +142,18 @@ def test_write_stubs_refuses_an_unsafe_key_before_writing(
 def test_write_stubs_missing(make_project: Callable[..., Path]) -> None:
     """missing=True writes a stub for every entry without one, and returns the files."""
     root = make_project("@misc{a, title = {A}}\n@misc{b, title = {B}}\n", {"a": "summary: x\n"})
-    written = cytobib.write_stubs(open_project(root), missing=True)
-    assert [p.name for p in written] == ["b.yaml"]
+    stubs = cytobib.write_stubs(open_project(root), missing=True)
+    assert [p.name for p in stubs.written] == ["b.yaml"]
+    assert stubs.skipped == ()
+
+
+def test_write_stubs_skips_existing_files(make_project: Callable[..., Path]) -> None:
+    """A key whose file exists is skipped (and said so); the others are written."""
+    root = make_project("@misc{a, title = {A}}\n@misc{b, title = {B}}\n", {"a": "summary: x\n"})
+    stubs = cytobib.write_stubs(open_project(root), ["a", "b"])
+    assert [p.name for p in stubs.written] == ["b.yaml"]
+    assert [p.name for p in stubs.skipped] == ["a.yaml"]
+    assert (root / "annotations" / "a.yaml").read_text(encoding="utf-8") == "summary: x\n"
 
 
 def test_import_file_dry_run_writes_nothing(shipped: Path, snapshot: Any) -> None:

@@ -95,7 +95,9 @@ def test_doi_keeps_its_case_in_every_reading_list_format(
 def test_doi_keeps_its_case_in_the_review_table(make_project: MakeProject) -> None:
     """The review table's DOI column shows the DOI as written."""
     project = open_project(make_project(NEJM))
-    table = views.review_table(project, style="vancouver", columns=("citation", "doi"))
+    table = views.review_table(
+        project, style="vancouver", columns=("citation", "doi"), all_entries=True
+    )
     out = rendering.render(table, registry.get("csv"), rendering.context(project))
     assert isinstance(out, str)
     assert "10.1056/NEJMoa2034577" in out

@@ -22,7 +22,6 @@ import requests
 from crossref_server import (
     CrossrefTestServer,
     Enforce,
-    FakeClock,
     Fault,
     require_fixtures,
     running_server,
@@ -38,6 +37,7 @@ from cytobib.errors import (
     CrossrefUnavailable,
     OfflineCacheMiss,
 )
+from serverkit import FakeClock
 
 PLOS = "10.1371/journal.pone.0033693"
 WAKEFIELD = "10.1016/S0140-6736(97)11096-0"

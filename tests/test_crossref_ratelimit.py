@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from crossref_server import PUBLIC, FakeClock
+from crossref_server import PUBLIC
 from cytobib.crossref.ratelimit import (
     POLITE_LIMITS,
     PUBLIC_LIMITS,
@@ -18,6 +18,7 @@ from cytobib.crossref.ratelimit import (
     parse_count,
     parse_interval,
 )
+from serverkit import FakeClock
 
 RECORDED_2026_PUBLIC = PUBLIC  # the headers recorded from the live API in 2026
 

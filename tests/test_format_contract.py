@@ -293,3 +293,59 @@ def test_a_retracted_work_is_flagged_in_every_text_view(name: str, kind: str) ->
     out = getattr(_format(name), kind)(VIEWS[kind](), context())
     references = out.split("References", 1)[1]  # the list itself, not a table row's flag
     assert "RETRACTED" in references
+
+
+# --- a view built with --keep-going says so, in every format (issue 14) --------------------------
+
+NOTICES = (f"Incomplete: {HOSTILE}", f"annotations/x.yaml:3:9: notes left out: {GREEK}")
+
+
+def _all_text(name: str, out: str | bytes) -> str:
+    """Every text a reader sees in an output, as plain text (markup and escapes undone)."""
+    if name == "html":
+        assert isinstance(out, str)
+        return folded(parse(out).iter("body")[0].text)
+    if name == "tex":
+        assert isinstance(out, str)
+        return latex.to_text(out)
+    if name == "docx":
+        assert isinstance(out, bytes)
+        return "\n".join(_docx_texts(out))
+    if name == "xlsx":
+        openpyxl = pytest.importorskip("openpyxl")
+        book = openpyxl.load_workbook(io.BytesIO(out))  # type: ignore[arg-type]
+        first = book.worksheets[0]  # the sheet a reader sees first
+        return "\n".join(str(c.value) for row in first.iter_rows() for c in row if c.value)
+    if name in ("csv", "tsv"):
+        assert isinstance(out, str)
+        records = list(csv.reader(io.StringIO(out), delimiter="," if name == "csv" else "\t"))
+        return "\n".join(r[0] for r in records[: len(NOTICES)])  # the first records
+    if name == "svg":
+        text = out.decode("utf-8") if isinstance(out, bytes) else out
+        return "\n".join(e.text or "" for e in ET.fromstring(text).iter())
+    assert isinstance(out, str)
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(VIEWS))
+@pytest.mark.parametrize("name", sorted(registry.BUILTIN))
+def test_every_format_prints_the_views_notices(name: str, kind: str) -> None:
+    """A view whose notes are incomplete says so at its top in every format (one line in an
+    image), escaped like any other value; a PNG at least differs from the complete one."""
+    import dataclasses
+
+    fmt = _format(name)
+    method = getattr(fmt, kind, None)
+    if method is None:
+        pytest.skip(f"format '{name}' does not write {_a(kind)}")
+    complete = VIEWS[kind]()
+    out = method(dataclasses.replace(complete, notices=NOTICES), context())
+    CHECKS.get(name, _no_check)(out, kind)
+    if name == "png":
+        assert out != method(complete, context())
+        return
+    shown = _all_text(name, out)
+    wanted = NOTICES[:1] if name == "svg" else NOTICES
+    for notice in wanted:
+        expected = md_inline(notice) if name == "md" else notice
+        assert expected in shown, (notice, shown[:500])

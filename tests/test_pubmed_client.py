@@ -4,7 +4,6 @@ batching, the per-id cache, DOI and PMCID conversion, and every kind of bad answ
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,24 +21,7 @@ from cytobib.pubmed.cache import PubMedCache
 from cytobib.pubmed.http import PubMedClient
 from cytobib.pubmed.records import PubMedRecord
 from pubmed_server import SYNTHETIC_BASE, Fault, PubMedTestServer, running_server
-
-
-class FakeClock:
-    """Simulated time: sleeping advances it at once and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += max(seconds, 0.0)
+from serverkit import FakeClock
 
 
 @pytest.fixture

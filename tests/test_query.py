@@ -150,3 +150,155 @@ def test_any_text_either_compiles_or_fails_cleanly(expr: str) -> None:
     """Arbitrary input, compiled and run, never escapes as anything but FilterError."""
     with contextlib.suppress(FilterError):
         compile_filter(expr, VOCAB)(IL2_2014)
+
+
+# --- text fields, `~` and warnings (issue 14) ----------------------------------------------------
+
+import warnings  # noqa: E402
+
+from cytobib.model import Caveat  # noqa: E402
+
+NOTED = Record(
+    Entry(
+        key="noted",
+        type="article",
+        fields={
+            "title": "Tregs in r\\'{e}nal cancer",
+            "year": "2011",
+            "author": "Rébé, Cédric",
+            "abstract": "Low-dose IL-2 expanded regulatory T cells; IL-21 did not.",
+            "keywords": "interleukin 2, Tregs",
+        },
+        line=1,
+    ),
+    Annotation(
+        key="noted",
+        path="noted.yaml",
+        summary="A small trial of low-dose aldesleukin.",
+        claims=(Claim("Treg counts rose eightfold", evidence="clinical-trial", quote="8-fold"),),
+        caveats=(Caveat("No control arm", "reader"),),
+        agents=(AgentUse("Proleukin", VOCAB.canonical("Proleukin"), dose="1 MIU/m2"),),
+        extra={"x-comment": "ask the authors about CD25"},
+    ),
+)
+BARE = Record(Entry(key="bare", type="article", fields={"title": "Nothing here"}, line=2))
+
+
+def found(expr: str) -> list[str]:
+    pred = compile_filter(expr, VOCAB)
+    return [r.key for r in (NOTED, BARE, IL2_2014) if pred(r)]
+
+
+def test_in_abstract() -> None:
+    """`"IL-2" in abstract` searches the abstract (it was an unknown field)."""
+    assert found('"il-2" in abstract') == ["noted"]
+    assert found('"IL-2" in keywords') == []
+    assert found('"interleukin 2" in keywords') == ["noted"]
+
+
+def test_annotation_text_fields() -> None:
+    """summary, claims, caveats and notes (every annotation text) are text fields."""
+    assert found('"aldesleukin" in summary') == ["noted"]
+    assert found('"eightfold" in claims') == ["noted"]
+    assert found('"8-fold" in claims') == ["noted"]  # a claim's quote is part of it
+    assert found('"control arm" in caveats') == ["noted"]
+    assert found('"CD25" in notes') == ["noted"]  # the reader's own x- fields too
+    assert found('"1 MIU" in notes') == ["noted"]
+
+
+def test_text_is_everything() -> None:
+    """`text` is title, abstract, keywords and every annotation text together."""
+    for word in ("tregs", "IL-21", "eightfold", "CD25", "control arm"):
+        assert found(f'"{word}" in text') == ["noted"], word
+
+
+def test_text_matching_ignores_accents() -> None:
+    """Case and accents are ignored both ways: "renal" finds "rénal", "RÉBÉ" finds Rébé."""
+    assert found('"renal" in title') == ["noted"]
+    assert found('"RÉNAL" in text') == ["noted"]
+    assert found('"reb" in author') == []  # author is a list: membership, as before
+    assert found('"rebe" in author') == ["noted"]
+    assert found('author == "REBE"') == ["noted"]
+
+
+def test_regex_operator() -> None:
+    """`field ~ "regex"` matches a regular expression (case- and accent-insensitive)."""
+    assert found('summary ~ "low.dose"') == ["noted"]
+    assert found(r'abstract ~ "\bIL-2\b"') == ["noted"]  # backslashes as in any regex
+    assert found(r'abstract ~ "IL-2\b"') == ["noted"]
+    assert found(r'abstract ~ "IL-2\d"') == ["noted"]
+    assert found('text ~ "r[eé]nal"') == ["noted"]
+    assert found('title ~ "^tregs"') == ["noted"]
+    assert found('not text ~ "tregs"') == ["bare", "r2014"]
+    assert found('text ~ "tregs" and year > 2010') == ["noted"]
+
+
+def test_regex_operator_on_a_list_field_matches_any_element() -> None:
+    assert found('tag ~ "^tr"') == ["r2014"]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'summary ~ "("',  # not a regular expression
+        '"x" ~ summary',  # the field goes on the left
+        "summary ~ 3",  # the pattern is text
+        "~ summary",  # `~` is not a unary operator here
+        'summary @ "x"',  # `~` is spelt `~`: Python's @ stays forbidden
+        'year ~ "20"',  # a number is not text
+    ],
+)
+def test_regex_operator_errors_are_filter_errors(expr: str) -> None:
+    with pytest.raises(FilterError):
+        compile_filter(expr, VOCAB)(NOTED)
+
+
+def test_tilde_inside_a_string_is_text() -> None:
+    """A `~` inside quotes is part of the text, not the operator."""
+    assert found('"~" in title') == []
+    assert found('title ~ "~|tregs"') == ["noted"]
+
+
+def test_regex_keeps_the_limits() -> None:
+    """The depth limit still applies with `~` (it is translated before parsing)."""
+    with pytest.raises(FilterError, match="nests"):
+        compile_filter("not " * 60 + 'text ~ "x"', VOCAB)
+
+
+@pytest.mark.parametrize(
+    ("expr", "suggestion"),
+    [
+        ('agent == "aldesleukn"', "aldesleukin"),
+        ('cancer == "melanoma-x"', "melanoma"),
+        ('"Proleukinn" in agents', "aldesleukin"),
+        ('status == "reading"', "read"),
+        ('evidence == "clinical trial"', "clinical-trial"),
+    ],
+)
+def test_unknown_value_warns_with_did_you_mean(expr: str, suggestion: str) -> None:
+    """An agent, cancer or status the vocabulary does not know warns (it used to return
+    nothing without a word), with the closest known value."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compile_filter(expr, VOCAB)
+    messages = [str(w.message) for w in caught]
+    assert any("did you mean" in m.lower() and suggestion in m for m in messages), messages
+
+
+def test_known_values_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_filter(
+            'agent == "IL-2" and cancer == "oesophageal cancer" and status == "read"', VOCAB
+        )
+
+
+_TEXT_PIECES = [*_FILTER_PIECES, " ~ ", "~", "text", "abstract", "summary", '"a|b"', '"("', "@"]
+
+
+@given(st.lists(st.sampled_from(_TEXT_PIECES)).map("".join))
+def test_with_tilde_any_text_either_compiles_or_fails_cleanly(expr: str) -> None:
+    """The `~` translation never lets anything but a FilterError out (nothing is eval'ed)."""
+    with contextlib.suppress(FilterError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile_filter(expr, VOCAB)(NOTED)

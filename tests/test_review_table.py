@@ -140,8 +140,9 @@ def test_rows_agent_puts_a_work_once_under_each_of_its_agents(
 def test_rows_agent_puts_works_without_agents_under_not_assigned(
     project: Callable[..., Project],
 ) -> None:
-    """The unannotated work is not dropped: it lands in the last group, "Not assigned"."""
-    table = views.review_table(project(), rows="agent")
+    """With every entry, the unannotated work is not dropped: it lands in the last group,
+    "Not assigned"."""
+    table = views.review_table(project(), rows="agent", all_entries=True)
     assert table.groups[-1].title == views.NONE_GROUP
     assert [r.record.key for r in table.groups[-1].rows] == ["delta2017"]
 
@@ -163,8 +164,8 @@ def test_numbers_match_the_reading_list_with_the_same_filter(
 def test_numbers_follow_the_sort_not_the_grouping(project: Callable[..., Project]) -> None:
     """Grouping rows never renumbers them: numbers are positions in the sorted list."""
     proj = project()
-    plain = views.review_table(proj, sort="year")
-    grouped = views.review_table(proj, sort="year", group_by="study-type")
+    plain = views.review_table(proj, sort="year", all_entries=True)
+    grouped = views.review_table(proj, sort="year", group_by="study-type", all_entries=True)
     assert [r.record.key for r in plain.rows] == ["delta2017", "gamma2018", "beta2019",
                                                   "alpha2020"]  # fmt: skip
     assert numbers_by_key(grouped.rows) == numbers_by_key(plain.rows)
@@ -172,7 +173,7 @@ def test_numbers_follow_the_sort_not_the_grouping(project: Callable[..., Project
 
 def test_citation_cell_carries_the_number(project: Callable[..., Project]) -> None:
     """The Study column reads like the reading list's short citation: "Alpha & Other 2020 [1]"."""
-    table = views.review_table(project())
+    table = views.review_table(project(), all_entries=True)
     cells = {r.record.key: r.cells["citation"] for r in table.rows}
     assert cells["alpha2020"] == "Alpha & Other 2020 [1]"
     assert cells["gamma2018"] == "Gamma et al. 2018 [4]"
@@ -234,8 +235,8 @@ def test_retracted_work_is_flagged_in_every_agent_row(project: Callable[..., Pro
 def test_without_references_the_table_still_numbers_rows(project: Callable[..., Project]) -> None:
     """--no-references skips the engine and the list, but keeps the same numbers."""
     proj = project()
-    full = views.review_table(proj)
-    bare = views.review_table(proj, references=False)
+    full = views.review_table(proj, all_entries=True)
+    bare = views.review_table(proj, references=False, all_entries=True)
     assert bare.references == ()
     assert numbers_by_key(bare.rows) == numbers_by_key(full.rows)
     assert [i.number for i in full.references] == [1, 2, 3, 4]
@@ -309,3 +310,66 @@ def test_group_anchors_are_unique_when_labels_slug_the_same(
 def test_every_column_has_a_cell() -> None:
     """The columns offered (--columns, headings) and the cells computed are the same set."""
     assert set(views._CELLS) == set(views.COLUMNS)
+
+
+# --- outputs cite what they show (issue 14) ------------------------------------------------------
+
+MANY_UNANNOTATED = "".join(
+    f"@article{{filler{i:03d}, author = {{Aaron, A{i}}}, title = {{Unread work {i}}}, "
+    f"journal = {{J}}, year = {{2000}}}}\n"
+    for i in range(40)
+)
+
+
+@pytest.fixture
+def crowded(make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The four works above among 40 unannotated ones that sort first (author "Aaron")."""
+    monkeypatch.setattr(views, "format_citations", fake_citations)
+    return open_project(make_project(BIB + MANY_UNANNOTATED, ANNOTATIONS))
+
+
+def test_review_table_rows_are_the_annotated_works_by_default(crowded: Project) -> None:
+    """An unfiltered table is not 44 mostly empty rows: only the 3 annotated works, numbered
+    1-3 in list order, and its references are those 3 with the same numbers."""
+    table = views.review_table(crowded)
+    assert numbers_by_key(table.rows) == {"alpha2020": 1, "beta2019": 2, "gamma2018": 3}
+    assert [(i.number, i.record.key) for i in table.references] == [
+        (1, "alpha2020"), (2, "beta2019"), (3, "gamma2018")
+    ]  # fmt: skip
+    assert table.rows[0].cells["citation"] == "Alpha & Other 2020 [1]"
+
+
+def test_review_table_all_has_a_row_for_every_entry(crowded: Project) -> None:
+    """all_entries=True (`--all`) keeps every entry, numbered in list order."""
+    table = views.review_table(crowded, all_entries=True)
+    assert len(table.rows) == 44
+    assert [r.number for r in table.rows] == list(range(1, 45))
+    assert len(table.references) == 44
+
+
+def test_evidence_map_lists_only_the_works_it_shows(crowded: Project) -> None:
+    """The references under a map are the works in its cells, numbered 1..n as the cells
+    cite them (the issue saw 6 works followed by 1,453 references and cells citing [1258])."""
+    emap = views.evidence_map(crowded)
+    cited = sorted({n for numbers in emap.cells.values() for n in numbers})
+    assert [i.number for i in emap.references] == cited == [1, 2, 3]
+    by_key = {i.record.key: i.number for i in emap.references}
+    assert set(by_key) == {"alpha2020", "beta2019", "gamma2018"}
+    il2 = "Aldesleukin (recombinant IL-2)"
+    assert set(emap.cells[(il2, "Melanoma")]) == {by_key["alpha2020"], by_key["beta2019"]}
+
+
+def test_evidence_map_references_carry_their_new_numbers(crowded: Project) -> None:
+    """A numeric style's label follows the renumbering, so no format can print the old one."""
+    emap = views.evidence_map(crowded)
+    assert [i.reference.label for i in emap.references] == ["1", "2", "3"]
+
+
+def test_review_table_cli_all(cli: Callable[..., Any], make_project: Callable[..., Path]) -> None:
+    """`review-table --all` is the flag for every entry; without it unannotated works are out."""
+    root = make_project(BIB, ANNOTATIONS)
+    default = cli("review-table", "-C", root, "--format", "csv", "--no-references")
+    every = cli("review-table", "-C", root, "--format", "csv", "--no-references", "--all")
+    assert default.code == every.code == 0, default.output + every.output
+    assert "A work nobody annotated" not in default.out
+    assert "Delta 2017" in every.out

@@ -872,7 +872,9 @@ def test_no_cache_option_lasts_one_run(
     assert "caching:        on" in cli("cache", "info", "-C", project).out
 
 
-NOTE = "summary: A note.\nagents: [aldesleukin]\n"
+NOTE = (
+    "summary: A note.\nagents:\n  - name: aldesleukin\n"  # valid: an invalid one stops the commands
+)
 BIB_ONE = """@article{rosenberg1985il2,
   author = {Rosenberg, S. A.},
   title = {IL-2},

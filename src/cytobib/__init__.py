@@ -33,11 +33,27 @@ from cytobib.model import (
 )
 
 if TYPE_CHECKING:
-    from cytobib.api import CheckReport, add, check, enrich, export, import_file, render, suggest
+    from cytobib.api import (
+        CheckReport,
+        add,
+        check,
+        enrich,
+        evidence_map,
+        export,
+        import_file,
+        reading_list,
+        render,
+        review_table,
+        suggest,
+        zotero_pull,
+        zotero_push,
+        zotero_status,
+    )
+    from cytobib.editing import edit
+    from cytobib.listing import list_works, show
     from cytobib.project import init_project as init
     from cytobib.project import write_stubs
     from cytobib.rendering import build
-    from cytobib.views import evidence_map, reading_list, review_table
 
 # name -> (module, attribute): the library API, loaded when first used.
 _API: dict[str, tuple[str, str]] = {
@@ -45,18 +61,24 @@ _API: dict[str, tuple[str, str]] = {
     "check": ("cytobib.api", "check"),
     "CheckReport": ("cytobib.api", "CheckReport"),
     "write_stubs": ("cytobib.project", "write_stubs"),
+    "list_works": ("cytobib.listing", "list_works"),
+    "show": ("cytobib.listing", "show"),
+    "edit": ("cytobib.editing", "edit"),
     "add": ("cytobib.api", "add"),
     "enrich": ("cytobib.api", "enrich"),
     "suggest": ("cytobib.api", "suggest"),
-    "reading_list": ("cytobib.views", "reading_list"),
-    "review_table": ("cytobib.views", "review_table"),
-    "evidence_map": ("cytobib.views", "evidence_map"),
+    "reading_list": ("cytobib.api", "reading_list"),
+    "review_table": ("cytobib.api", "review_table"),
+    "evidence_map": ("cytobib.api", "evidence_map"),
     "render": ("cytobib.api", "render"),
     "export": ("cytobib.api", "export"),
     "import_file": ("cytobib.api", "import_file"),
     "build": ("cytobib.rendering", "build"),
     "cache_info": ("cytobib.store", "info"),
     "clear_cache": ("cytobib.store", "clear"),
+    "zotero_push": ("cytobib.api", "zotero_push"),
+    "zotero_pull": ("cytobib.api", "zotero_pull"),
+    "zotero_status": ("cytobib.api", "zotero_status"),
 }
 
 
@@ -90,16 +112,22 @@ __all__ = [
     "cache_info",
     "check",
     "clear_cache",
+    "edit",
     "enrich",
     "evidence_map",
     "export",
     "import_file",
     "init",
+    "list_works",
     "load",
     "open_project",
     "reading_list",
     "render",
     "review_table",
+    "show",
     "suggest",
     "write_stubs",
+    "zotero_pull",
+    "zotero_push",
+    "zotero_status",
 ]

@@ -8,6 +8,9 @@ command                 library function
 ``cytobib init``        :func:`cytobib.init`
 ``cytobib check``       :func:`check` -> :class:`CheckReport`
 ``cytobib annotate``    :func:`cytobib.write_stubs`
+``cytobib list``        :func:`cytobib.list_works` -> :class:`~cytobib.listing.Listing`
+``cytobib show``        :func:`cytobib.show` -> :class:`~cytobib.listing.Shown`
+``cytobib edit``        :func:`cytobib.edit` -> :class:`~cytobib.editing.EditResult`
 ``cytobib add``         :func:`add`
 ``cytobib enrich``      :func:`enrich`
 ``cytobib suggest``     :func:`suggest` -> :class:`cytobib.online.suggest.SuggestReport`
@@ -19,6 +22,9 @@ command                 library function
 ``cytobib build``       :func:`cytobib.build`
 ``cytobib cache info``  :func:`cytobib.cache_info` (:func:`cytobib.store.info`)
 ``cytobib cache clear`` :func:`cytobib.clear_cache` (:func:`cytobib.store.clear`)
+``cytobib zotero push`` :func:`zotero_push`
+``cytobib zotero pull`` :func:`zotero_pull`
+``cytobib zotero status`` :func:`zotero_status`
 ======================  =========================================================
 
 ``tests/test_docs.py`` keeps this table honest: a command without a function fails it.
@@ -26,17 +32,20 @@ command                 library function
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from cytobib import gate, views
 from cytobib.exports import ExportOptions, ExportResult, NotesLevel, export_library, parse_facets
 from cytobib.importer import ImportPlan, apply_import, plan_import
 from cytobib.library import Project
 from cytobib.model import Issue, Severity
 from cytobib.online import AddReport, EnrichPlan, client_for
 from cytobib.rendering import RenderContext, context
+from cytobib.views import EvidenceMap, ReadingList, Table
 
 FAIL_ON = ("error", "warning", "never")
 
@@ -92,6 +101,42 @@ def check(
     )
 
 
+def reading_list(project: Project, *, keep_going: bool = False, **options: Any) -> ReadingList:
+    """The annotated reading list (``cytobib reading-list``): :func:`cytobib.views.reading_list`
+    with its options (``style``, ``where``, ``group_by``, ``sort``, ``sections``...), once
+    every annotation file is known to be usable.
+
+    Raises:
+        UnusableAnnotations: an annotation file cannot be used; with ``keep_going`` the list
+            is built without it and says so at its top (``notices``).
+    """
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.reading_list(project, **options), notices)
+
+
+def review_table(project: Project, *, keep_going: bool = False, **options: Any) -> Table:
+    """A review-table draft (``cytobib review-table``): :func:`cytobib.views.review_table`
+    with its options, once every annotation file is known to be usable (as
+    :func:`reading_list`)."""
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.review_table(project, **options), notices)
+
+
+def evidence_map(project: Project, *, keep_going: bool = False, **options: Any) -> EvidenceMap:
+    """Agents against cancers or evidence levels (``cytobib evidence-map``):
+    :func:`cytobib.views.evidence_map` with its options, once every annotation file is known
+    to be usable (as :func:`reading_list`)."""
+    notices = gate.require(project, keep_going=keep_going)
+    return _noticed(views.evidence_map(project, **options), notices)
+
+
+V = TypeVar("V", ReadingList, Table, EvidenceMap)
+
+
+def _noticed(view: V, notices: tuple[str, ...]) -> V:
+    return dataclasses.replace(view, notices=notices) if notices else view
+
+
 def render(
     view: Any, fmt: str | Any = "md", *, ctx: RenderContext | None = None, **options: Any
 ) -> str | bytes:
@@ -130,6 +175,7 @@ def export(
     where: str | None = None,
     notes: str = "full",
     tags: str = "all",
+    keep_going: bool = False,
 ) -> ExportResult:
     """The library (or the records ``where`` selects) as BibTeX, BibLaTeX, CSL-JSON or RIS,
     notes and tags included: the format by name (``to``), else from ``path``'s suffix.
@@ -140,6 +186,8 @@ def export(
     Raises:
         UnknownFormatError: no format by that name or suffix.
         UsageError: a bad ``notes`` or ``tags`` value, or a ``where`` that does not parse.
+        UnusableAnnotations: an annotation file cannot be used (with ``keep_going`` its work
+            is exported without notes; no export format has room for a warning).
     """
     from cytobib.errors import UsageError
 
@@ -150,6 +198,7 @@ def export(
             f"Unknown notes level '{notes}'.", hint="Use none, summary or full."
         ) from None
     options = ExportOptions(notes=level, facets=parse_facets(tags))
+    gate.require(project, keep_going=keep_going)
     return export_library(
         project.library,
         to=to,
@@ -265,3 +314,105 @@ def suggest(
     if pubmed is None and not accept:
         pubmed = pubmed_client_for(project, offline=offline, refresh=refresh)
     return run(project, keys, where=where, write=write, accept=accept, pubmed=pubmed)
+
+
+def zotero_push(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    prune: bool = False,
+    progress: bool = False,
+    client: Any = None,
+) -> Any:
+    """Push the library's works, notes and tags into a Zotero library (``cytobib zotero
+    push``): items created or updated in place, one cytobib note each, never a Zotero edit
+    overwritten (``overwrite``: cytobib's side wins conflicts). Returns a
+    :class:`cytobib.zotero.PushReport`.
+
+    ``library``/``collection`` override ``[zotero]`` in cytobib.toml; ``prune`` deletes the
+    items of works removed from library.bib; ``client`` is a :class:`cytobib.zotero.
+    ZoteroClient` (default: the Web API with ``ZOTERO_API_KEY``).
+
+    Raises:
+        UsageError: no library set, or pyzotero missing. ZoteroError: the API failed.
+    """
+    from cytobib import zotero
+    from cytobib.zotero.bars import bars
+
+    zotero.require()
+    settings = zotero.zotero_settings(project.config, library=library, collection=collection)
+    client = client or zotero.ZoteroClient(settings, zotero.api_key(required=True))
+    with bars(progress) as bar:
+        return zotero.push(
+            project, settings, client, dry_run=dry_run, overwrite=overwrite, prune=prune,
+            progress=bar,
+        )  # fmt: skip
+
+
+def zotero_pull(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    local: bool = False,
+    accept: Collection[str] = (),
+    overwrite: bool = False,
+    dismiss: bool = False,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+    client: Any = None,
+) -> Any:
+    """Bring new items and edits from a Zotero library into library.bib and annotations/
+    (``cytobib zotero pull``), with the fill-only, report-conflicts rule of ``enrich`` and
+    ``import`` (``accept``, ``overwrite``, ``dismiss``; ``accept=("note",)`` takes Zotero's
+    note over an annotation edited on both sides). ``local`` reads Zotero 7's local API;
+    ``prune`` removes entries whose items were deleted in Zotero. Returns a
+    :class:`cytobib.zotero.PullReport` (``.diff`` for a dry run).
+
+    Raises:
+        UsageError: no library set, or pyzotero missing. ZoteroError: the API failed.
+        LibraryStateError, WriteError: as ``import``.
+    """
+    from cytobib import zotero
+    from cytobib.zotero.bars import bars
+
+    zotero.require()
+    settings = zotero.zotero_settings(
+        project.config, library=library, collection=collection, local=local
+    )
+    if client is None:
+        key = None if local else zotero.api_key(required=False)
+        client = zotero.ZoteroClient(settings, key)
+    with bars(progress) as bar:
+        return zotero.pull(
+            project, settings, client, accept=accept, overwrite=overwrite, dismiss=dismiss,
+            prune=prune, dry_run=dry_run, progress=bar,
+        )  # fmt: skip
+
+
+def zotero_status(
+    project: Project,
+    *,
+    library: str | None = None,
+    collection: str | None = None,
+    local: bool = False,
+    offline: bool = False,
+    client: Any = None,
+) -> Any:
+    """What ``zotero push`` would send and ``zotero pull`` would bring (``cytobib zotero
+    status``); ``offline``: the push side only, without asking Zotero. Returns a
+    :class:`cytobib.zotero.StatusReport`."""
+    from cytobib import zotero
+
+    settings = zotero.zotero_settings(
+        project.config, library=library, collection=collection, local=local
+    )
+    if client is None and not offline:
+        zotero.require()
+        key = None if local else zotero.api_key(required=False)
+        client = zotero.ZoteroClient(settings, key)
+    return zotero.status(project, settings, None if offline else client)

@@ -8,15 +8,20 @@ sentence it came from), so a reader can judge it in a second. The rules:
   ``identifiers.mesh``, or whose name is one of the vocabulary's synonyms ("Interleukin-2" ->
   aldesleukin). An agent whose MeSH id is its *target* (antibody classes: "Programmed Cell
   Death 1 Receptor" -> anti-PD-1) needs the qualifier "antagonists & inhibitors", so a paper
-  on PD-1 biology does not become a checkpoint-inhibitor paper. Role ``primary`` when MeSH
-  marks the heading as a major topic. Agents named in the title are suggested too, with the
-  title as evidence (role ``primary``).
+  on PD-1 biology does not become a checkpoint-inhibitor paper; "X/antagonists & inhibitors"
+  names the agent "X inhibitors" when the vocabulary has one ("Janus Kinases" -> JAK
+  inhibitors). Role ``primary`` when MeSH marks the heading as a major topic. Agents named in
+  the title are suggested too, with the title as evidence (role ``primary``), and agents named
+  in the abstract, with the sentence as evidence (no role: a name in passing is no study arm).
 * **cancers**: MeSH descriptors (by UI or name: "Carcinoma, Renal Cell", "Melanoma", or a
   name inside it: "Triple Negative Breast Neoplasms" -> breast cancer) and cancers named in
-  the title, through the cancer vocabulary.
+  the title or the abstract, through the cancer vocabulary.
+* Names in text: a short acronym counts only written as one ("All patients" is not ALL), and
+  a name followed by "receptor" is not the agent (the IL-2 receptor is not IL-2).
 * **study type** from publication types first (Meta-Analysis, Systematic Review, Review,
   Clinical Trial*/Randomized Controlled Trial, Case Reports, Observational Study, Editorial,
-  News...), then MeSH check tags and study designs: Animals (or Mice, Rats) without a clinical
+  News...; a Review also typed as a trial is a review, as NLM long typed reviews of trials),
+  then MeSH check tags and study designs: Animals (or Mice, Rats) without a clinical
   type -> preclinical; cell lines without animals -> in-vitro; cohort, retrospective,
   prospective and case-control studies -> observational. The evidence level of claims follows
   from it (clinical-trial, review, preclinical-in-vivo...).
@@ -114,6 +119,9 @@ def study_type(record: PubMedRecord) -> tuple[str, str] | None:
     for needle, kind in _TYPE_RULES:
         for name, original in zip(types, record.type_names, strict=True):
             if name == needle or (needle == "clinical trial" and name.startswith(needle)):
+                if kind == "clinical-trial" and "review" in types:
+                    # NLM long typed reviews of trials as trials too: such a work is a review.
+                    return "review", f"publication type Review (beside {original})"
                 return kind, f"publication type {original}"
     mesh = {h.descriptor.casefold(): h.descriptor for h in record.mesh}
     animals = sorted(mesh[m] for m in _ANIMALS & mesh.keys())
@@ -156,9 +164,12 @@ def _agents(record: PubMedRecord, vocabulary: Vocabulary) -> list[Suggestion]:
         if agent_id is None and heading.ui in by_mesh:
             agent_id = by_mesh[heading.ui]
             via_target = vocabulary.agents[agent_id].agent_class in _TARGET_CLASSES
+        blocked = any(q.name == _BLOCKING for q in heading.qualifiers)
+        if agent_id is None and blocked:  # "Janus Kinases/antagonists & inhibitors"
+            agent_id = vocabulary.canonical(re.sub(r"s$", "", heading.descriptor) + " inhibitors")
         if agent_id is None:
             continue
-        if via_target and not any(q.name == _BLOCKING for q in heading.qualifiers):
+        if via_target and not blocked:
             continue
         offer(agent_id, heading.major_topic, f"MeSH {heading.show()}")
     for ui, name in record.chemicals:
@@ -167,6 +178,8 @@ def _agents(record: PubMedRecord, vocabulary: Vocabulary) -> list[Suggestion]:
             offer(agent_id, False, f"substance {name}")
     for agent_id, name in _named_in(record.title, vocabulary.index):
         offer(agent_id, True, f'title: "{_short(record.title)}" ({name})')
+    for agent_id, name, sentence in _named_in_abstract(record, vocabulary.index):
+        offer(agent_id, False, f'abstract: "{_short(sentence)}" ({name})')
     return list(found.values())
 
 
@@ -186,6 +199,11 @@ def _cancers(record: PubMedRecord, vocabulary: Vocabulary) -> list[Suggestion]:
         if cancer_id not in found:
             found[cancer_id] = Suggestion(
                 "cancers", cancer_id, f'title: "{_short(record.title)}" ({name})'
+            )
+    for cancer_id, name, sentence in _named_in_abstract(record, cancers.index):
+        if cancer_id not in found:
+            found[cancer_id] = Suggestion(
+                "cancers", cancer_id, f'abstract: "{_short(sentence)}" ({name})'
             )
     # A broader cancer whose narrower one is suggested too adds nothing.
     for cancer_id in list(found):
@@ -207,7 +225,7 @@ def _named_in(text: str, index: Any) -> Iterable[tuple[str, str]]:
         for size in range(min(5, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
             key = normalize(phrase)
-            if len(key) >= 3 and key in index:
+            if len(key) >= 3 and key in index and _names(phrase, words[i + size : i + size + 1]):
                 term = index[key]
                 if term not in seen:
                     seen.add(term)
@@ -215,6 +233,29 @@ def _named_in(text: str, index: Any) -> Iterable[tuple[str, str]]:
                 i += size - 1
                 break
         i += 1
+
+
+_RECEPTOR = frozenset({"receptor", "receptors"})
+
+
+def _names(phrase: str, after: list[str]) -> bool:
+    """False for a match that is not the agent or cancer: a short acronym spelled as an
+    ordinary word ("All" is not ALL), or a name followed by "receptor" (the IL-2 receptor is
+    not IL-2)."""
+    if phrase.isalpha() and len(phrase) <= 4 and (phrase.islower() or phrase.istitle()):
+        return False
+    return not (after and after[0].casefold() in _RECEPTOR)
+
+
+def _named_in_abstract(record: PubMedRecord, index: Any) -> Iterable[tuple[str, str, str]]:
+    """(id, words, sentence) for each vocabulary name in the abstract, first sentence wins."""
+    seen: set[str] = set()
+    for section in record.abstract:
+        for sentence in _SENTENCE.split(section.text):
+            for term, phrase in _named_in(sentence, index):
+                if term not in seen:
+                    seen.add(term)
+                    yield term, phrase, sentence.strip()
 
 
 def _short(text: str, limit: int = 80) -> str:

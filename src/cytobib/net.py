@@ -13,8 +13,8 @@ An answer from outside is read with limits the caller cannot forget (issue 12):
   reads in other threads end at once (after a short grace the caller chooses) instead of
   finishing a slow body.
 
-Sources (Crossref, PubMed) map the exceptions below to their own typed errors, naming the
-record they were fetching.
+:class:`cytobib.polite.PoliteClient` maps the exceptions below to each source's own typed
+errors (Crossref, PubMed), naming the record it was fetching.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,26 +27,53 @@ BIB_HEADER = """\
 """
 
 
-def init_project(folder: Path) -> list[Path]:
-    """Create the files of a new library; existing files are never replaced."""
+def init_project(
+    folder: Path,
+    *,
+    bib: str | os.PathLike[str] | None = None,
+    annotations: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """Create the files of a new library; existing files are never replaced.
+
+    ``bib`` (an existing .bib file, or one to create) and ``annotations`` (a folder) are
+    written into cytobib.toml instead of library.bib and annotations/, relative to ``folder``
+    where they are inside it."""
     import json
 
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    bib_path = Path(bib) if bib is not None else folder / "library.bib"
+    notes = Path(annotations) if annotations is not None else folder / "annotations"
+    toml = DEFAULT_TOML.replace(
+        'bib = "library.bib"', f"bib = {_toml_path(bib_path, folder)}"
+    ).replace('annotations = "annotations"', f"annotations = {_toml_path(notes, folder)}")
     created: list[Path] = []
     files = {
-        folder / CONFIG_NAME: DEFAULT_TOML,
-        folder / "library.bib": BIB_HEADER,
+        folder / CONFIG_NAME: toml,
+        bib_path: BIB_HEADER,
         folder / LOCAL_SCHEMA: json.dumps(schema(), indent=2) + "\n",
     }
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if create_exclusive(path, text.encode("utf-8")):
             created.append(path)
-    annotations = folder / "annotations"
-    if not annotations.exists():
-        annotations.mkdir()
-        created.append(annotations)
+    if not notes.exists():
+        notes.mkdir(parents=True)
+        created.append(notes)
     return created
+
+
+def _toml_path(path: Path, folder: Path) -> str:
+    """A path as a TOML string, relative to the settings file's folder when inside it (a
+    JSON string is a valid TOML basic string)."""
+    import json
+
+    target = path.resolve()
+    try:
+        shown = target.relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        shown = str(target)
+    return json.dumps(shown, ensure_ascii=False)
 
 
 def schema_ref_for(config: Config) -> str:
@@ -102,22 +130,77 @@ def stub_keys(project: Project, keys: Iterable[str] = (), *, missing: bool = Fal
     return targets
 
 
-def write_stubs(project: Project, keys: Iterable[str] = (), *, missing: bool = False) -> list[Path]:
-    """Write annotation stubs (annotations/KEY.yaml) for :func:`stub_keys`; returns the files.
+@dataclass(frozen=True)
+class Stubs:
+    """What :func:`write_stubs` did: the files ``written``, and those ``skipped`` because they
+    exist already (left as they are)."""
+
+    written: tuple[Path, ...] = ()
+    skipped: tuple[Path, ...] = ()
+
+
+def write_stubs(project: Project, keys: Iterable[str] = (), *, missing: bool = False) -> Stubs:
+    """Write annotation stubs (annotations/KEY.yaml) for :func:`stub_keys`. A file that
+    exists is skipped, never replaced, and the rest of the batch is written.
 
     Raises:
         UnknownKeyError, AnnotationFileError: see :func:`stub_keys` (nothing is written).
-        KeyExistsError: a stub file exists already (it is left as it is).
     """
+    from cytobib.errors import KeyExistsError
     from cytobib.lock import locked
 
-    targets = stub_keys(project, keys, missing=missing)
+    targets = list(dict.fromkeys(stub_keys(project, keys, missing=missing)))
     ref = schema_ref_for(project.config)
     if not targets:
-        return []
+        return Stubs()
+    folder = project.config.annotations
+    written: list[Path] = []
+    skipped: list[Path] = []
     with locked(project.config.root):
         ensure_local_schema(project.config)
-        return [
-            ann.write_stub(project.config.annotations, project.library.by_key[key].entry, ref)
-            for key in targets
-        ]
+        for key in targets:
+            try:
+                written.append(ann.write_stub(folder, project.library.by_key[key].entry, ref))
+            except KeyExistsError:
+                skipped.append(ann.path_for(folder, key))
+    return Stubs(tuple(written), tuple(skipped))
+
+
+def write_annotation(
+    project: Project, key: str, data: bytes, *, expected: bytes | None, draft: Path
+) -> Path:
+    """Replace annotations/KEY.yaml with ``data`` (``cytobib edit``), atomically and under
+    the project's write lock, only if the file still holds ``expected`` (None: it does not
+    exist yet).
+
+    Raises:
+        LibraryStateError: the file changed meanwhile; nothing is written, and the message
+            names ``draft``, where the new text waits.
+        WriteError: the file cannot be written (the old one is unchanged).
+    """
+    from cytobib.bibfile import atomic_write_bytes
+    from cytobib.errors import LibraryStateError
+    from cytobib.lock import locked
+
+    path = ann.path_for(project.config.annotations, key)
+    with locked(project.config.root):
+        current = path.read_bytes() if path.exists() else None
+        if current != expected:
+            shown = os.path.relpath(draft) if draft.is_absolute() else str(draft)
+            raise LibraryStateError(
+                f"{path.name} changed while it was being edited, so the edit was not saved "
+                f"over it; it is kept in {shown}.",
+                hint=f"Compare the two, then run `cytobib edit {key}` to reopen the edit.",
+            )
+        ensure_local_schema(project.config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if expected is None:
+            if not create_exclusive(path, data):
+                raise LibraryStateError(  # created between the check and now
+                    f"{path.name} was created while it was being edited; the edit is kept in "
+                    f"{draft}.",
+                    hint=f"Run `cytobib edit {key}` to reopen the edit.",
+                )
+        else:
+            atomic_write_bytes(path, data)
+    return path

@@ -7,11 +7,11 @@ table, the evidence map and the exports into ``build/``, offline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cytobib import views
+from cytobib import progress, views
 from cytobib.bibfile import atomic_write_bytes
 from cytobib.config import Config
 from cytobib.errors import UnknownFormatError, UsageError, WriteError
@@ -44,7 +44,10 @@ def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:
         views.EvidenceMap: "evidence_map",
     }[type(view)]
     method = registry.require(fmt, kind)
-    result: str | bytes = method(view, ctx)
+    # A reading list's items are written one by one (templating), a step each.
+    steps = sum(len(g.items) for g in view.groups) if isinstance(view, views.ReadingList) else 0
+    with progress.task(f"Writing the {kind.replace('_', ' ')} ({fmt.name})", steps or None):
+        result: str | bytes = method(view, ctx)
     return result
 
 
@@ -75,8 +78,16 @@ def build(
     reading_list_formats: Sequence[str] | None = None,
     review_table_formats: Sequence[str] | None = None,
     style: str | None = None,
+    keep_going: bool = False,
 ) -> list[Path]:
-    """Write every output of the project into ``out_dir`` (default: build/)."""
+    """Write every output of the project into ``out_dir`` (default: build/).
+
+    Raises:
+        UnusableAnnotations: an annotation file cannot be used (nothing is written); with
+            ``keep_going`` every output is written without it and says so at its top.
+    """
+    from cytobib import gate
+
     cfg = project.config
     out = out_dir or cfg.build_dir
     if out_dir is None and not cfg.build_dir.resolve().is_relative_to(cfg.root.resolve()):
@@ -87,25 +98,37 @@ def build(
             hint="Pass the folder explicitly (`cytobib build -o DIR`) to build outside the "
             "project.",
         )
+    notices = gate.require(project, keep_going=keep_going)
     ctx = context(project)
+    rl_formats = reading_list_formats or cfg.reading_list_formats
+    table_formats = review_table_formats or cfg.review_table_formats
     written: list[Path] = []
-    rl = views.reading_list(project, style=style, group_by=cfg.group_by)
-    for name in reading_list_formats or cfg.reading_list_formats:
-        fmt = registry.get(name)
-        written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}", cfg))
-    table = views.review_table(project, style=style, rows="agent")
-    for name in review_table_formats or cfg.review_table_formats:
-        fmt = registry.get(name)
-        written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}", cfg))
-    emap = views.evidence_map(project, style=style)
-    for name in ("md", "svg"):
-        try:
+    # One step per file: the reading lists, the tables, the map (md, svg), the four exports.
+    with progress.task("Building", len(rl_formats) + len(table_formats) + 6) as shown:
+
+        def keep(path: Path) -> None:
+            written.append(path)
+            shown.advance()
+
+        rl = views.reading_list(project, style=style, group_by=cfg.group_by)
+        rl = replace(rl, notices=notices)
+        for name in rl_formats:
             fmt = registry.get(name)
-            data = render(emap, fmt, ctx)
-        except (ImportError, AttributeError, UnknownFormatError):
-            continue
-        written.append(write(data, out / f"evidence-map.{fmt.name}", cfg))
-    written.extend(_exports(project, out))
+            keep(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}", cfg))
+        table = replace(views.review_table(project, style=style, rows="agent"), notices=notices)
+        for name in table_formats:
+            fmt = registry.get(name)
+            keep(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}", cfg))
+        emap = replace(views.evidence_map(project, style=style), notices=notices)
+        for name in ("md", "svg"):
+            try:
+                fmt = registry.get(name)
+                data = render(emap, fmt, ctx)
+            except (ImportError, AttributeError, UnknownFormatError):
+                continue
+            keep(write(data, out / f"evidence-map.{fmt.name}", cfg))
+        for path in _exports(project, out):
+            keep(path)
     return written
 
 

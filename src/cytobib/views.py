@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -95,6 +95,8 @@ class ReadingList:
     project: Project | None = field(default=None, compare=False, repr=False)
     """The project the view was built from: :func:`cytobib.render` takes templates and
     vocabulary from it."""
+    notices: tuple[str, ...] = ()
+    """Warnings every format prints at the top (``gate.notices``: notes left out)."""
 
     @property
     def count(self) -> int:
@@ -133,6 +135,21 @@ def _author_key(r: Record) -> tuple[Any, ...]:
     return (first, r.entry.year or 0, r.entry.title.casefold())
 
 
+def _primary(sort: str) -> Callable[[Record], tuple[Any, ...]]:
+    """The first part of a sort key alone, with a missing value last when it is reversed."""
+    if sort == "author":
+        return lambda r: (bool(r.entry.authors), _author_key(r)[0])
+    if sort == "year":
+        return lambda r: (r.entry.year is not None, r.entry.year or 0)
+    if sort == "priority":
+        return lambda r: (bool(r.annotation and r.annotation.priority), _priority(r))
+    return lambda r: (bool(r.entry.title), r.entry.title.casefold())
+
+
+def _priority(r: Record) -> int:
+    return r.annotation.priority if r.annotation and r.annotation.priority else 9
+
+
 def _sort_key(
     sort: str, author: Callable[[Record], tuple[Any, ...]] = _author_key
 ) -> Callable[[Record], tuple[Any, ...]]:
@@ -141,13 +158,13 @@ def _sort_key(
     if sort == "year":
         return lambda r: (r.entry.year or 9999, *author(r))
     if sort == "priority":
-        return lambda r: (
-            (r.annotation.priority if r.annotation and r.annotation.priority else 9),
-            *author(r),
-        )
+        return lambda r: (_priority(r), *author(r))
     if sort == "title":
         return lambda r: (r.entry.title.casefold(), r.entry.year or 0)
-    raise UsageError(f"Unknown sort '{sort}'.", hint=f"Use one of: {', '.join(SORTS)}.")
+    raise UsageError(
+        f"Unknown sort '{sort}'.",
+        hint=f"Use one of: {', '.join(SORTS)}; put a minus before it for descending (-year).",
+    )
 
 
 def select(
@@ -159,15 +176,24 @@ def select(
     cache_dir: Path | None = None,
 ) -> list[Record]:
     """Filter and sort: the one selection step every view shares. With ``cache_dir``, the
-    author sort keys (which need names parsed and titles decoded) are kept between runs."""
+    author sort keys (which need names parsed and titles decoded) are kept between runs.
+
+    ``sort`` is a field of :data:`SORTS`, or ``-field`` for descending order: that field is
+    reversed (missing values still last), ties keep the ascending order of the rest."""
+    descending = sort.startswith("-")
+    sort = sort.removeprefix("-")
     predicate = compile_filter(where or "", vocabulary)
     chosen = [r for r in records if predicate(r)]
     if cache_dir is None or sort == "title":
         chosen.sort(key=_sort_key(sort))
-        return chosen
-    memo = Memo(cache_dir / "author-sort.pickle")
-    chosen.sort(key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r))))
-    memo.save()
+    else:
+        memo = Memo(cache_dir / "author-sort.pickle")
+        chosen.sort(
+            key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r)))
+        )
+        memo.save()
+    if descending:  # stable: works equal in the field keep the order just made
+        chosen.sort(key=_primary(sort), reverse=True)
     return chosen
 
 
@@ -289,6 +315,22 @@ def numbered_items(project: Project, style: str, where: str | None, sort: str) -
     )
 
 
+def renumbered(items: Iterable[Item], keep: Callable[[Item], bool]) -> tuple[Item, ...]:
+    """The items ``keep`` selects, numbered 1..n in their order: a table or map lists only
+    the works it shows, and its cells cite them by these numbers. A numeric style's label
+    follows the new number (an ``alpha`` label stays as it is)."""
+    out: list[Item] = []
+    for item in items:
+        if not keep(item):
+            continue
+        n = len(out) + 1
+        ref = item.reference
+        if ref.label == str(item.number):
+            ref = replace(ref, label=str(n))
+        out.append(replace(item, number=n, reference=ref))
+    return tuple(out)
+
+
 def style_path(config: Config, style: str) -> str:
     """The style as ``styles.resolve_style`` should see it: a relative path (a .csl name, or
     anything with a slash) is looked up in the project folder first, then in the working
@@ -406,6 +448,7 @@ class Table:
     where: str | None = None
     generated: str = field(default_factory=today)
     project: Project | None = field(default=None, compare=False, repr=False)
+    notices: tuple[str, ...] = ()  # printed at the top (gate.notices)
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -527,8 +570,12 @@ def review_table(
     headings: Mapping[str, str] | None = None,
     title: str | None = None,
     references: bool = True,
+    all_entries: bool = False,
 ) -> Table:
-    """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``."""
+    """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``.
+
+    The rows are the annotated works (``all_entries``: every entry), numbered 1..n in list
+    order; the references are those works, with the same numbers."""
     if rows not in ("paper", "agent"):
         raise UsageError(f"Unknown --rows '{rows}'.", hint="Use paper or agent.")
     if rows == "agent" and group_by not in (None, "agent", "agent-class"):
@@ -551,6 +598,8 @@ def review_table(
             Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
             for n, r in enumerate(records, 1)
         )
+    if not all_entries:
+        items = renumbered(items, lambda item: item.record.annotation is not None)
     if rows == "agent":
         groups = _agent_rows(items, group_by or "agent", cols, vocab)
     else:
@@ -608,6 +657,16 @@ def _paper_rows(
 # --- evidence map --------------------------------------------------------------------------------
 
 
+def _map_cells(item: Item, by: str, agent_level: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """The (row, column) cells of an evidence map a work is counted in."""
+    ann = item.record.annotation
+    if by == "cancer":
+        cols = list(cancer_labels(item.record, vocab))
+    else:
+        cols = list(ann.evidence) if ann else []
+    return [(r, c) for r in group_labels(item.record, agent_level, vocab) for c in cols]
+
+
 @dataclass(frozen=True)
 class EvidenceMap:
     """Agents x cancers (or x evidence levels): which numbered works support each cell."""
@@ -621,6 +680,7 @@ class EvidenceMap:
     references: tuple[Item, ...]
     unplaced: tuple[str, ...] = ()  # rows left out: none of their works name a column value
     project: Project | None = field(default=None, compare=False, repr=False)
+    notices: tuple[str, ...] = ()  # printed at the top (gate.notices)
 
     def count(self, row: str, col: str) -> int:
         return len(self.cells.get((row, col), ()))
@@ -639,22 +699,16 @@ def evidence_map(
     if by not in ("cancer", "evidence"):
         raise UsageError(f"Unknown pivot '{by}'.", hint="Use cancer or evidence.")
     vocab = project.vocabulary
-    items = numbered_items(project, style or project.config.style, where, sort)
+    every = numbered_items(project, style or project.config.style, where, sort)
+    # The works in no cell are not shown, so they are neither listed nor numbered.
+    items = renumbered(every, lambda item: bool(_map_cells(item, by, agent_level, vocab)))
     cells: dict[tuple[str, str], list[int]] = {}
-    row_set: dict[str, None] = {}
+    row_set = {r: None for item in every for r in group_labels(item.record, agent_level, vocab)}
     col_set: dict[str, None] = {}
     for item in items:
-        rows_ = group_labels(item.record, agent_level, vocab)
-        ann = item.record.annotation
-        if by == "cancer":
-            cols_ = list(cancer_labels(item.record, vocab))
-        else:
-            cols_ = list(ann.evidence) if ann else []
-        for r in rows_:
-            row_set[r] = None
-            for c in cols_:
-                col_set[c] = None
-                cells.setdefault((r, c), []).append(item.number)
+        for r, c in _map_cells(item, by, agent_level, vocab):
+            col_set[c] = None
+            cells.setdefault((r, c), []).append(item.number)
     row_order = _group_order(agent_level, vocab)
     col_order = _group_order("evidence" if by == "evidence" else "cancer", vocab)
     # Agents whose works name no cancer (or claim no evidence level) would be empty rows.

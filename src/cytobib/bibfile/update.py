@@ -44,13 +44,15 @@ class NewEntry:
 
 @dataclass(frozen=True)
 class Edits:
-    """A change to library.bib that can be applied to the file as it is when it is written."""
+    """A change to library.bib that can be applied to the file as it is when it is written;
+    ``removed`` names entries to delete (an entry gone meanwhile is left gone)."""
 
     fields: tuple[FieldEdit, ...] = ()
     new: tuple[NewEntry, ...] = ()
+    removed: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.fields or self.new)
+        return bool(self.fields or self.new or self.removed)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Written:
     text: str
     keys: Mapping[str, str]
     skipped: tuple[Skipped, ...] = ()
+    removed: tuple[str, ...] = ()
 
     def kept(self, key: str, field: str) -> bool:
         """Whether the planned change to ``key``'s ``field`` was not written."""
@@ -88,7 +91,11 @@ def changes_for(parsed: ParsedBib, edits: Edits) -> tuple[list[Change], Written]
         entries.setdefault(each.key, each)
     changes: list[Change] = []
     skipped: list[Skipped] = []
+    removed = tuple(k for k in dict.fromkeys(edits.removed) if k in entries)
+    changes += [Change(entries[k].span, None) for k in removed]
     for edit in edits.fields:
+        if edit.key in removed:
+            continue
         entry = entries.get(edit.key)
         if entry is None:
             skipped.append(Skipped(edit.key, None, f"is no longer in {source.path}"))
@@ -111,7 +118,7 @@ def changes_for(parsed: ParsedBib, edits: Edits) -> tuple[list[Change], Written]
         keys[new.key] = key
         text = render_entry(new.type, key, new.fields, source.newline)
         changes.append(Change(None, text))
-    return changes, Written("", keys, tuple(skipped))
+    return changes, Written("", keys, tuple(skipped), removed)
 
 
 def update(source: BibText, edits: Edits, *, root: Path, planned: str | None = None) -> Written:
@@ -134,14 +141,14 @@ def update(source: BibText, edits: Edits, *, root: Path, planned: str | None = N
             data = _read_current(path)
             current = decode_bytes(data, source.path)
             if planned is not None and current.text == source.text:
-                written = Written(planned, {n.key: n.key for n in edits.new})
+                written = Written(planned, {n.key: n.key for n in edits.new}, (), edits.removed)
                 expected = None
             else:
                 parsed = parse(current)
                 changes, written = changes_for(parsed, edits)
                 text = apply_changes(current, changes) if changes else current.text
-                written = Written(text, written.keys, written.skipped)
-                expected = len(parsed.entries) + len(written.keys)
+                written = Written(text, written.keys, written.skipped, written.removed)
+                expected = len(parsed.entries) + len(written.keys) - len(written.removed)
             _check(current, written.text, expected)
             if written.text == current.text:
                 return written

@@ -53,8 +53,10 @@ from cytobib.cli import (  # noqa: E402
     cache_cmds,  # noqa: F401
     crossref_cmds,  # noqa: F401
     export_cmds,  # noqa: F401
+    find_cmds,  # noqa: F401
     library_cmds,  # noqa: F401
     output_cmds,  # noqa: F401
+    zotero_cmds,  # noqa: F401
 )
 
 

@@ -25,6 +25,22 @@ AnnOpt = Annotated[
     Path | None,
     typer.Option("--annotations", help="The annotations folder (overrides cytobib.toml)."),
 ]
+KeepGoingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-going",
+        help="Write the output even if annotation files cannot be used (their notes are left "
+        "out, and the output says so at its top).",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bar or lines, and no summary line."),
+]
+SortOpt = Annotated[
+    str,
+    typer.Option("--sort", help="author, year, priority or title; -year etc. for descending."),
+]
 
 
 def project(root: Path | None, bib: Path | None = None, annotations: Path | None = None) -> Project:

@@ -7,7 +7,8 @@ Exit codes (documented in the README):
 1     ``cytobib check`` found issues at or above ``--fail-on``
 2     usage: an unknown option value, style, format or filter expression
 3     input: a file cannot be read, a key exists already or is unknown, bad config
-4     Crossref or PubMed could not be reached or kept failing (nothing was written)
+4     Crossref, PubMed or Zotero could not be reached or kept failing (nothing more was
+      written)
 5     a file could not be written (the previous file is unchanged)
 70    an internal error (a bug: please report it with the message shown)
 130   interrupted (Ctrl-C); files are either untouched or completely written
@@ -36,6 +37,7 @@ _CODES: tuple[tuple[type[errors.CytobibError], int], ...] = (
     (errors.UsageError, EXIT_USAGE),
     (errors.CrossrefError, EXIT_NETWORK),
     (errors.PubMedError, EXIT_NETWORK),
+    (errors.ZoteroError, EXIT_NETWORK),
     (errors.WriteError, EXIT_WRITE),
     (errors.InputError, EXIT_INPUT),
     (errors.ConfigError, EXIT_INPUT),
@@ -59,7 +61,7 @@ def show_warning(
     line: str | None = None,
 ) -> None:
     """cytobib's own warnings as ``warning: ...`` lines on stderr; others as Python shows them."""
-    if issubclass(category, errors.PluginWarning):
+    if issubclass(category, errors.CytobibWarning):
         say(f"warning: {message}", err=True)
         return
     _show_python_warning(message, category, filename, lineno, file, line)

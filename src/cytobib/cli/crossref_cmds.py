@@ -3,13 +3,13 @@ library_cmds)."""
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import typer
 
-from cytobib.cli import _errors, app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli import _errors, _progress, app
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, QuietOpt, project
 from cytobib.cli._output import say, show
 
 OfflineOpt = Annotated[
@@ -33,6 +33,7 @@ def add(
     dry_run: DryRunOpt = False,
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -40,14 +41,11 @@ def add(
     """Add works by DOI, PMID or PMCID: a new entry (generated key) and an annotation stub."""
     from cytobib.api import add as add_dois
 
-    report = add_dois(
-        project(root, bib, annotations),
-        dois,
-        dry_run=dry_run,
-        offline=offline,
-        refresh=refresh,
-        progress=sys.stderr.isatty(),
-    )
+    started = time.monotonic()
+    with _progress.shown(quiet):
+        report = add_dois(
+            project(root, bib, annotations), dois, dry_run=dry_run, offline=offline, refresh=refresh
+        )
     for doi, key in report.present:
         say(f"already in the library: {doi} is '{key}' (nothing changed)")
     for given, reason in report.failed:
@@ -58,9 +56,18 @@ def add(
         say(f"WARNING: {key} is flagged by {_flagged_by(status)}: {status}", err=True)
     if dry_run:
         show(report.diff)
+    else:
+        for key, doi in report.added:
+            say(f"added {key} ({doi})")
+    counts = [
+        f"{len(report.added):,} {'to add' if dry_run else 'added'}",
+        f"{len(report.present):,} already in the library",
+        f"{len(report.failed):,} not added",
+    ]
+    took = _progress.took(started)
+    _progress.summary(f"add: {len(dois)} DOI(s): {', '.join(counts)} ({took})", quiet)
+    if dry_run:
         return _errors.EXIT_OK
-    for key, doi in report.added:
-        say(f"added {key} ({doi})")
     return _errors.EXIT_NETWORK if report.failed and not report.added else _errors.EXIT_OK
 
 
@@ -86,6 +93,7 @@ def enrich(
     dry_run: DryRunOpt = False,
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -94,18 +102,19 @@ def enrich(
     from cytobib.api import enrich as run_enrich
     from cytobib.online import format_conflicts
 
-    report = run_enrich(
-        project(root, bib, annotations),
-        keys or None,
-        accept=accept or (),
-        overwrite=overwrite,
-        dry_run=dry_run,
-        dismiss=dismiss,
-        search=not no_search,
-        offline=offline,
-        refresh=refresh,
-        progress=sys.stderr.isatty(),
-    )
+    started = time.monotonic()
+    with _progress.shown(quiet):
+        report = run_enrich(
+            project(root, bib, annotations),
+            keys or None,
+            accept=accept or (),
+            overwrite=overwrite,
+            dry_run=dry_run,
+            dismiss=dismiss,
+            search=not no_search,
+            offline=offline,
+            refresh=refresh,
+        )
     for key, fields in report.filled.items():
         say(f"{'would fill' if dry_run else 'filled'} {key}: {', '.join(fields)}")
     for match in report.matches:
@@ -139,6 +148,7 @@ def enrich(
         )
     if dry_run:
         show(report.diff)
+    _progress.summary(_enrich_summary(report, dry_run, _progress.took(started)), quiet)
     if report.failed and not (
         report.plans or report.not_found or report.matches or report.pubmed.records
     ):
@@ -212,3 +222,20 @@ def suggest(
     if not write and not accept and any(d.fills for d in report.drafts):
         say("Run again with --write to fill the empty fields (marked suggested).")
     return _errors.EXIT_OK
+
+
+def _enrich_summary(report: Any, dry_run: bool, took: str) -> str:
+    """One line: how many entries were looked up, and what came of it."""
+    matched = sum(1 for m in report.matches if m.doi)
+    looked = len(report.plans) + len(report.not_found) + len(report.failed)
+    looked += len(report.invalid) + len(report.matches) - matched
+    parts = [
+        f"{len(report.filled):,} {'would be filled' if dry_run else 'filled'}",
+        f"{len(report.conflicts):,} conflicts",
+        f"{len(report.flagged):,} flagged",
+        f"{len(report.not_found):,} not found",
+        f"{len(report.failed):,} failed",
+    ]
+    if report.matches:
+        parts.append(f"{matched} of {len(report.matches)} without a DOI matched")
+    return f"enrich: {looked:,} entries looked up in {took}: {', '.join(parts)}"

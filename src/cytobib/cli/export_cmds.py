@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cytobib import rendering
-from cytobib.cli import _errors, app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib import gate, rendering
+from cytobib.cli import _errors, _progress, app
+from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, QuietOpt, project
 from cytobib.cli._output import emit, say, show
 from cytobib.exports import NotesLevel, available, parse_facets
 from cytobib.model import Issue
@@ -50,6 +51,7 @@ def export_cmd(
     list_formats: Annotated[
         bool, typer.Option("--list-formats", help="List the export formats and exit.")
     ] = False,
+    keep_going: KeepGoingOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -64,7 +66,11 @@ def export_cmd(
 
     parse_facets(tags)  # a bad --tags fails before the library is read
     proj = project(root, bib, annotations)
-    result = export(proj, to, path=output, where=where, notes=notes.value, tags=tags)
+    result = export(
+        proj, to, path=output, where=where, notes=notes.value, tags=tags, keep_going=keep_going
+    )
+    for line in gate.notices(gate.unusable(proj.library)) if keep_going else ():
+        say(f"warning: {line}", err=True)  # no export format has room for it
     data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
     if output is None:
         emit(data)
@@ -95,6 +101,7 @@ def import_cmd(
         str | None,
         typer.Option("--from", help="bibtex or ris (default: from the suffix or content)."),
     ] = None,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
@@ -106,16 +113,25 @@ def import_cmd(
     """
     from cytobib.api import import_file
 
+    started = time.monotonic()
     proj = project(root, bib, annotations)
-    plan = import_file(
-        proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite, dry_run=dry_run
-    )
+    with _progress.shown(quiet):
+        plan = import_file(
+            proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite,
+            dry_run=dry_run,
+        )  # fmt: skip
     if dry_run:
         show(plan.diff(proj.config.root))
         _report(plan, file, err=True)
         say("dry run: nothing was written", err=True)
-        return _errors.EXIT_OK
-    _report(plan, file, err=False)
+    else:
+        _report(plan, file, err=False)
+    _progress.summary(
+        f"import: {len(plan.added):,} {'to add' if dry_run else 'added'}, "
+        f"{len(plan.updated):,} filled, {len(plan.conflicts):,} conflicts, "
+        f"{len(plan.stubs):,} annotation stubs ({_progress.took(started)})",
+        quiet,
+    )
     return _errors.EXIT_OK
 
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cytobib.cli import _errors, app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli import _errors, _progress, app
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, QuietOpt, project
 from cytobib.cli._output import say, show
 from cytobib.formats.escape import terminal_text
 from cytobib.model import Issue, Severity
@@ -35,10 +35,17 @@ class CheckFormat(StrEnum):
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder for the new library.")] = Path("."),
+    folder: Annotated[Path | None, typer.Argument(help="Folder for the new library.")] = None,
+    root: ProjectOpt = None,
+    bib: Annotated[
+        Path | None,
+        typer.Option("--bib", help="Use this .bib file (kept as it is) instead of library.bib."),
+    ] = None,
+    annotations: AnnOpt = None,
 ) -> None:
     """Create cytobib.toml, library.bib and annotations/ in a folder (keeps existing files)."""
-    created = init_project(folder)
+    target = folder or root or Path(".")
+    created = init_project(target, bib=bib, annotations=annotations)
     for path in created:
         say(f"created {path}")
     if not created:
@@ -65,11 +72,13 @@ def check(
     offline: Annotated[
         bool, typer.Option("--offline", help="With --online: use only cached Crossref answers.")
     ] = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """Report everything wrong or missing in the library: bib, annotations, vocabulary."""
     from cytobib.api import check as run_check
 
-    report = run_check(project(root, bib, annotations), online=online, offline=offline)
+    with _progress.shown(quiet or not online):  # only --online takes long
+        report = run_check(project(root, bib, annotations), online=online, offline=offline)
     if fmt is CheckFormat.json:
         show(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -144,10 +153,15 @@ def annotate(
         bool, typer.Option("--missing", help="Write stubs for every entry without one.")
     ] = False,
 ) -> int:
-    """Write annotation stubs (annotations/KEY.yaml); never overwrites an existing file."""
-    written = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
-    if not written:
+    """Write annotation stubs (annotations/KEY.yaml); an existing file is skipped, never
+    overwritten."""
+    stubs = write_stubs(project(root, bib, annotations), keys or (), missing=missing)
+    if not (stubs.written or stubs.skipped):
         say("nothing to do: give citation keys, or --missing")
-    for path in written:
+    for path in stubs.written:
         say(f"created {os.path.relpath(path)}")
+    for path in stubs.skipped:
+        say(f"skipped {os.path.relpath(path)}: it exists (`cytobib edit {path.stem}` opens it)")
+    if len(stubs.written) + len(stubs.skipped) > 1:
+        say(f"{len(stubs.written)} created, {len(stubs.skipped)} skipped")
     return _errors.EXIT_OK

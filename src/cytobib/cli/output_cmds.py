@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cytobib import rendering, uptodate, views
-from cytobib.cli import app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib import api, gate, rendering, uptodate, views
+from cytobib.cli import _progress, app
+from cytobib.cli._common import (
+    AnnOpt,
+    BibOpt,
+    KeepGoingOpt,
+    ProjectOpt,
+    QuietOpt,
+    SortOpt,
+    project,
+)
 from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
@@ -28,14 +37,30 @@ WhereOpt = Annotated[
     str | None,
     typer.Option("--where", "-w", help="Filter, e.g. 'agent == \"IL-2\" and year >= 2010'."),
 ]
-SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
+
+
+def warn(notices: tuple[str, ...]) -> None:
+    """A view's notices (notes left out with --keep-going) on stderr too."""
+    for line in notices:
+        say(f"warning: {line}", err=True)
 
 
 def _emit(
-    data: str | bytes, output: Path | None, fmt: Any, config: Config, *, reused: bool = False
+    data: str | bytes,
+    output: Path | None,
+    fmt: Any,
+    config: Config,
+    *,
+    reused: bool = False,
+    works: int | None = None,
+    started: float | None = None,
+    quiet: bool = False,
 ) -> None:
     """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
-    output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
+    output: bytes for binary formats, str or its UTF-8 encoding for text ones. Then the
+    summary line: ``wrote FILE (N works, T)``; on stdout only after a long run."""
+    took = time.monotonic() - started if started is not None else 0.0
+    size = f"{works:,} works, " if works is not None else ""
     if output is None:
         if fmt.binary:
             raise UsageError(
@@ -43,10 +68,13 @@ def _emit(
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
         emit(data.encode("utf-8") if isinstance(data, str) else data)
+        if took >= 1.0:
+            _progress.summary(f"{size}{_progress.took(started or 0.0)}", quiet)
         return
     rendering.write(data, output, config)
     again = " (inputs unchanged since the last run: output reused)" if reused else ""
-    say(f"wrote {os.path.relpath(output)}{again}", err=True)
+    timing = f" ({size}{_progress.took(started)})" if started is not None and not reused else ""
+    say(f"wrote {os.path.relpath(output)}{timing}{again}", err=True)
 
 
 @app.command("reading-list")
@@ -69,37 +97,43 @@ def reading_list(
         str, typer.Option("--multi", help="An entry with several agents: each group, or first.")
     ] = "each",
     title: Annotated[str | None, typer.Option("--title", help="Document title.")] = None,
+    keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Render the annotated reading list in a citation style."""
+    started = time.monotonic()
     config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
-    options = (fmt_obj.name, style, group, where, sort, sections, multi, title)
+    options = (fmt_obj.name, style, group, where, sort, sections, multi, title, keep_going)
     inputs = uptodate.Inputs(config, "reading-list", options, style)
     data = uptodate.recall(inputs)
     if data is not None:
+        if keep_going:  # the inputs are those of the last run: so are its notices
+            warn(gate.notices(gate.unusable(open_project(config=config).library)))
         _emit(data, output, fmt_obj, config, reused=True)
         return
     proj = open_project(config=config)
-    view = views.reading_list(
-        proj,
-        style=style,
-        where=where,
-        group_by=group,
-        sort=sort,
-        sections=[s.strip() for s in sections.split(",") if s.strip()],
-        multi=multi,
-        title=title,
-    )
-    from cytobib.api import render
-
-    out = render(view, fmt_obj)
+    with _progress.shown(quiet):
+        view = api.reading_list(
+            proj,
+            keep_going=keep_going,
+            style=style,
+            where=where,
+            group_by=group,
+            sort=sort,
+            sections=[s.strip() for s in sections.split(",") if s.strip()],
+            multi=multi,
+            title=title,
+        )
+        warn(view.notices)
+        out = api.render(view, fmt_obj)
     data = out.encode("utf-8") if isinstance(out, str) else out
     del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj, config)
+    _emit(data, output, fmt_obj, config, works=view.count, started=started, quiet=quiet)
     uptodate.remember(inputs, data)
 
 
@@ -121,27 +155,37 @@ def review_table(
         bool, typer.Option("--no-references", help="Do not append the full references.")
     ] = False,
     bom: Annotated[bool, typer.Option("--bom", help="CSV/TSV: UTF-8 BOM for Excel.")] = False,
+    all_entries: Annotated[
+        bool, typer.Option("--all", help="A row for every entry, not only the annotated ones.")
+    ] = False,
+    keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
-    """Draft a review table: one row per paper, or per agent and paper."""
+    """Draft a review table: one row per annotated paper, or per agent and paper."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    table = views.review_table(
-        proj,
-        style=style,
-        where=where,
-        columns=cols,
-        rows=rows,
-        group_by=None if group_by == "none" else group_by,
-        sort=sort,
-        references=not no_references,
-    )
-    from cytobib.api import render
-
-    _emit(render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    with _progress.shown(quiet):
+        table = api.review_table(
+            proj,
+            keep_going=keep_going,
+            all_entries=all_entries,
+            style=style,
+            where=where,
+            columns=cols,
+            rows=rows,
+            group_by=None if group_by == "none" else group_by,
+            sort=sort,
+            references=not no_references,
+        )
+        warn(table.notices)
+        data = api.render(table, fmt_obj, bom=bom)
+    works = len({r.number for r in table.rows})
+    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
 
 
 @app.command("evidence-map")
@@ -157,24 +201,32 @@ def evidence_map(
         bool, typer.Option("--agent-class", help="Rows are agent classes, not agents.")
     ] = False,
     where: WhereOpt = None,
+    sort: SortOpt = "author",
     style: StyleOpt = None,
+    keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
-    emap = views.evidence_map(
-        proj,
-        by=by,
-        style=style,
-        where=where,
-        agent_level="agent-class" if agent_class else "agent",
-    )
-    from cytobib.api import render
-
-    _emit(render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    with _progress.shown(quiet):
+        emap = api.evidence_map(
+            proj,
+            keep_going=keep_going,
+            by=by,
+            style=style,
+            where=where,
+            sort=sort,
+            agent_level="agent-class" if agent_class else "agent",
+        )
+        warn(emap.notices)
+        data = api.render(emap, fmt_obj, bom=bom)
+    works = len(emap.references)
+    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
 
 
 @app.command()
@@ -183,17 +235,32 @@ def build(
         Path | None, typer.Option("--out", "-o", help="Output folder (default: build/).")
     ] = None,
     style: StyleOpt = None,
+    keep_going: KeepGoingOpt = False,
+    quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
     annotations: AnnOpt = None,
 ) -> None:
     """Build everything into build/: reading list, review table, evidence map, exports."""
+    started = time.monotonic()
     proj = project(root, bib, annotations)
-    errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
+    # Files the gate stops on (or, with --keep-going, names) are not counted twice.
+    errors = [
+        i for i in proj.library.issues if i.severity.name == "ERROR" and not gate.is_unusable(i)
+    ]
     if errors:
         say(
             f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
             err=True,
         )
-    for path in rendering.build(proj, out_dir, style=style):
+    warn(gate.notices(gate.unusable(proj.library)) if keep_going else ())
+    with _progress.shown(quiet):
+        written = rendering.build(proj, out_dir, style=style, keep_going=keep_going)
+    for path in written:
         say(f"wrote {os.path.relpath(path)}")
+    folder = os.path.relpath(out_dir or proj.config.build_dir)
+    _progress.summary(
+        f"build: {len(written)} files in {folder}/ from {len(proj.library):,} entries "
+        f"({_progress.took(started)})",
+        quiet,
+    )

@@ -1,5 +1,9 @@
 """The Crossref REST client: cache first, then a paced, retried, identified HTTP request.
 
+What is Crossref's own lives here (routes, ``mailto``, the JSON envelope, the cache rows, the
+words of its errors); the request discipline it shares with PubMed (limiter slot, retries,
+error budget, Ctrl-C) is :class:`cytobib.polite.PoliteClient`.
+
 Order of work for every call (``shared/docs/crossref-api.md`` §§1-6, 10):
 
 1. **Cache** (:mod:`cytobib.crossref.cache`), before the limiter: hits cost no quota and no
@@ -42,33 +46,39 @@ cap, overall deadline, same-host redirects only).
 from __future__ import annotations
 
 import json
-import math
 import os
-import random
 import re
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 from urllib.parse import quote
 
 import requests
 
 from cytobib import net
 from cytobib.crossref.cache import Cache, search_key, work_key
-from cytobib.crossref.ratelimit import Clock, RateLimiter, Route, SystemClock
+from cytobib.crossref.ratelimit import RateLimiter, Route
 from cytobib.doi import normalize_doi
 from cytobib.errors import (
-    ConfigError,
     CrossrefBadResponse,
     CrossrefError,
     CrossrefNotFound,
     CrossrefUnavailable,
+    CrossrefUnreachable,
     OfflineCacheMiss,
+)
+from cytobib.polite import (
+    CONNECT_TIMEOUT,
+    Clock,
+    Options,
+    PoliteClient,
+    Stats,
+    Voice,
+    check_contact,
+    check_url,
+    parse_retry_after,
+    progress_bar,
+    user_agent,
 )
 
 if TYPE_CHECKING:
@@ -87,83 +97,43 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.crossref.org"
 BASE_URL_ENV = "CYTOBIB_CROSSREF_URL"
 MAILTO_ENV = "CYTOBIB_MAILTO"
-PROJECT_URL = "https://github.com/cytobib/cytobib"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_MAX_WORKERS = 8
-_TRANSPORT_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
+VOICE = Voice(
+    name="Crossref",
+    server="Crossref",
+    error=CrossrefError,
+    unavailable=CrossrefUnavailable,
+    bad_response=CrossrefBadResponse,
+    offline_miss=OfflineCacheMiss,
+    unreachable=CrossrefUnreachable,
+    network_hint=f"Check {BASE_URL_ENV} and your network settings.",
+    refused_hint="This looks like a bug in cytobib; please report it with this message.",
+    gave_up_hint="Crossref may be overloaded; try again later, or use --offline with the cache.",
+    too_large_hint="No real work is that large: a proxy or a wrong CYTOBIB_CROSSREF_URL may be "
+    "in the way.",
+    redirect_hint=f"Check {BASE_URL_ENV} points at the Crossref REST API itself.",
+    budget_reason=" at which Crossref asks clients to stop",
 )
-_MAILTO = re.compile(r"[^@\s<>()\",;:]+@[^@\s<>()\",;:]+\.[^@\s<>()\",;:]+")
 
 Message = dict[str, Any]
 Expect = Literal["work", "work-list"]
 
 
-def _version() -> str:
-    try:
-        from cytobib._version import __version__
-
-        return str(__version__)
-    except ImportError:  # a partial source tree
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("cytobib")
-        except PackageNotFoundError:
-            return "0+unknown"
-
-
-def user_agent(mailto: str | None) -> str:
-    """The ``User-Agent`` Crossref's etiquette asks for: tool, version, URL, contact."""
-    contact = f"; mailto:{mailto}" if mailto else ""
-    return f"cytobib/{_version()} (+{PROJECT_URL}{contact})"
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None or when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)
-
-
 @dataclass
-class ClientStats:
-    """Counters for tests, benchmarks and library users (the commands do not print them).
+class ClientStats(Stats):
+    """:class:`cytobib.polite.Stats`, and the DOIs Crossref does not know (a 404 is an
+    answer, not a failure)."""
 
-    ``requests`` counts HTTP attempts actually sent (retries included); ``failures`` those that
-    did not give an answer (429, 5xx, timeouts, connection errors, bad bodies, 4xx but 404).
-    """
-
-    requests: int = 0
-    failures: int = 0
-    retries: int = 0
-    cache_hits: int = 0
     not_found: int = 0
 
 
-class _Cancelled(Exception):
-    """Internal: the run is stopping (Ctrl-C or error budget); do not start new requests."""
-
-
-class CrossrefClient:
+class CrossrefClient(PoliteClient[ClientStats]):
     """Fetch works and search Crossref politely; see the module docstring for the rules."""
+
+    voice = VOICE
+
+    default_timeout = (CONNECT_TIMEOUT, 30)
+    default_bounds = net.Bounds()
 
     def __init__(
         self,
@@ -171,19 +141,9 @@ class CrossrefClient:
         base_url: str | None = None,
         mailto: str | None = None,
         cache: Cache | None = None,
-        limiter: RateLimiter | None = None,
-        clock: Clock | None = None,
-        timeout: float | tuple[float, float] = (5, 30),
-        max_attempts: int = 4,
-        progress: bool | Progress | None = None,
         *,
-        backoff_base: float | None = None,
-        backoff_cap: float = 30.0,
-        max_retry_after: float = 120.0,
-        failure_threshold: float = 0.10,
-        min_requests_for_cutoff: int = 10,
-        rng: random.Random | None = None,
-        bounds: net.Bounds | None = None,
+        progress: bool | Progress | None = None,
+        **options: Unpack[Options],
     ) -> None:
         """Set up a client; nothing is sent until a method is called.
 
@@ -193,70 +153,35 @@ class CrossrefClient:
             mailto: contact address for the polite pool; default ``$CYTOBIB_MAILTO``; none if
                 neither is set. It is sent in the User-Agent and as ``mailto=``.
             cache: answers cache; None means no caching at all.
-            limiter: rate limiter; default: polite limits with a mailto, public ones without.
-            clock: monotonic clock and sleep for pacing and back-off (injected in tests).
-            timeout: ``requests`` timeout, ``(connect, read)`` seconds.
-            max_attempts: attempts per request, the first included.
             progress: True for a rich progress bar on stderr in :meth:`works`, or a running
                 ``rich.progress.Progress`` to add a task to.
-            backoff_base: first back-off in seconds; default one rate-limit interval.
-            backoff_cap: longest single back-off.
-            max_retry_after: a longer Retry-After fails the request instead of waiting.
-            failure_threshold: failure share that stops the run (Crossref says 10 %).
-            min_requests_for_cutoff: requests before the failure share is judged.
-            rng: random source for jitter (seeded in tests).
-            bounds: size cap, overall deadline and redirect limit per request
-                (:class:`cytobib.net.Bounds`; default 10 MB, 60 s, 3 same-host redirects).
+            options: the request discipline (:class:`cytobib.polite.Options`). By default the
+                limiter has the polite limits with a mailto and the public ones without, the
+                timeout is (5, 30) s, the bounds 10 MB, 60 s and 3 same-host redirects.
 
         Raises:
             ConfigError: the contact address or base URL cannot be used.
         """
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         if mailto is None:
             mailto = os.environ.get(MAILTO_ENV, "").strip() or None
-        if mailto is not None and not _MAILTO.fullmatch(mailto):
-            raise ConfigError(
-                f"The Crossref contact address {mailto!r} is not an e-mail address.",
-                hint=f"Set mailto in cytobib.toml or {MAILTO_ENV} to an address you read.",
-            )
-        base = base_url or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
-        if not re.match(r"^https?://[^/\s]+", base):
-            raise ConfigError(
-                f"The Crossref API URL {base!r} is not an http(s) URL.",
-                hint=f"Unset {BASE_URL_ENV} to use {DEFAULT_BASE_URL}.",
-            )
+        self.mailto = check_contact(mailto, MAILTO_ENV)
+        base = check_url(base_url, BASE_URL_ENV, DEFAULT_BASE_URL, "Crossref API")
         self.base_url = base.rstrip("/")
-        self.mailto = mailto
         self.cache = cache
-        self._clock: Clock = clock or SystemClock()
-        self.limiter = limiter or RateLimiter(polite=bool(mailto), clock=self._clock)
-        self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=DEFAULT_MAX_WORKERS * 2)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self.session = session
-        self.timeout = timeout
-        self.bounds = bounds or net.Bounds()
-        self._grace = 1.0  # seconds in-flight reads may finish after Ctrl-C
-        self.max_attempts = max_attempts
         self.progress = progress
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._max_retry_after = max_retry_after
-        self._threshold = failure_threshold
-        self._min_requests = min_requests_for_cutoff
-        # Jitter only spreads retries; it needs no cryptographic strength.
-        self._rng = rng or random.Random()  # noqa: S311
-        self._lock = threading.Lock()
-        self._stops = net.Stops()
-        self._tripped = False
-        self.stats = ClientStats()
         self.pool: str | None = None
         """The ``x-api-pool`` of the last response (``public``, ``polite``, ``plus``...)."""
-        self.headers = {"User-Agent": user_agent(mailto), "Accept": "application/json"}
+        super().__init__(
+            session,
+            stats=ClientStats(),
+            headers={"User-Agent": user_agent(mailto), "Accept": "application/json"},
+            pool_size=DEFAULT_MAX_WORKERS * 2,
+            **options,
+        )
+
+    def default_limiter(self, clock: Clock) -> RateLimiter:
+        """The polite pool's limits with a contact address, the public pool's without."""
+        return RateLimiter(polite=bool(self.mailto), clock=clock)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -272,7 +197,7 @@ class CrossrefClient:
             CrossrefError: Crossref refused the request (another 4xx).
         """
         doi = normalize_doi(doi)
-        envelope = self._cached(work_key(doi), f"DOI {doi}", "work")
+        envelope = self._envelope(work_key(doi), f"DOI {doi}", "work")
         if envelope is None:
             envelope = self._fetch_work(doi)
         message: Message = envelope["message"]
@@ -307,11 +232,11 @@ class CrossrefClient:
             for given in originals[doi]:
                 results[given] = value
 
-        with self._progress_bar(len(originals)) as advance:
+        with progress_bar(self.progress, len(originals), "Crossref") as advance:
             misses: list[str] = []
             for doi in originals:  # cache pass in this thread: no pool, no limiter
                 try:
-                    envelope = self._cached(work_key(doi), f"DOI {doi}", "work")
+                    envelope = self._envelope(work_key(doi), f"DOI {doi}", "work")
                 except CrossrefError as exc:
                     settle(doi, exc)
                     advance()
@@ -323,7 +248,9 @@ class CrossrefClient:
                     advance()
             if misses:
                 workers = max(1, max_workers or DEFAULT_MAX_WORKERS)
-                self._run_pool(misses, min(workers, len(misses)), settle, advance)
+                self.run_pool(
+                    misses, self._fetch_message, settle, advance, min(workers, len(misses))
+                )
         return {given: results[given] for given in given_order if given in results}
 
     def search(self, bibliographic: str, rows: int = 2) -> list[Message]:
@@ -339,7 +266,7 @@ class CrossrefClient:
             raise ValueError("rows must be between 1 and 1000 (Crossref's limit).")
         key = search_key(text, rows)
         what = f"the search {text[:60]!r}"
-        envelope = self._cached(key, what, "work-list")
+        envelope = self._envelope(key, what, "work-list")
         if envelope is None:
             envelope = self._fetch(
                 key,
@@ -351,33 +278,14 @@ class CrossrefClient:
             )
         return list(envelope["message"]["items"])[:rows]  # a server may send more
 
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
-
-    def __enter__(self) -> CrossrefClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- cache ------------------------------------------------------------------------------
 
-    def _cached(self, key: str, what: str, expect: Expect) -> dict[str, Any] | None:
+    def _envelope(self, key: str, what: str, expect: Expect) -> dict[str, Any] | None:
         """The cached envelope for ``key``, None on a miss; raise for a cached 404."""
-        if self.cache is None:
-            return None
-        hit = self.cache.get(key)
+        hit = self._cached(key, what)
         if hit is None:
-            if self.cache.mode == "offline":
-                raise OfflineCacheMiss(
-                    f"Offline mode: the cache has no answer for {what}.",
-                    hint="Run once without --offline to fetch it.",
-                )
             return None
-        with self._lock:
-            self.stats.cache_hits += 1
+        assert self.cache is not None
         if hit.status == 404:
             raise _not_found(what)
         try:
@@ -395,6 +303,10 @@ class CrossrefClient:
         path = "/works/" + quote(doi, safe="")  # "DOIs are notorious for breaking URLs"
         return self._fetch(work_key(doi), "single", path, {}, f"DOI {doi}", "work")
 
+    def _fetch_message(self, doi: str) -> Message:
+        message: Message = self._fetch_work(doi)["message"]
+        return message
+
     def _fetch(
         self,
         key: str,
@@ -407,96 +319,30 @@ class CrossrefClient:
         """Request with retries; store 200s (and 404s of works) in the cache."""
         if self.mailto:
             params = {**params, "mailto": self.mailto}
-        url = self.base_url + path
-        problem = "no attempt made"
-        for attempt in range(1, self.max_attempts + 1):
-            self._check_running()
-            retry_after: float | None = None
-            try:
-                with self.limiter.slot(route):
-                    self._check_running()
-                    response = net.get(
-                        self.session,
-                        url,
-                        params=params,
-                        headers=self.headers,
-                        timeout=self.timeout,
-                        bounds=self.bounds,
-                        stops=self._stops,
-                    )
-            except net.Stopped:
-                raise _Cancelled from None
-            except (net.TooLarge, net.Deadline, net.OffHost) as exc:
-                self._count(failed=True)
-                raise _out_of_bounds(exc, what) from None
-            except requests.exceptions.Timeout:
-                problem = "the request timed out"
-                self._count(failed=True)
-            except _TRANSPORT_ERRORS as exc:
-                problem = f"the connection failed ({type(exc).__name__})"
-                self._count(failed=True)
-            except requests.RequestException as exc:
-                # Redirect loops, invalid URLs...: retrying will not help. The exception's own
-                # text is left out because it holds the URL, and with it the contact address.
-                self._count(failed=True)
-                raise CrossrefError(
-                    f"The request to Crossref for {what} failed ({type(exc).__name__}).",
-                    hint=f"Check {BASE_URL_ENV} and your network settings.",
-                ) from None
-            else:
-                self.limiter.observe(route, response.headers)
-                pool = response.headers.get("x-api-pool")
-                if pool:
-                    self.pool = pool.strip()
-                status = response.status
-                if status == 200:
-                    try:
-                        envelope = _parse(
-                            response.body, response.headers.get("content-type"), expect, what
-                        )
-                    except CrossrefBadResponse:
-                        self._count(failed=True)
-                        raise
-                    self._count(failed=False)
-                    self._store(key, 200, response.body, envelope)
-                    return envelope
-                if status == 404:
-                    self._count(failed=False)
-                    with self._lock:
-                        self.stats.not_found += 1
-                    if route == "single":
-                        self._store(key, 404, response.body, None)
-                    raise _not_found(what)
-                self._count(failed=True)
-                problem = f"HTTP {status}"
-                if status not in RETRY_STATUSES:
-                    raise CrossrefError(
-                        f"Crossref refused the request for {what} (HTTP {status}): "
-                        f"{_error_detail(response)}.",
-                        hint="This looks like a bug in cytobib; please report it with this "
-                        "message.",
-                    )
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-                if status == 429:
-                    self.limiter.throttled(retry_after)
-                elif retry_after is not None:
-                    self.limiter.pause(retry_after)  # a 503 may say when to come back too
-            if attempt == self.max_attempts:
-                break
-            delay = retry_after if retry_after is not None else self._backoff(attempt, route)
-            if delay > self._max_retry_after:
-                raise CrossrefUnavailable(
-                    f"Crossref asked to wait {delay:.0f} s before retrying {what}.",
-                    hint="Try again later.",
-                )
+
+        def accept(answer: net.Answer) -> tuple[dict[str, Any], bytes]:
+            content_type = answer.headers.get("content-type")
+            return _parse(answer.body, content_type, expect, what), answer.body
+
+        def final(answer: net.Answer) -> Exception | None:
+            if answer.status != 404:
+                return None
             with self._lock:
-                self.stats.retries += 1
-            self._sleep(delay)
-        raise CrossrefUnavailable(
-            f"Crossref gave no answer for {what} after {self.max_attempts} attempts "
-            f"(last: {problem}).",
-            hint="Crossref may be overloaded; try again later, or use --offline with the cache.",
-        )
+                self.stats.not_found += 1
+            if route == "single":
+                self._store(key, 404, answer.body, None)
+            return _not_found(what)
+
+        url = self.base_url + path
+        envelope, body = self.request(url, params, what, accept, route=route, final=final)
+        self._store(key, 200, body, envelope)
+        return envelope
+
+    def seen(self, answer: net.Answer) -> None:
+        """Remember the pool Crossref says it served the request from."""
+        pool = answer.headers.get("x-api-pool")
+        if pool:
+            self.pool = pool.strip()
 
     def _store(self, key: str, status: int, body: bytes, envelope: dict[str, Any] | None) -> None:
         if self.cache is None:
@@ -506,110 +352,6 @@ class CrossrefClient:
             message.get("updated-by") or message.get("update-to")
         )
         self.cache.store(key, status, body, has_updates=has_updates)
-
-    def _backoff(self, attempt: int, route: Route) -> float:
-        base = self._backoff_base
-        if base is None:
-            base = self.limiter.interval(route)
-        delay: float = min(self._backoff_cap, base * 2.0 ** (attempt - 1))
-        jitter: float = self._rng.uniform(0, delay / 2)
-        return delay + jitter
-
-    def _sleep(self, seconds: float) -> None:
-        """Back off; a stopping run (Ctrl-C, error budget) cuts a real sleep short."""
-        if self._stops.stopped:
-            raise _Cancelled
-        if isinstance(self._clock, SystemClock):
-            if self._stops.wait(seconds):
-                raise _Cancelled
-        else:
-            self._clock.sleep(seconds)
-
-    # -- error budget -----------------------------------------------------------------------
-
-    def _count(self, *, failed: bool) -> None:
-        with self._lock:
-            self.stats.requests += 1
-            if failed:
-                self.stats.failures += 1
-            if (
-                self.stats.requests >= self._min_requests
-                and self.stats.failures > self._threshold * self.stats.requests
-            ):
-                self._tripped = True
-
-    def _check_running(self) -> None:
-        if self._tripped:
-            raise self._budget_error()
-        if self._stops.stopped:
-            raise _Cancelled
-
-    def _budget_error(self) -> CrossrefUnavailable:
-        with self._lock:
-            failures, requests_ = self.stats.failures, self.stats.requests
-        return CrossrefUnavailable(
-            f"Stopped talking to Crossref: {failures} of {requests_} requests failed, more "
-            f"than the {self._threshold:.0%} at which Crossref asks clients to stop.",
-            hint="Try again later; answers fetched so far are cached.",
-        )
-
-    # -- parallel runs ----------------------------------------------------------------------
-
-    def _run_pool(
-        self,
-        dois: list[str],
-        workers: int,
-        settle: Callable[[str, Message | Exception], None],
-        advance: Callable[[], None],
-    ) -> None:
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
-        futures: dict[Future[dict[str, Any]], str] = {
-            executor.submit(self._fetch_work, doi): doi for doi in dois
-        }
-        pending: set[Future[dict[str, Any]]] = set(futures)
-        try:
-            while pending:
-                # A timeout keeps this thread waking up, so Ctrl-C is seen promptly.
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in done:
-                    doi = futures[future]
-                    try:
-                        settle(doi, future.result()["message"])
-                    except _Cancelled:
-                        continue
-                    except CrossrefError as exc:
-                        if self._tripped:
-                            raise self._budget_error() from exc
-                        settle(doi, exc)
-                    advance()
-        except BaseException:
-            self._stops.stop()  # no new request starts
-            # Reads under way get a moment to finish (and be cached), then end: a slow or
-            # dripping body must not hold Ctrl-C up.
-            wait(pending, timeout=self._grace)
-            self._stops.abort()
-            executor.shutdown(wait=True, cancel_futures=True)
-            raise
-        finally:
-            executor.shutdown(wait=True)
-            self._stops.reset()
-
-    @contextmanager
-    def _progress_bar(self, total: int) -> Iterator[Callable[[], None]]:
-        if not self.progress or total == 0:
-            yield lambda: None
-            return
-        if self.progress is True:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            with Progress(console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task("Crossref", total=total)
-                yield lambda: bar.advance(task)
-            return
-        progress = self.progress
-        task = progress.add_task("Crossref", total=total)
-        yield lambda: progress.advance(task)
 
 
 def _not_found(what: str) -> CrossrefNotFound:
@@ -659,45 +401,3 @@ def _not_json(name: str) -> Any:
     """NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them: a work
     must not bring ``volume = {nan}`` into library.bib."""
     raise ValueError(f"{name} is not a JSON value")
-
-
-def _out_of_bounds(exc: Exception, what: str) -> CrossrefError:
-    """A bounded read that failed (net.TooLarge, Deadline, OffHost): final, never retried."""
-    if isinstance(exc, net.TooLarge):
-        return CrossrefBadResponse(
-            f"Crossref's answer for {what} is {exc}; it was not read.",
-            hint="No real work is that large: a proxy or a wrong CYTOBIB_CROSSREF_URL may be "
-            "in the way.",
-        )
-    if isinstance(exc, net.Deadline):
-        return CrossrefUnavailable(
-            f"Crossref's answer for {what} was {exc}; the request was given up.",
-            hint="Crossref or the network is very slow; try again later.",
-        )
-    return CrossrefError(
-        f"The request to Crossref for {what} was {exc}; cytobib follows redirects only "
-        "within the configured host, so your contact address is not sent elsewhere.",
-        hint=f"Check {BASE_URL_ENV} points at the Crossref REST API itself.",
-    )
-
-
-def _error_detail(response: net.Answer) -> str:
-    """The server's reason: Crossref's validation messages if JSON, else a short text."""
-    text = response.body.decode("utf-8", "replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        text = re.sub(r"<[^>]+>", " ", text)
-        return re.sub(r"\s+", " ", text).strip()[:200] or response.reason or "no reason given"
-    message = data.get("message") if isinstance(data, dict) else None
-    if isinstance(message, list):
-        parts = [
-            str(item.get("message") or item.get("type") or item)
-            for item in message
-            if isinstance(item, dict)
-        ]
-        if parts:
-            return "; ".join(parts)
-    if isinstance(message, str) and message:
-        return message
-    return str(data)[:200]

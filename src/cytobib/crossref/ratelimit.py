@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
+
+from cytobib.polite import Clock, SystemClock
 
 __all__ = [
     "POLITE_LIMITS",
@@ -46,31 +47,6 @@ __all__ = [
 
 Route = Literal["single", "list"]
 """``single`` for ``/works/{doi}``; ``list`` for ``/works?query...`` (slower in the public pool)."""
-
-
-class Clock(Protocol):
-    """Monotonic time and sleep, injected so tests can run on simulated time."""
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes backwards."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Block the calling thread for ``seconds``."""
-        ...
-
-
-class SystemClock:
-    """The real clock: :func:`time.monotonic` and :func:`time.sleep`."""
-
-    def monotonic(self) -> float:
-        """Return :func:`time.monotonic`."""
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep for real (nothing for a non-positive duration)."""
-        if seconds > 0:
-            time.sleep(seconds)
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,17 @@ def table_header(table: Table) -> list[str]:
     return [*head, NUMBER_HEADING, *(heading for _, heading in table.columns), FLAG_HEADING]
 
 
+def notice_records(notices: Sequence[str]) -> Iterator[list[str]]:
+    """A view's warnings (notes left out), one record each before the header: a file built
+    with --keep-going must not pass for a complete one, even in a spreadsheet."""
+    for line in notices:
+        yield [f"WARNING: {line}"]
+
+
 def table_records(table: Table) -> Iterator[list[str]]:
-    """The header, then every row as text, group by group, in the view's order."""
+    """The header, then every row as text, group by group, in the view's order (after the
+    warnings, if any)."""
+    yield from notice_records(table.notices)
     yield table_header(table)
     grouped = is_grouped(table)
     for group in table.groups:
@@ -66,7 +75,9 @@ def map_cell(numbers: Sequence[int]) -> str:
 
 
 def map_records(emap: EvidenceMap) -> Iterator[list[str]]:
-    """The header (row heading, then the columns), then one record per agent."""
+    """The header (row heading, then the columns), then one record per agent (after the
+    warnings, if any)."""
+    yield from notice_records(emap.notices)
     yield [emap.row_heading, *emap.cols]
     for row in emap.rows:
         yield [row, *(map_cell(emap.cells.get((row, col), ())) for col in emap.cols)]

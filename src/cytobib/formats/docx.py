@@ -291,6 +291,12 @@ def _warning(document: Any, text: str) -> None:
     run.font.color.rgb = WARN
 
 
+def _notices(document: Any, notices: Sequence[str]) -> None:
+    """The view's warnings (notes left out) under the title, boxed like a retraction."""
+    for line in notices:
+        _warning(document, line)
+
+
 def _label(paragraph: Paragraph, label: str) -> None:
     paragraph.add_run(label).bold = True
 
@@ -451,6 +457,7 @@ class DocxFormat:
                 f"Filter: {view.where}" if view.where else "",
             ],
         )
+        _notices(document, view.notices)
         for group in view.groups:
             if group.title:
                 document.add_heading(f"{_text(group.title)} ({len(group.items)})", level=1)
@@ -468,6 +475,7 @@ class DocxFormat:
                 f"Filter: {table.where}" if table.where else "",
             ],
         )
+        _notices(document, table.notices)
         columns = [c for c, _ in table.columns]
         weights = [_WIDTHS.get(c, 1.2) for c in columns]
         total = _text_width(document)
@@ -498,6 +506,7 @@ class DocxFormat:
                 "Each cell gives the number of works, then their numbers in the reference list.",
             ],
         )
+        _notices(document, emap.notices)
         top = max((len(v) for v in emap.cells.values()), default=0)
         grid = document.add_table(rows=len(emap.rows) + 1, cols=len(emap.cols) + 1)
         _styled(grid, document)

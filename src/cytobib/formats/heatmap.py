@@ -151,6 +151,8 @@ def _svg_measure(text: str, size: float) -> float:
 
 
 def _subtitle(emap: EvidenceMap) -> str:
+    if emap.notices:  # an image has room for one line: the warning, not the legend
+        return f"⚠ {emap.notices[0]}"
     return f"Rows: {emap.row_heading}; columns: {emap.col_heading}; cells: number of works"
 
 

@@ -291,6 +291,19 @@ def _warning(text: str, *, tag: str = "p") -> str:
     )
 
 
+def _notices(notices: Sequence[str]) -> list[str]:
+    """The view's warnings (notes left out), in the alert style, under the title."""
+    if not notices:
+        return []
+    rest = "".join(f"<li>{html_text(line)}</li>" for line in notices[1:])
+    return [
+        '<div class="warning" role="alert"><p><span class="icon" aria-hidden="true">⚠</span> '
+        f"<strong>{html_text(notices[0])}</strong></p>"
+        + (f"<ul>{rest}</ul>" if rest else "")
+        + "</div>"
+    ]
+
+
 def _references(items: Sequence[Item]) -> list[str]:
     if not items:
         return []
@@ -361,7 +374,7 @@ class HtmlFormat:
             + f" · generated {html_text(view.generated)}",
             _filter_line(view.where),
         ]
-        out = [f"<h1>{html_text(view.title)}</h1>", _meta(meta)]
+        out = [f"<h1>{html_text(view.title)}</h1>", _meta(meta), *_notices(view.notices)]
         titled = [g for g in view.groups if g.title]
         if len(titled) > 1:
             out += ['<nav class="toc" aria-label="Contents">', "<h2>Contents</h2>", "<ol>"]
@@ -406,7 +419,7 @@ class HtmlFormat:
             _filter_line(table.where),
             "Click a column heading to sort." if table.rows else "",
         ]
-        out = [f"<h1>{html_text(table.title)}</h1>", _meta(meta)]
+        out = [f"<h1>{html_text(table.title)}</h1>", _meta(meta), *_notices(table.notices)]
         linked = bool(table.references)
         for group in table.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
@@ -434,7 +447,7 @@ class HtmlFormat:
             f"{html_text(emap.col_heading.lower())} · {len(emap.references)} works",
             "Each cell gives the number of works, then their numbers in the reference list.",
         ]
-        out = [f"<h1>{html_text(emap.title)}</h1>", _meta(meta)]
+        out = [f"<h1>{html_text(emap.title)}</h1>", _meta(meta), *_notices(emap.notices)]
         if top:
             swatches = "".join(
                 f'<span class="sw" style="background-color:{_heat(n, top)[0]}"></span>'

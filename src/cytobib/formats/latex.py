@@ -122,6 +122,12 @@ def _title_block(title: str, meta: Sequence[str]) -> list[str]:
     return out
 
 
+def _notices(notices: Sequence[str]) -> list[str]:
+    """The view's warnings (notes left out) under the title, as flags."""
+    lines = [rf"\cbflag{{{latex_text(n)}}}\par" for n in notices]
+    return [*lines, r"\bigskip"] if lines else []
+
+
 def _filter(where: str | None) -> str:
     return rf"Filter: \texttt{{{latex_text(where)}}}" if where else ""
 
@@ -230,7 +236,7 @@ class LatexFormat:
             + f"; generated {latex_text(view.generated)}",
             _filter(view.where),
         ]
-        out = _title_block(view.title, meta)
+        out = _title_block(view.title, meta) + _notices(view.notices)
         titled = [(n, g) for n, g in enumerate(view.groups, 1) if g.title]
         if len(titled) > 1:
             out += [r"\section*{Contents}", r"\begin{cbenumerate}"]
@@ -267,7 +273,7 @@ class LatexFormat:
             f"generated {latex_text(table.generated)}",
             _filter(table.where),
         ]
-        out = _title_block(table.title, meta)
+        out = _title_block(table.title, meta) + _notices(table.notices)
         ids = [c for c, _ in table.columns]
         wide = len(ids) > _LANDSCAPE_COLUMNS
         spec = _column_spec([_WIDTHS.get(c, 1.2) for c in ids], [r"\RaggedRight"] * len(ids))
@@ -292,7 +298,7 @@ class LatexFormat:
             f"{latex_text(emap.col_heading.lower())}; {len(emap.references)} works",
             "Each cell gives the number of works, then their numbers in the reference list.",
         ]
-        out = _title_block(emap.title, meta)
+        out = _title_block(emap.title, meta) + _notices(emap.notices)
         ncols = len(emap.cols) + 1
         widths = [2.2] + [1.0] * len(emap.cols)
         spec = _column_spec(widths, [r"\RaggedRight"] + [r"\Centering"] * len(emap.cols))

@@ -28,6 +28,17 @@ def _header(title: str, lines: list[str]) -> list[str]:
     return out
 
 
+def _notices(notices: Sequence[str]) -> list[str]:
+    """The view's warnings (notes left out) as a block quote under the title."""
+    if not notices:
+        return []
+    out = [f"> **⚠ {md_inline(notices[0])}**"]
+    if len(notices) > 1:
+        out.append(">")
+        out += [f"> - {md_inline(line)}" for line in notices[1:]]
+    return [*out, ""]
+
+
 def _references(items: Sequence[Item]) -> list[str]:
     """The numbered references under a table or map, each with its retraction or correction
     notice (as every other format prints it)."""
@@ -72,7 +83,7 @@ class MarkdownFormat:
         if view.where:
             meta.append("")
             meta.append(f"Filter: `{view.where.replace('`', '')}`")
-        out = _header(view.title, meta)
+        out = _header(view.title, meta) + _notices(view.notices)
         headings = [(g, f"{g.title} ({len(g.items)})") for g in view.groups if g.title]
         if len(headings) > 1:
             out.append("## Contents")
@@ -104,7 +115,7 @@ class MarkdownFormat:
         ]
         if table.where:
             meta.append(f"\nFilter: `{table.where.replace('`', '')}`")
-        out = _header(table.title, meta)
+        out = _header(table.title, meta) + _notices(table.notices)
         for group in table.groups:
             if group.title:
                 out += [f"## {md_inline(group.title)} ({len(group.rows)})", ""]
@@ -133,7 +144,7 @@ class MarkdownFormat:
                 f"Cells: number of works, then their numbers in the list "
                 f"below · {len(emap.references)} works"
             ],
-        )
+        ) + _notices(emap.notices)
         out.append(
             "| "
             + md_cell(emap.row_heading)

@@ -19,7 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from cytobib import latex
+from cytobib import latex, progress
 from cytobib.errors import TemplateError
 from cytobib.formats.escape import doi_url
 from cytobib.memo import Memo
@@ -345,6 +345,7 @@ class RenderedItems(Memo):
 
     def text(self, item: Any, render: Callable[..., str], *extra: Any) -> str:
         """The item's text from an earlier run, else ``render(item, *extra)``'s."""
+        progress.advance()  # one item of the list being written (rendering.render's task)
         return str(self.through(self.key(item, *extra), lambda: render(item, *extra)))
 
     def key(self, item: Any, *extra: Any) -> bytes:

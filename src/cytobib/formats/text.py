@@ -32,6 +32,10 @@ class TextFormat:
         if view.where:
             out.append(f"Filter: {view.where}")
         out.append("")
+        if view.notices:
+            out.append(f"WARNING: {_plain(view.notices[0])}")
+            out += [f"  - {_plain(line)}" for line in view.notices[1:]]
+            out.append("")
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
         )

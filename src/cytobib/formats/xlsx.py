@@ -192,6 +192,17 @@ class _Sheet:
             self.sheet.autofilter(0, 0, rows, len(caps) - 1)
 
 
+def _notices(workbook: Workbook, styles: _Styles, notices: Sequence[str]) -> None:
+    """Sheet "Warning", the first one a reader sees: the view's warnings (notes left out)."""
+    if not notices:
+        return
+    sheet = _Sheet(workbook, styles, "Warning")
+    sheet.header(["Warning"])
+    for r, line in enumerate(notices, start=1):
+        sheet.text(r, 0, line, "retracted")
+    sheet.finish(len(notices), [MAX_WIDTH])
+
+
 def _references(workbook: Workbook, styles: _Styles, items: Sequence[Item]) -> None:
     """Sheet "References": number, formatted reference (engine text), key, flag."""
     sheet = _Sheet(workbook, styles, "References")
@@ -226,6 +237,7 @@ class XlsxFormat:
                          + (f"; filter: {table.where}" if table.where else "")}
         )  # fmt: skip
         styles = _Styles(workbook)
+        _notices(workbook, styles, table.notices)
         sheet = _Sheet(workbook, styles, "Review table")
         grouped = is_grouped(table)
         first = 1 if grouped else 0  # the Group column
@@ -260,6 +272,7 @@ class XlsxFormat:
         workbook = _workbook(buffer, 2 * len(emap.rows) + len(emap.references))
         workbook.set_properties({"title": emap.title, "created": FIXED_DATE})
         styles = _Styles(workbook)
+        _notices(workbook, styles, emap.notices)
         headings = [emap.row_heading, *emap.cols]
 
         counts = _Sheet(workbook, styles, "Evidence map")

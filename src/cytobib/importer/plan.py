@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cytobib import annotations as ann
-from cytobib import bibfile, latex, merge
+from cytobib import bibfile, latex, merge, progress
 from cytobib.errors import LibraryStateError
 from cytobib.importer.incoming import Incoming
 from cytobib.importer.match import LibraryIndex, new_key, renamed
@@ -243,7 +243,7 @@ def plan_import(
         overwrite=overwrite,
         dismissed=merge.Provenance.load(project.config.root).dismissed,
     )
-    for work in works:
+    for work in progress.track(works, "Matching"):
         state.take(work)
     new_text = _new_text(bib, index.entries, state.updates, state.new.values())
     _check_result(bib, new_text, len(index.entries) + len(state.new), project.parsed.issues)
@@ -289,7 +289,7 @@ def _stubs(project: Project, state: _Merge, source: str) -> tuple[list[Stub], li
     not_applied: list[str] = []
     folder = project.config.annotations
     ref = schema_ref_for(project.config)
-    for key, found in state.material.items():
+    for key, found in progress.track(list(state.material.items()), "Drafting notes"):
         if not (found.notes or found.tags) or not ann.is_safe_key(key):
             continue
         path = ann.path_for(folder, key)

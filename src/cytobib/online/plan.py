@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cytobib import bibfile, merge
+from cytobib import bibfile, merge, progress
 from cytobib.doi import canonical, is_valid_doi
-from cytobib.errors import CrossrefError, CrossrefNotFound, UsageError
+from cytobib.errors import CrossrefError, CrossrefNotFound, CrossrefUnreachable, UsageError
 from cytobib.library import Project, record_for
 from cytobib.model import Entry, Record
 from cytobib.online.common import (
@@ -153,7 +153,7 @@ def _by_search(client: Any, records: Sequence[Record]) -> Answers:
     messages: dict[str, Message] = {}
     failed: list[tuple[str, str]] = []
     matches: list[Match] = []
-    for record in records:
+    for record in progress.track(records, "Crossref search"):
         entry = record.entry
         if not entry.title:
             continue
@@ -161,6 +161,8 @@ def _by_search(client: Any, records: Sequence[Record]) -> Answers:
         query = " ".join(str(x) for x in (entry.title, family, entry.year) if x)
         try:
             candidates = client.search(query, rows=2)
+        except CrossrefUnreachable:
+            raise  # no connection at all: the run stops
         except CrossrefError as exc:
             failed.append((record.key, exc.message))
             continue

@@ -1,5 +1,6 @@
 """The PubMed client: NCBI E-utilities (EFetch, ESearch) and the PMC ID Converter, cached,
-paced and retried with the same discipline as the Crossref client.
+paced and retried by the discipline it shares with Crossref
+(:class:`cytobib.polite.PoliteClient`); what is NCBI's own lives here.
 
 Facts: ``shared/docs/pubmed-api.md``. Order of work for every id:
 
@@ -32,18 +33,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 
 from cytobib import net
-from cytobib.crossref.http import parse_retry_after, user_agent
-from cytobib.crossref.ratelimit import Clock, Limits, RateLimiter, SystemClock
+from cytobib.crossref.cache import CachedResponse
+from cytobib.crossref.ratelimit import Limits, RateLimiter
 from cytobib.doi import normalize_doi
 from cytobib.errors import (
     ConfigError,
@@ -52,6 +51,19 @@ from cytobib.errors import (
     PubMedNotFound,
     PubMedOfflineMiss,
     PubMedUnavailable,
+    PubMedUnreachable,
+)
+from cytobib.polite import (
+    CONNECT_TIMEOUT,
+    Clock,
+    Options,
+    PoliteClient,
+    Stats,
+    Voice,
+    check_contact,
+    check_url,
+    error_detail,
+    user_agent,
 )
 from cytobib.pubmed.cache import PubMedCache, doi_key, idconv_key, pmid_key
 from cytobib.pubmed.records import (
@@ -87,27 +99,31 @@ BATCH = 200
 SEARCH_BATCH = 40  # DOIs OR-ed into one ESearch term: the URL stays under ~4 KB
 KEYLESS_LIMITS = Limits(concurrency=1, single=(3, 1.0), list=(3, 1.0))
 KEYED_LIMITS = Limits(concurrency=1, single=(10, 1.0), list=(10, 1.0))
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _UPDATE_LINKS = frozenset({"RetractionIn", "ErratumIn", "ExpressionOfConcernIn"})
-_EMAIL = re.compile(r"[^@\s<>()\",;:]+@[^@\s<>()\",;:]+\.[^@\s<>()\",;:]+")
-_TRANSPORT_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
+VOICE = Voice(
+    name="PubMed",
+    server="NCBI",
+    error=PubMedError,
+    unavailable=PubMedUnavailable,
+    bad_response=PubMedBadResponse,
+    offline_miss=PubMedOfflineMiss,
+    unreachable=PubMedUnreachable,
+    network_hint=f"Check {EUTILS_ENV}, {IDCONV_ENV} and your network settings.",
+    refused_hint="Check the ids and NCBI_API_KEY; if they are right, this is a bug in cytobib: "
+    "please report it with this message.",
+    gave_up_hint="NCBI may be overloaded or limiting this address; try again later, or set "
+    f"{API_KEY_ENV} (10 requests/s instead of 3).",
+    too_large_hint=f"A proxy or a wrong {EUTILS_ENV} may be in the way.",
+    redirect_hint=f"Check {EUTILS_ENV} and {IDCONV_ENV}.",
 )
 
 Result = PubMedRecord | Exception
 
 
 @dataclass
-class PubMedStats:
-    """Counters for tests and the benchmark: HTTP attempts sent (retries included), those
-    that failed, retries, ids answered from the cache, and requests by E-utility."""
+class PubMedStats(Stats):
+    """:class:`cytobib.polite.Stats`, and the requests sent to each E-utility."""
 
-    requests: int = 0
-    failures: int = 0
-    retries: int = 0
-    cache_hits: int = 0
     efetch: int = 0
     esearch: int = 0
     idconv: int = 0
@@ -118,18 +134,15 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _base(value: str | None, env: str, default: str, what: str) -> str:
-    base = value or os.environ.get(env, "").strip() or default
-    if not re.match(r"^https?://[^/\s]+", base):
-        raise ConfigError(
-            f"The {what} URL {base!r} is not an http(s) URL.", hint=f"Unset {env} to use {default}."
-        )
-    return base
-
-
-class PubMedClient:
+class PubMedClient(PoliteClient[PubMedStats]):
     """Fetch PubMed records by PMID, and convert PMCIDs and DOIs to PMIDs; see the module
     docstring for the rules."""
+
+    voice = VOICE
+
+    default_timeout = (CONNECT_TIMEOUT, 60)
+    # 200 records with their reference lists can pass 10 MB.
+    default_bounds = net.Bounds(max_bytes=64 * 2**20, deadline=120.0)
 
     def __init__(
         self,
@@ -140,18 +153,8 @@ class PubMedClient:
         email: str | None = None,
         api_key: str | None = None,
         cache: PubMedCache | None = None,
-        limiter: RateLimiter | None = None,
-        clock: Clock | None = None,
-        timeout: float | tuple[float, float] = (5, 60),
-        max_attempts: int = 4,
-        backoff_base: float | None = None,
-        backoff_cap: float = 30.0,
-        max_retry_after: float = 120.0,
-        failure_threshold: float = 0.10,
-        min_requests_for_cutoff: int = 10,
-        rng: random.Random | None = None,
-        bounds: net.Bounds | None = None,
         batch: int = BATCH,
+        **options: Unpack[Options],
     ) -> None:
         """Set up a client; nothing is sent until a method is called.
 
@@ -162,32 +165,17 @@ class PubMedClient:
             email: contact address sent as ``email=`` (the project's Crossref ``mailto``).
             api_key: NCBI API key; default ``$NCBI_API_KEY``. With one, 10 requests/s.
             cache: answers cache; None means no caching at all.
-            limiter: rate limiter; default NCBI's fixed limits for the key (or none).
-            clock: monotonic clock and sleep for pacing and back-off (injected in tests).
-            timeout: ``requests`` timeout, ``(connect, read)`` seconds.
-            max_attempts: attempts per request, the first included.
-            backoff_base: first back-off in seconds; default one rate-limit interval.
-            backoff_cap: longest single back-off.
-            max_retry_after: a longer Retry-After fails the request instead of waiting.
-            failure_threshold: failure share that stops the run.
-            min_requests_for_cutoff: requests before the failure share is judged.
-            rng: random source for jitter (seeded in tests).
-            bounds: size cap, overall deadline and redirect limit per request (default
-                64 MB, 120 s: 200 records with their reference lists can pass 10 MB).
             batch: ids per request, at most 200.
+            options: the request discipline (:class:`cytobib.polite.Options`). By default the
+                limiter keeps NCBI's fixed limits for the key (or none), the timeout is
+                (5, 60) s, the bounds 64 MB and 120 s.
 
         Raises:
-            ConfigError: the contact address or a URL cannot be used.
+            ConfigError: the contact address, the API key or a URL cannot be used.
         """
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         if not 1 <= batch <= BATCH:
             raise ValueError(f"batch must be between 1 and {BATCH}")
-        if email is not None and not _EMAIL.fullmatch(email):
-            raise ConfigError(
-                f"The contact address {email!r} is not an e-mail address.",
-                hint="Set mailto in cytobib.toml or CYTOBIB_MAILTO to an address you read.",
-            )
+        self.email = check_contact(email, "CYTOBIB_MAILTO")
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV, "").strip() or None
         if api_key is not None and not re.fullmatch(r"[A-Za-z0-9]{8,64}", api_key):
@@ -195,43 +183,20 @@ class PubMedClient:
                 f"{API_KEY_ENV} is not an NCBI API key (letters and digits).",
                 hint="Copy the key from your NCBI account settings, or unset the variable.",
             )
-        self.eutils_url = _base(eutils_url, EUTILS_ENV, DEFAULT_EUTILS_URL, "E-utilities").rstrip(
-            "/"
-        )
-        self.idconv_url = _base(idconv_url, IDCONV_ENV, DEFAULT_IDCONV_URL, "ID Converter")
-        self.email = email
+        eutils = check_url(eutils_url, EUTILS_ENV, DEFAULT_EUTILS_URL, "E-utilities")
+        self.eutils_url = eutils.rstrip("/")
+        self.idconv_url = check_url(idconv_url, IDCONV_ENV, DEFAULT_IDCONV_URL, "ID Converter")
         self.api_key = api_key
         self.cache = cache
-        self._clock: Clock = clock or SystemClock()
-        limits = KEYED_LIMITS if api_key else KEYLESS_LIMITS
-        self.limiter = limiter or RateLimiter(limits=limits, clock=self._clock, fixed=True)
-        self._owns_session = session is None
-        self.session = session or requests.Session()
-        self.timeout = timeout
-        self.bounds = bounds or net.Bounds(max_bytes=64 * 2**20, deadline=120.0)
-        self.max_attempts = max_attempts
         self.batch = batch
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._max_retry_after = max_retry_after
-        self._threshold = failure_threshold
-        self._min_requests = min_requests_for_cutoff
-        self._rng = rng or random.Random()  # noqa: S311 - jitter only
-        self._lock = threading.Lock()
-        self._tripped = False
-        self.stats = PubMedStats()
-        self.headers = {"User-Agent": user_agent(email)}
+        super().__init__(
+            session, stats=PubMedStats(), headers={"User-Agent": user_agent(email)}, **options
+        )
 
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
-
-    def __enter__(self) -> PubMedClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def default_limiter(self, clock: Clock) -> RateLimiter:
+        """NCBI's fixed limits: 10 requests/s with an API key, 3 without."""
+        limits = KEYED_LIMITS if self.api_key else KEYLESS_LIMITS
+        return RateLimiter(limits=limits, clock=clock, fixed=True)
 
     # -- records by PMID ----------------------------------------------------------------------
 
@@ -263,20 +228,19 @@ class PubMedClient:
                 results[given] = fetched[str(int(given.strip()))]
         return results
 
+    def _row(self, key: str, what: str) -> CachedResponse | Exception | None:
+        """The cache's row for ``key``, None on a miss, the offline miss for that id."""
+        try:
+            return self._cached(key, what)
+        except PubMedOfflineMiss as exc:
+            return exc
+
     def _cached_record(self, pmid: str) -> Result | None:
-        if self.cache is None:
-            return None
         key = pmid_key(pmid)
-        hit = self.cache.get(key)
-        if hit is None:
-            if self.cache.mode == "offline":
-                return PubMedOfflineMiss(
-                    f"Offline mode: the cache has no PubMed record for PMID {pmid}.",
-                    hint="Run once without --offline to fetch it.",
-                )
-            return None
-        with self._lock:
-            self.stats.cache_hits += 1
+        hit = self._row(key, f"PMID {pmid}")
+        if hit is None or isinstance(hit, Exception):
+            return hit
+        assert self.cache is not None
         if hit.status == 404:
             return _unknown(pmid)
         if hit.status == 410:
@@ -302,9 +266,7 @@ class PubMedClient:
             )
             parsed = _efetch_body(answer, what)
         except PubMedError as exc:
-            if self._tripped:  # the budget is spent: the whole run stops asking
-                raise self._budget_error() from exc
-            return dict.fromkeys(batch, exc)
+            return dict.fromkeys(batch, self._or_stop(exc))
         out: dict[str, Result] = {}
         for pmid in batch:
             record = parsed.records.get(pmid)
@@ -349,9 +311,7 @@ class PubMedClient:
                 )
                 found = parse_idconv(answer.body, batch, idtype)
             except PubMedError as exc:
-                if self._tripped:
-                    raise self._budget_error() from exc
-                results.update(dict.fromkeys(batch, exc))
+                results.update(dict.fromkeys(batch, self._or_stop(exc)))
                 continue
             except ValueError as exc:
                 error = PubMedBadResponse(
@@ -369,18 +329,10 @@ class PubMedClient:
         return results
 
     def _cached_conversion(self, idtype: str, value: str) -> Conversion | Exception | None:
-        if self.cache is None:
-            return None
-        hit = self.cache.get(idconv_key(idtype, value))
-        if hit is None:
-            if self.cache.mode == "offline":
-                return PubMedOfflineMiss(
-                    f"Offline mode: the cache has no PMC ID Converter answer for {value}.",
-                    hint="Run once without --offline to fetch it.",
-                )
-            return None
-        with self._lock:
-            self.stats.cache_hits += 1
+        hit = self._row(idconv_key(idtype, value), f"{idtype.upper()} {value}")
+        if hit is None or isinstance(hit, Exception):
+            return hit
+        assert self.cache is not None
         try:
             data = json.loads(hit.body)
             return Conversion(
@@ -429,18 +381,13 @@ class PubMedClient:
         out: dict[str, str | Exception] = {}
         misses: list[str] = []
         for doi in dois:
-            hit = self.cache.get(doi_key(doi)) if self.cache is not None else None
-            if hit is not None:
-                with self._lock:
-                    self.stats.cache_hits += 1
-                out[doi] = hit.body.decode("ascii", "replace") if hit.status == 200 else ""
-            elif self.cache is not None and self.cache.mode == "offline":
-                out[doi] = PubMedOfflineMiss(
-                    f"Offline mode: the cache has no PubMed answer for DOI {doi}.",
-                    hint="Run once without --offline to fetch it.",
-                )
-            else:
+            hit = self._row(doi_key(doi), f"DOI {doi}")
+            if hit is None:
                 misses.append(doi)
+            elif isinstance(hit, Exception):
+                out[doi] = hit
+            else:
+                out[doi] = hit.body.decode("ascii", "replace") if hit.status == 200 else ""
         for batch in _chunks(misses, SEARCH_BATCH):
             what = _what("DOI", batch)
             term = " OR ".join(f'"{doi}"[doi]' for doi in batch)
@@ -457,9 +404,7 @@ class PubMedClient:
                 except XmlRefused as exc:
                     raise _bad(f"NCBI's ESearch answer for {what}", exc) from None
             except PubMedError as exc:
-                if self._tripped:
-                    raise self._budget_error() from exc
-                out.update(dict.fromkeys(batch, exc))
+                out.update(dict.fromkeys(batch, self._or_stop(exc)))
                 continue
             found: dict[str, str] = {}
             for pmid, record in self.records(pmids).items():
@@ -476,7 +421,8 @@ class PubMedClient:
     def _request(
         self, url: str, params: Mapping[str, str], what: str, *, eutils: bool, counter: str
     ) -> net.Answer:
-        """GET with NCBI's identification, paced and retried; the 200 answer.
+        """GET with NCBI's identification, paced and retried (:meth:`PoliteClient.request`);
+        the 200 answer.
 
         Raises:
             PubMedNotFound: a 404 from the ID Converter (its message says why).
@@ -489,107 +435,20 @@ class PubMedClient:
             query["email"] = self.email
         if eutils and self.api_key:
             query["api_key"] = self.api_key
-        problem = "no attempt made"
-        for attempt in range(1, self.max_attempts + 1):
-            if self._tripped:
-                raise self._budget_error()
-            retry_after: float | None = None
-            try:
-                with self.limiter.slot("single"):
-                    with self._lock:
-                        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-                    answer = net.get(
-                        self.session,
-                        url,
-                        params=query,
-                        headers=self.headers,
-                        timeout=self.timeout,
-                        bounds=self.bounds,
-                    )
-            except (net.TooLarge, net.Deadline, net.OffHost) as exc:
-                self._count(failed=True)
-                raise _out_of_bounds(exc, what) from None
-            except requests.exceptions.Timeout:
-                problem = "the request timed out"
-                self._count(failed=True)
-            except _TRANSPORT_ERRORS as exc:
-                problem = f"the connection failed ({type(exc).__name__})"
-                self._count(failed=True)
-            except requests.RequestException as exc:
-                self._count(failed=True)
-                raise PubMedError(
-                    f"The request to NCBI for {what} failed ({type(exc).__name__}).",
-                    hint=f"Check {EUTILS_ENV}, {IDCONV_ENV} and your network settings.",
-                ) from None
-            else:
-                self.limiter.observe("single", answer.headers)
-                status = answer.status
-                if status == 200:
-                    self._count(failed=False)
-                    return answer
-                if status == 404 and not eutils:
-                    self._count(failed=False)
-                    raise PubMedNotFound(
-                        f"The PMC ID Converter does not know {what}: {_error_detail(answer)}.",
-                        hint="Check the ids; a PMCID starts with PMC, a DOI with 10.",
-                    )
-                self._count(failed=True)
-                problem = f"HTTP {status}"
-                if status not in RETRY_STATUSES:
-                    raise PubMedError(
-                        f"NCBI refused the request for {what} (HTTP {status}): "
-                        f"{_error_detail(answer)}.",
-                        hint="Check the ids and NCBI_API_KEY; if they are right, this is a bug "
-                        "in cytobib: please report it with this message.",
-                    )
-                retry_after = parse_retry_after(answer.headers.get("retry-after"))
-                if status == 429:
-                    self.limiter.throttled(retry_after)
-                elif retry_after is not None:
-                    self.limiter.pause(retry_after)
-            if attempt == self.max_attempts:
-                break
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if delay > self._max_retry_after:
-                raise PubMedUnavailable(
-                    f"NCBI asked to wait {delay:.0f} s before retrying {what}.",
-                    hint="Try again later.",
-                )
+
+        def sent() -> None:
             with self._lock:
-                self.stats.retries += 1
-            self._clock.sleep(delay)
-        raise PubMedUnavailable(
-            f"NCBI gave no answer for {what} after {self.max_attempts} attempts (last: {problem}).",
-            hint="NCBI may be overloaded or limiting this address; try again later, or set "
-            f"{API_KEY_ENV} (10 requests/s instead of 3).",
-        )
+                setattr(self.stats, counter, getattr(self.stats, counter) + 1)
 
-    def _backoff(self, attempt: int) -> float:
-        base = self._backoff_base
-        if base is None:
-            base = self.limiter.interval("single")
-        delay: float = min(self._backoff_cap, base * 2.0 ** (attempt - 1))
-        return delay + self._rng.uniform(0, delay / 2)
+        def final(answer: net.Answer) -> Exception | None:
+            if answer.status != 404 or eutils:
+                return None
+            return PubMedNotFound(
+                f"The PMC ID Converter does not know {what}: {error_detail(answer)}.",
+                hint="Check the ids; a PMCID starts with PMC, a DOI with 10.",
+            )
 
-    def _count(self, *, failed: bool) -> None:
-        with self._lock:
-            self.stats.requests += 1
-            if failed:
-                self.stats.failures += 1
-            if (
-                self.stats.requests >= self._min_requests
-                and self.stats.failures > self._threshold * self.stats.requests
-            ):
-                self._tripped = True
-
-    def _budget_error(self) -> PubMedUnavailable:
-        with self._lock:
-            failures, sent = self.stats.failures, self.stats.requests
-        return PubMedUnavailable(
-            f"Stopped asking PubMed: {failures} of {sent} requests failed, more than "
-            f"{self._threshold:.0%}.",
-            hint="Try again later; answers fetched so far are cached.",
-        )
+        return self.request(url, query, what, lambda answer: answer, final=final, sent=sent)
 
     def _store(self, key: str, status: int, body: bytes, has_updates: bool = False) -> None:
         if self.cache is not None:
@@ -643,38 +502,3 @@ def _efetch_body(answer: net.Answer, what: str) -> Parsed:
         if "Empty result" in str(exc):  # every id of the batch unknown
             return Parsed({}, {})
         raise _bad(f"NCBI's EFetch answer for {what}", exc) from None
-
-
-def _out_of_bounds(exc: Exception, what: str) -> PubMedError:
-    if isinstance(exc, net.TooLarge):
-        return PubMedBadResponse(
-            f"NCBI's answer for {what} is {exc}; it was not read.",
-            hint=f"A proxy or a wrong {EUTILS_ENV} may be in the way.",
-        )
-    if isinstance(exc, net.Deadline):
-        return PubMedUnavailable(
-            f"NCBI's answer for {what} was {exc}; the request was given up.",
-            hint="NCBI or the network is very slow; try again later.",
-        )
-    return PubMedError(
-        f"The request to NCBI for {what} was {exc}; cytobib follows redirects only within "
-        "the host asked, so your contact address is not sent elsewhere.",
-        hint=f"Check {EUTILS_ENV} and {IDCONV_ENV}.",
-    )
-
-
-def _error_detail(answer: net.Answer) -> str:
-    """The server's reason: ``error``/``message`` of a JSON body, else a short text."""
-    from urllib.parse import unquote
-
-    text = answer.body.decode("utf-8", "replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        text = re.sub(r"<[^>]+>", " ", text)
-        return re.sub(r"\s+", " ", text).strip()[:200] or answer.reason or "no reason given"
-    if isinstance(data, dict):
-        for name in ("error", "message", "errmsg"):
-            if isinstance(data.get(name), str) and data[name]:
-                return unquote(data[name])[:200]
-    return str(data)[:200]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cytobib import progress
 from cytobib.errors import StyleError
 from cytobib.styles.cache import RENDER_VERSION, ReferenceCache, canonical, sha
 from cytobib.styles.pandoc import (
@@ -199,13 +200,16 @@ def render_csl(
 
     workers = max(1, min(len(plan), os.cpu_count() or 1, 4))
     results: dict[int, tuple[str, str]] = {}
-    if workers == 1:
-        for task in plan:
-            results.update(run(task))
-        return results
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(run, plan):
-            results.update(part)
+    with progress.task("Formatting references", sum(len(i) for _, i in plan)) as shown:
+        if workers == 1:
+            for task in plan:
+                results.update(run(task))
+                shown.advance(len(task[1]))
+            return results
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(run, plan):
+                results.update(part)
+                shown.advance(len(part))
     return results
 
 
