@@ -16,7 +16,6 @@ from cytobib.errors import UnknownFormatError
 from cytobib.exports import export
 from cytobib.importer import (
     apply_import,
-    draft_annotation,
     make_key,
     plan_import,
     read_source,
@@ -83,8 +82,15 @@ def test_zotero_bibtex_import(root: Path) -> None:
     assert added.get("pmid") == "34000001"  # Zotero's Extra (in `note`) read into fields
     assert added.get("pmcid") == "PMC8000001"
     assert "note" not in added.fields
-    assert "file" not in added.fields  # a path on someone's disk
-    assert "annote" not in added.fields and "keywords" not in added.fields
+    assert (
+        added.get("file")
+        == "Full Text:/home/user/Zotero/storage/ABCD1234/smith.pdf:application/pdf"
+    )
+    assert "annote" not in added.fields
+    # Zotero's tags are the entry's keywords, one per tag, as Zotero has them.
+    assert (
+        added.get("keywords") == "agent: aldesleukin, cancer: melanoma, Immunotherapy, status: read"
+    )
     assert added.get("title") == "A new {IL}-2 variant that spares regulatory {T} cells"
 
     # Existing key: empty fields filled (issn), a differing title reported, not applied.
@@ -108,20 +114,20 @@ def test_zotero_bibtex_import(root: Path) -> None:
         assert new[key].raw in old_text
 
 
-def test_notes_and_tags_become_a_stub(root: Path) -> None:
-    """Zotero's notes and tags arrive in annotations/<key>.yaml; facet tags fill fields."""
+def test_notes_become_an_annotation_and_tags_keywords(root: Path) -> None:
+    """Zotero's notes (not cytobib's) become the summary of annotations/<key>.yaml, one
+    paragraph each; its tags stay the entry's keywords and nothing is invented (no status)."""
     apply_import(load(root), plan_import(load(root), ZOTERO_BIB))
     text = (root / "annotations" / "smith_il-2_2021.yaml").read_text("utf-8")
     assert text.startswith("# yaml-language-server: $schema=")
     data = yaml.safe_load(text)
-    assert data["summary"] == (
-        "The variant binds CD122 and spares Tregs.\n\n"
-        "Second note, first line second line of the same note"
-    )
-    assert data["agents"] == [{"name": "aldesleukin"}]
-    assert data["cancers"] == ["melanoma"]
-    assert data["status"] == "read"
-    assert data["tags"] == ["Immunotherapy"]
+    assert data == {
+        "summary": (
+            "The variant binds CD122 and spares Tregs.\n\n"
+            "Second note, first line second line of the same note"
+        )
+    }
+    assert not (root / "annotations" / "cytokine2019cytokines.yaml").exists()  # tags only
     project = load(root)
     record = project.library.get("smith_il-2_2021")
     assert record is not None and record.annotation is not None
@@ -183,7 +189,8 @@ def test_library_changed_on_disk_keeps_the_edit(root: Path) -> None:
 
 
 def test_zotero_ris_import(root: Path) -> None:
-    """RIS works are added with generated keys; a work without DOI matches by title and year."""
+    """RIS works are added with generated keys; a work without DOI or PMID matches by title,
+    first author and year; tags are keywords, notes the summary."""
     plan = plan_import(load(root), ZOTERO_RIS)
     assert plan.format == "ris"
     assert [n.key for n in plan.added] == ["nguyen2022lowdose"]
@@ -202,13 +209,11 @@ def test_zotero_ris_import(root: Path) -> None:
         "pages": "1001--1010",
     }
     assert (added.get("pmid"), added.get("issn")) == ("35000001", "0140-6736")
+    assert added.get("keywords") == "agent: low-dose IL-2, cancer: melanoma, Tregs"
     data = yaml.safe_load((root / "annotations" / "nguyen2022lowdose.yaml").read_text("utf-8"))
-    assert data["summary"] == (
-        "Plain Zotero note with bold text.\n\nA plain-text note from EndNote"
-    )
-    assert data["agents"] == [{"name": "low-dose IL-2"}]
-    assert data["cancers"] == ["melanoma"]
-    assert data["tags"] == ["Tregs"]
+    assert data == {
+        "summary": "Plain Zotero note with bold text.\n\nA plain-text note from EndNote"
+    }
 
 
 def test_format_detection_and_errors(tmp_path: Path) -> None:
@@ -290,27 +295,6 @@ def test_own_export_into_an_empty_library(
 
 
 # --- notes parsing --------------------------------------------------------------------------
-
-
-def test_draft_reads_cytobib_sections() -> None:
-    """cytobib's plain-text sections come back as fields; the retraction line is skipped."""
-    note = (
-        "RETRACTED. Notice: doi:10.1/x; 2020-01-01; source: Crossref\n"
-        "Summary: One line.\n"
-        "Key claims:\n- A claim [evidence: review; p. 3] “a quote”\n"
-        "- Another claim\n  continued\n"
-        "Caveats:\n- Small\n"
-        "Agents:\n- aldesleukin (role: primary; route: iv)"
-    )
-    draft = draft_annotation([note], ["status: retracted", "evidence: review"], is_html=False)
-    assert draft.summary == ["One line."]
-    assert draft.claims == [
-        {"text": "A claim", "evidence": "review", "page": "3", "quote": "a quote"},
-        {"text": "Another claim continued"},
-    ]
-    assert draft.caveats == ["Small"]
-    assert draft.agents == [{"name": "aldesleukin", "role": "primary", "route": "iv"}]
-    assert draft.status is None and draft.tags == []
 
 
 def test_make_key_follows_the_library_scheme() -> None:

@@ -58,6 +58,14 @@ _SYMBOLS = {
 _SYMBOLS.update(_GREEK)
 _SYMBOLS.update({"text" + k: v for k, v in _GREEK.items()})
 _SYMBOLS.update({"up" + k: v for k, v in _GREEK.items()})
+# Text-mode symbols after the Greek "text..." forms: \textmu is the micro sign, not Greek mu.
+_SYMBOLS.update({
+    "textmu": "µ", "textsection": "§", "textparagraph": "¶", "texteuro": "€",
+    "textonehalf": "½", "textonequarter": "¼", "textthreequarters": "¾", "textcent": "¢",
+    "textyen": "¥", "textexclamdown": "¡", "textquestiondown": "¿", "textdaggerdbl": "‡",
+    "textasciigrave": "`", "textdollar": "$", "textunderscore": "_", "textquotesingle": "'",
+    "textquotedbl": '"', "ng": "ŋ", "NG": "Ŋ",
+})  # fmt: skip
 
 # Commands whose argument is text to keep (formatting is dropped in plain text).
 _KEEP_ARG = {
@@ -69,6 +77,7 @@ _KEEP_ARG = {
 }  # fmt: skip
 
 
+_SPACING_ACCENTS = {"\u0302": "^", "\u0303": "~"}
 _SUPERSCRIPT = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
 _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 
@@ -77,13 +86,18 @@ _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊
 _MAX_DEPTH = 100
 _COMMAND_NAME = re.compile(r"[A-Za-z]+|.", re.DOTALL)
 _SPECIAL_TEXT = re.compile(r"[\\{}$~]|--|``|''")
+_SPECIAL_PLAIN = re.compile(r"[\\{}$~]")
 _SPECIAL_MATH = re.compile(r"[\\{}$~^_]|``|''")
 
 
-def to_text(value: str) -> str:
-    """Decode a BibTeX field value to plain Unicode text for display and comparison."""
-    if _SPECIAL_TEXT.search(value):
-        return _decode_cached(value)
+def to_text(value: str, *, ligatures: bool = True) -> str:
+    r"""Decode a BibTeX field value to plain Unicode text for display and comparison.
+
+    With ``ligatures=False`` ``--``, ``\`\``` and ``''`` stay as typed: notes exported by
+    Zotero hold them as plain text (it writes its notes' text with only the specials escaped).
+    """
+    if (_SPECIAL_TEXT if ligatures else _SPECIAL_PLAIN).search(value):
+        return _decode_cached(value) if ligatures else _decode_plain(value)
     # Fast path, same result as _decode: the scanner would copy the value unchanged.
     if not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
@@ -92,9 +106,9 @@ def to_text(value: str) -> str:
     return " ".join(value.split())
 
 
-def _decode(value: str) -> str:
+def _decode(value: str, ligatures: bool = True) -> str:
     """The full decoder (no fast path): scanner, NFC, whitespace collapsed."""
-    out = _Decoder(value).run()
+    out = _Decoder(value, ligatures).run()
     out = unicodedata.normalize("NFC", out)
     # Whitespace runs to one space (str.split and re's \s agree on what whitespace is).
     return " ".join(out.split())
@@ -103,11 +117,16 @@ def _decode(value: str) -> str:
 _decode_cached = lru_cache(maxsize=65536)(_decode)
 
 
+def _decode_plain(value: str) -> str:
+    return _decode(value, ligatures=False)
+
+
 class _Decoder:
     """Scanner over one value; keeps a math flag for ^/_ and Greek letters."""
 
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, ligatures: bool = True) -> None:
         self.src = src
+        self.special = _SPECIAL_TEXT if ligatures else _SPECIAL_PLAIN
         self.pos = 0
         self.math = False
         self.depth = 0  # frames of until(): command arguments nest, plain groups do not
@@ -125,7 +144,7 @@ class _Decoder:
         self.depth += 1
         while self.pos < end:
             # Copy the run up to the next character the branches below would change in one go.
-            match = (_SPECIAL_MATH if self.math else _SPECIAL_TEXT).search(src, self.pos)
+            match = (_SPECIAL_MATH if self.math else self.special).search(src, self.pos)
             if match is None:
                 out.append(src[self.pos :])
                 self.pos = end
@@ -243,6 +262,9 @@ class _Decoder:
         if name == "href":
             self.argument()  # the URL
             return self.argument()
+        if name == "vphantom":  # Zotero writes a lone brace as \{\vphantom{\}}
+            self.argument()
+            return ""
         # Unknown command: keep its braced argument if it has one, drop the name.
         if self.pos < len(src) and src[self.pos] == "{":
             return self.argument()
@@ -250,8 +272,8 @@ class _Decoder:
 
     def accented(self, mark: str) -> str:
         base = self.argument()
-        if not base:
-            return ""
+        if not base:  # \^{} and \~{}: the accent alone, which LaTeX prints as ^ and ~
+            return _SPACING_ACCENTS.get(mark, "")
         if base == "ı":
             base = "i"
         elif base == "ȷ":
