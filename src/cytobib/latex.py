@@ -439,18 +439,20 @@ def is_balanced(value: str, *, count_escaped: bool = False) -> bool:
     ``count_escaped`` every brace counts, as bibtex itself counts them. A value written to a
     .bib file must pass both.
     """
+    if "{" not in value and "}" not in value:
+        return True
     depth = 0
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch == "\\" and not count_escaped:
-            i += 2
-            continue
+    # Only braces (and, unless counted, the escapes that hide them) matter: jump between them.
+    for match in (_BRACES if count_escaped else _BRACES_OR_ESCAPES).finditer(value):
+        ch = match.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
             if depth < 0:
                 return False
-        i += 1
     return depth == 0
+
+
+_BRACES = re.compile(r"[{}]")
+_BRACES_OR_ESCAPES = re.compile(r"\\.|[{}]", re.DOTALL)

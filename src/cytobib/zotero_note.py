@@ -22,7 +22,6 @@ the annotation's fields as YAML-ready data). Exports and ``cytobib import`` use 
 from __future__ import annotations
 
 import html
-import html.parser
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +85,7 @@ LABEL = re.compile(r"(?:^|(?<=\s))(?P<label>" + _LABEL_BODY + r"):(?=\s|$)")
 _MARKER = re.compile(r"(?:^|(?<=\s))" + MARKER + r": v(?P<version>\d+)(?=\s|$)")
 _ITEM = re.compile(r"^(?P<kind>" + "|".join(re.escape(i) for i in _ITEMS) + r") (?P<n>\d+)$")
 _WS = re.compile(r"\s+")
+_LINE_START = re.compile(r"\n[^\S\n]*(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -268,34 +268,22 @@ class Found:
     after: str = ""
 
 
-class _Text(html.parser.HTMLParser):
-    """HTML -> text: entities decoded (``&#10;`` is a newline), block ends are newlines."""
-
-    _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-                         "blockquote", "tr", "pre", "table", "dl", "dt", "dd"})  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" or tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|tr|pre|table|dl|dt|dd|br)\b[^>]*>", re.IGNORECASE
+)
+_OTHER_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9]*\b[^>]*>", re.DOTALL)
 
 
 def html_text(note: str) -> str:
-    """A note's HTML as plain text: one line per block, entities decoded."""
-    parser = _Text()
-    parser.feed(note)
-    parser.close()
-    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
+    """A note's HTML as plain text: one line per block (``<p>``, ``<li>``, headings, ``<br>``),
+    other tags and comments dropped, entities decoded (``&#10;`` is a line break)."""
+    if "<" in note:
+        note = _OTHER_TAG.sub("", _BLOCK_TAG.sub("\n", note))
+    if "&" in note:
+        note = note.replace("&#10;", "\n")
+        if "&" in note:
+            note = html.unescape(note)
+    lines = (line.strip() for line in note.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -313,17 +301,16 @@ def find(text: str) -> Found:
     marker = _MARKER.search(text)
     if marker is None:
         return Found(text, None)
-    before = text[: marker.start()]
-    lines = text[marker.start() :].split("\n")
-    taken = [lines[0]]
-    rest = 1
-    for line in lines[1:]:
-        if line.strip() and not LABEL.match(line.lstrip()):
+    rest = text[marker.start() :]
+    labels = _labels(rest)
+    starts = {start for _, start, _ in labels}
+    end = len(rest)
+    for line in _LINE_START.finditer(rest):  # the first character of each later line
+        if line.end() not in starts:  # a line that starts with no label ends the note
+            end = line.start() + 1
             break
-        taken.append(line)
-        rest += 1
-    after = "\n".join(lines[rest:])
-    return Found(before, _content(int(marker.group("version")), " \n".join(taken)), after)
+    note = _content(int(marker.group("version")), rest[:end], [x for x in labels if x[1] < end])
+    return Found(text[: marker.start()], note, rest[end:])
 
 
 def read(text: str) -> NoteContent | None:
@@ -331,18 +318,40 @@ def read(text: str) -> NoteContent | None:
     return find(text).note
 
 
-def _split(text: str) -> list[tuple[str, str]]:
+_WORD_SET = frozenset(_WORDS)
+# What a label can look like (a capitalised word, maybe a lowercase word and a number, or the
+# marker) after white space and before ": ": one pass over the text finds the candidates,
+# then the vocabulary decides (faster than trying every label at every character).
+_CANDIDATE = re.compile(
+    r"(?<!\S)([A-Z][a-z]*(?: (?!" + MARKER + r":)[a-z]+)?(?: \d+)?|" + MARKER + r"):(?!\S)"
+)
+
+
+def _labels(text: str) -> list[tuple[str, int, int]]:
+    """(label, start, end) of every label in ``text``, as :data:`LABEL` finds them."""
+    return [
+        (m.group(1), m.start(), m.end())
+        for m in _CANDIDATE.finditer(text)
+        if m.group(1) in _WORD_SET or _ITEM.match(m.group(1))
+    ]
+
+
+def _split(text: str, found: list[tuple[str, int, int]]) -> list[tuple[str, str]]:
     """(label, value) pairs: a value runs to the next label; word joiners undone."""
-    found = list(LABEL.finditer(text))
     pairs = []
-    for m, nxt in zip(found, [*found[1:], None], strict=True):
-        value = text[m.end() : nxt.start() if nxt else len(text)]
-        value = _WS.sub(" ", value).strip().replace(_JOINER + ":", ":")
-        pairs.append((m.group("label"), value))
+    for (label, _, end), nxt in zip(found, [*found[1:], None], strict=True):
+        value = text[end : nxt[1] if nxt else len(text)]
+        if "\n" in value or "  " in value or "\t" in value:
+            value = " ".join(value.split())
+        else:
+            value = value.strip()
+        if _JOINER in value:
+            value = value.replace(_JOINER + ":", ":")
+        pairs.append((label, value))
     return pairs
 
 
-def _content(version: int, text: str) -> NoteContent:
+def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> NoteContent:
     """Rebuild the annotation from the blocks, nesting by label."""
     data: dict[str, Any] = {}
     summary: list[str] = []
@@ -352,7 +361,7 @@ def _content(version: int, text: str) -> NoteContent:
     problems: list[str] = []
     item: dict[str, Any] | None = None  # the claim, agent, caveat... the sub-labels go to
     kind = ""
-    for label, value in _split(text):
+    for label, value in _split(text, labels):
         numbered = _ITEM.match(label)
         if label == MARKER:
             continue

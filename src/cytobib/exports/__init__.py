@@ -112,6 +112,7 @@ class Exporter(Protocol):
 # --- tags -----------------------------------------------------------------------------------
 
 _UPDATE_TAGS = {"retracted": "retracted", "concern": "expression of concern"}
+_SEPARATORS = re.compile(r"[,;]")
 _WS = re.compile(r"\s+")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
@@ -136,6 +137,12 @@ def split_keywords(value: str) -> list[str]:
     """
     if not value.strip():
         return []
+    if "{" not in value:  # no braced tag: a plain split
+        return list(
+            dict.fromkeys(
+                t for t in (clean_tag(latex.to_text(p)) for p in _SEPARATORS.split(value)) if t
+            )
+        )
     parts: list[str] = []
     depth = 0
     start = 0

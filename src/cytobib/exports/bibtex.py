@@ -135,26 +135,25 @@ def _user_protected(raw: str) -> set[str]:
     depth = 0
     start = 0
     skip = False
-    i = 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\\":
-            i += 2  # an escaped brace or a command letter is not a group delimiter
-            continue
+    for match in _GROUPING.finditer(raw):  # an escape (\{, \'e, \emph) is no delimiter
+        ch = match.group()
+        i = match.start()
         if ch == "{":
             if depth == 0:
                 start = i + 1
-                skip = bool(_COMMAND_BEFORE.search(raw[:i])) or raw.startswith("\\", i + 1)
+                skip = bool(_COMMAND_BEFORE.search(raw, 0, i)) or raw.startswith("\\", i + 1)
             depth += 1
         elif ch == "}" and depth > 0:
             depth -= 1
             if depth == 0 and not skip:
                 for word in latex.to_text(raw[start:i]).split():
-                    match = _CORE.match(word)
-                    if match and match.group(2):
-                        words.add(match.group(2))
-        i += 1
+                    core = _CORE.match(word)
+                    if core and core.group(2):
+                        words.add(core.group(2))
     return words
+
+
+_GROUPING = re.compile(r"\\.|[{}]", re.DOTALL)
 
 
 def balanced(value: str) -> str:
@@ -223,16 +222,17 @@ class Values:
             return ""
         user = _user_protected(self.entry.get(name)) if "{" in self.entry.get(name) else set()
         out: list[str] = []
-        for token in re.split(r"(\s+)", decoded):
-            match = _CORE.match(token) if token and not token.isspace() else None
-            if match is None:
-                out.append(token)
+        plain: list[str] = []  # words left as they are, encoded together
+        for word in re.split(r"( )", decoded):  # decoded text has single spaces only
+            match = _CORE.match(word) if word.strip() else None
+            core = match.group(2) if match else ""
+            if match is None or not core or not (core in user or latex.needs_protection(core)):
+                plain.append(word)
                 continue
-            lead, core, trail = match.groups()
-            if core and (core in user or latex.needs_protection(core)):
-                out.append(self.esc(lead) + "{" + self.esc(core) + "}" + self.esc(trail))
-            else:
-                out.append(self.esc(token))
+            lead, _, trail = match.groups()
+            out.append(self.esc("".join(plain) + lead) + "{" + self.esc(core) + "}")
+            plain = [trail]
+        out.append(self.esc("".join(plain)))
         return "".join(out)
 
     def person(self, p: Person) -> str:
@@ -264,7 +264,8 @@ class Values:
         """cytobib's note on the work as lines (or the summary at the ``summary`` level)."""
         note = work_note(self.record, self.options.notes)
         if note:
-            return "\n    ".join(self.esc(line) for line in zotero_note.to_lines(note).split("\n"))
+            text = texenc.encode(zotero_note.to_lines(note), ascii=self.ascii, lines=True)
+            return text.replace("\n", "\n    ")
         return self.esc(summary_note(self.record, self.options.notes))
 
     def status(self) -> str:

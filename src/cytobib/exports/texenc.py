@@ -86,11 +86,18 @@ HAZARDS = {
 }
 
 
-def encode(text: str, *, ascii: bool = False) -> str:
-    """Plain text -> a BibTeX value (one line; see the module docstring)."""
+# Anything encode() may change; text without it (most words of most titles) is returned as is.
+_ANY = re.compile(r"[\\{}&%$#_~^]|[-'`,<>!?][-'`,<>!?]|TEL|  ")
+
+
+def encode(text: str, *, ascii: bool = False, lines: bool = False) -> str:
+    """Plain text -> a BibTeX value (see the module docstring): one line, or with ``lines``
+    the line breaks kept (text already one clean line per line, as a note's)."""
     if not text:
         return ""
-    if not text.isprintable() or "  " in text:
+    if _ANY.search(text) is None and text.isprintable() and (not ascii or text.isascii()):
+        return text
+    if not lines and (not text.isprintable() or "  " in text):
         text = _WS.sub(" ", text).strip()
     if _SPECIAL.search(text):
         text = _SPECIAL.sub(lambda m: SPECIALS[m.group()], text)

@@ -43,12 +43,16 @@ def read_bibtex(source: bibfile.BibText) -> tuple[list[Incoming], list[Issue]]:
     return [from_bibtex(e, source.path) for e in parsed.entries], list(parsed.issues)
 
 
+_LINE = "\ue000"  # a private-use character: stands for a line break while decoding
+
+
 def _plain(value: str) -> str:
     """A note's LaTeX as text, line breaks kept and ``--`` left as typed (Zotero writes its
     notes' text with only the specials escaped)."""
-    return "\n".join(
-        repair_text(latex.to_text(line, ligatures=False)) for line in value.split("\n")
-    )
+    if "\n" not in value:
+        return repair_text(latex.to_text(value, ligatures=False))
+    text = latex.to_text(value.replace("\n", _LINE), ligatures=False)
+    return "\n".join(line.strip() for line in repair_text(text).split(_LINE))
 
 
 def from_bibtex(entry: Entry, path: str = "") -> Incoming:

@@ -56,9 +56,10 @@ class LibraryIndex:
         titles = {t: tuple(keys) for t, keys in by_title.items()}
         return cls(by_key, {k.casefold(): k for k in by_key}, by_doi, by_pmid, by_work, titles)
 
-    def match(self, work: Incoming) -> tuple[str, str] | None:
+    def match(self, work: Incoming, content: Work | None = None) -> tuple[str, str] | None:
         """(library key, how) for the entry this work is: how is "key", "doi", "pmid" or
-        "title" (title, first author and year); None for a new work."""
+        "title" (title, first author and year: ``content``, :func:`work_key` of the work,
+        when the caller has it); None for a new work."""
         if work.key:
             key = self.by_fold.get(work.key.casefold())
             if key is not None and not self._differs(work, key):
@@ -69,7 +70,7 @@ class LibraryIndex:
             key = self.by_pmid[work.pmid]
             if not self._differs(work, key):
                 return key, "pmid"
-        found = self.by_work.get(work_key(work.fields))
+        found = self.by_work.get(content or work_key(work.fields))
         if found is not None and not self._differs(work, found):
             return found, "title"
         return None
@@ -111,6 +112,8 @@ def new_key(work: Incoming, folded: Collection[str]) -> str:
     key = work.key
     if not key or _BAD_KEY_CHARS.search(key) or not ann.is_safe_key(key):
         key = make_key(work.fields)
+    if key.casefold() not in folded:  # the usual case: no set of every key built again
+        return key
     return citekey.free_key(key, folded)
 
 

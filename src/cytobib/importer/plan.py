@@ -23,7 +23,7 @@ from cytobib import annotations as ann
 from cytobib import bibfile, latex, merge
 from cytobib.errors import LibraryStateError
 from cytobib.importer.incoming import Incoming, auto_note
-from cytobib.importer.match import LibraryIndex, new_key, renamed
+from cytobib.importer.match import LibraryIndex, new_key, renamed, work_key
 from cytobib.importer.notes import (
     annotation_data,
     keywords,
@@ -155,11 +155,13 @@ def complete(work: Incoming) -> Incoming:
             ("author", note.authors_truncated),
             ("editor", note.editors_truncated),
         ):
-            people = parse_names(fields.get(name, ""))
-            if truncated and people and people[-1].family != "others":
+            people = parse_names(fields.get(name, "")) if truncated else ()
+            if people and people[-1].family != "others":
                 fields[name] = fields[name] + " and others"
-    own = " ".join(latex.to_text(fields.get("note", "")).split())
-    free = tuple(n for n in work.notes if " ".join(n.split()) != own)
+    free = work.notes
+    if free and fields.get("note"):
+        own = " ".join(latex.to_text(fields["note"]).split())
+        free = tuple(n for n in free if " ".join(n.split()) != own)
     key = note.key if note is not None and note.key else work.key
     return dataclasses.replace(work, key=key, fields=fields, notes=free, tags=())
 
@@ -203,7 +205,8 @@ class _Merge:
     def take(self, work: Incoming) -> None:
         """Merge one work: into the entry it matches, else into a new one."""
         work = complete(work)
-        found = self.index.match(work)
+        content = work_key(work.fields)
+        found = self.index.match(work, content)
         if found is not None:
             key, how = found
             if how != "key":
@@ -211,7 +214,7 @@ class _Merge:
             self._merge(work, key)
         else:
             key = self._add(work)
-            same_title = self.index.candidates(work)
+            same_title = self.index.by_title.get(content[0], ())
             if same_title:
                 self.candidates[key] = same_title
         self.material.setdefault(key, _Material()).add(work)
