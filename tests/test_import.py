@@ -324,7 +324,7 @@ def test_cli_import_applies(root: Path, cli: Callable[..., Any]) -> None:
     assert result.code == 0, result.err
     assert "filled retracted2019tnf: " in result.out
     assert entries(root)["retracted2019tnf"].get("issn") == "1234-5678"
-    assert "annotation stubs: smith_il-2_2021" in result.out
+    assert "annotations: smith_il-2_2021" in result.out
     assert "smith_il-2_2021" in entries(root)
 
 
@@ -346,3 +346,94 @@ def test_zotero_extra_is_read_but_real_notes_are_kept() -> None:
     assert "note" not in work.fields
     real = Entry("k", "article", {"note": "Erratum in: J Immunol 2020"}, 1)
     assert from_bibtex(real).fields["note"] == "Erratum in: J Immunol 2020"
+
+
+# --- Zotero's ways (issue 13) -----------------------------------------------------------------
+
+
+def test_zotero_extra_lines_go_to_fields_and_auto_lines_are_dropped() -> None:
+    """In a Zotero export's ``note`` (its Extra): ``Citation Key:`` is the key, ``tex.pmcid:``
+    the pmcid, ``Type: Journal Article`` is dropped; what anyone wrote stays the note."""
+    from cytobib.importer import from_bibtex
+
+    note = "Type: Journal Article\ntex.pmcid: PMC1\nCitation Key: berg2020\nErratum in: x"
+    work = from_bibtex(Entry("berg_il-2_2020", "article", {"note": note}, 1))
+    assert work.key == "berg2020"
+    assert work.fields["pmcid"] == "PMC1"
+    assert work.fields["note"] == "Erratum in: x"
+    auto = Entry("k", "article", {"annote": "Type: Journal Article", "note": "tex.ids= k2a"}, 1)
+    assert from_bibtex(auto).notes == ()
+    assert "note" not in from_bibtex(auto).fields
+
+
+def test_zotero_others_creator_is_and_others() -> None:
+    """Zotero writes BibTeX's ``and others`` back as a creator ``{others}``; that is ``and
+    others`` again (BibTeX and RIS)."""
+    from cytobib.importer import from_bibtex, from_ris
+
+    work = from_bibtex(Entry("k", "article", {"author": "Berg, Anna and {others}"}, 1))
+    assert work.fields["author"] == "Berg, Anna and others"
+    ris = from_ris({"type_of_reference": "JOUR", "authors": ["Berg, Anna", "others"]})
+    assert ris.fields["author"] == "Berg, Anna and others"
+
+
+def test_reimporting_the_same_file_changes_nothing(empty: Path) -> None:
+    """A Zotero export imported once, then again: the second time library.bib stays
+    byte-identical, no annotation is written and nothing is reported."""
+    apply_import(load(empty), plan_import(load(empty), ZOTERO_BIB))
+    apply_import(load(empty), plan_import(load(empty), ZOTERO_RIS))
+    before = (empty / "library.bib").read_bytes()
+    files = sorted(p.name for p in (empty / "annotations").iterdir())
+    for source in (ZOTERO_BIB, ZOTERO_RIS):
+        plan = plan_import(load(empty), source)
+        assert (plan.added, plan.updated, plan.conflicts) == ((), (), ())
+        assert (plan.stubs, plan.notes_not_applied, plan.candidates) == ((), (), {})
+        apply_import(load(empty), plan)
+    assert (empty / "library.bib").read_bytes() == before
+    assert sorted(p.name for p in (empty / "annotations").iterdir()) == files
+
+
+def _ris(tmp_path: Path, *records: str) -> Path:
+    path = tmp_path / "in.ris"
+    path.write_text("".join(f"TY  - JOUR\n{r}\nER  - \n\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_matching_by_pmid_then_title_author_and_year(empty: Path, tmp_path: Path) -> None:
+    """A work without key or DOI matches by PMID, else by title + first author + year; a work
+    that shares only the title is added and listed as a candidate, never merged."""
+    (empty / "library.bib").write_text(
+        "@article{berg2020il2,\n  author = {Berg, Anna},\n  title = {IL-2 in melanoma},\n"
+        "  year = {2020},\n  pmid = {123},\n}\n\n"
+        "@article{nagy2021tregs,\n  author = {Nagy, Eva},\n  title = {Tregs and IL-2},\n"
+        "  year = {2021},\n}\n",
+        encoding="utf-8",
+    )
+    source = _ris(
+        tmp_path,
+        "TI  - Another title\nAU  - Someone, X\nPY  - 2020\nAN  - 123",
+        "TI  - TREGS and IL-2\nAU  - Nagy, E.\nPY  - 2021\nLA  - en",
+        "TI  - Tregs and IL-2\nAU  - Other, Olga\nPY  - 2021",
+    )
+    plan = plan_import(load(empty), source)
+    assert list(plan.matched.values()) == [("berg2020il2", "pmid"), ("nagy2021tregs", "title")]
+    assert [n.key for n in plan.added] == ["other2021tregs"]
+    assert plan.candidates == {"other2021tregs": ("nagy2021tregs",)}
+    assert [(c.key, c.field) for c in plan.conflicts] == [
+        ("berg2020il2", "author"),
+        ("berg2020il2", "title"),
+        ("nagy2021tregs", "title"),  # re-cased: the user's edit, offered with both values
+    ]
+
+
+def test_tags_split_by_zotero_are_joined_back_from_the_note() -> None:
+    """Zotero's BibTeX export splits ``Muscle, Skeletal`` in two; cytobib's note lists it, so
+    the keyword comes back whole; tags cytobib made from the annotation are not keywords."""
+    from cytobib.importer import keywords
+    from cytobib.zotero_note import NoteContent
+
+    note = NoteContent(1, keywords=("Muscle, Skeletal", "IL-2"), annotation={"tags": ["Treg"]})
+    tags = ["agent: aldesleukin", "Treg", "Muscle", "Skeletal", "IL-2", "il-2", "new tag"]
+    assert keywords(tags, note) == ["Muscle, Skeletal", "IL-2", "il-2", "new tag"]
+    assert keywords([], note) == ["Muscle, Skeletal", "IL-2"]  # CSL-JSON: Zotero kept no tag
+    assert keywords(["IL-2", "il-2", "status: retracted"], None) == ["IL-2", "il-2"]

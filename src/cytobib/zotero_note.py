@@ -5,7 +5,8 @@ export; its BibTeX export keeps only the text, one line per ``&#10;``; its BibTe
 every whitespace run, newlines included; CSL-JSON ``note`` becomes Extra. The layout here reads
 the same after each of these (tests/zotero_sim/NOTE-layout.md has the evidence):
 
-* the marker ``cytobib: v1`` comes first, as visible text with a colon;
+* the marker ``cytobib: v1`` comes first, as visible text with a colon; then the key and the
+  identifiers Zotero keeps only in Extra (which its RIS export leaves out);
 * every block is ``Label: value`` with a label from a closed vocabulary that names no Zotero
   field and no CSL variable (Zotero desktop moves Extra lines named like a field into it);
 * a value never holds a line break, and a label-like ``Word:`` inside a value is written
@@ -24,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
@@ -55,6 +56,8 @@ SUBS = {
 }
 FIELDS = (
     "Cite key",
+    "Pubmed id",
+    "Pmc id",
     "Summary",
     "Study type",
     "Reading status",
@@ -62,10 +65,18 @@ FIELDS = (
     "Author list",
     "Editor list",
     "Entry note",
+    "Bib field",
 )
-"""Top-level blocks: one value each (``Summary`` once per paragraph)."""
+"""Top-level blocks: one value each (``Summary`` once per paragraph, ``Bib field`` per field)."""
 
-HOUSEKEEPING = frozenset({"Cite key", "Author list", "Editor list", "Entry note", "Keywords"})
+HOUSEKEEPING = frozenset({"Cite key", "Pubmed id", "Pmc id", "Author list", "Editor list",
+                          "Entry note", "Bib field", "Keywords"})  # fmt: skip
+
+CARRIED = ("shortjournal", "publisher", "address", "chapter", "edition", "series",
+           "organization", "howpublished")  # fmt: skip
+"""library.bib fields some Zotero route drops (Zotero's BibTeX export writes no journal
+abbreviation; a journal article has no publisher or place in Zotero, a book section no chapter):
+the note keeps them as ``Bib field: name = value``, and an import fills them where missing."""
 """Blocks about the entry, not the annotation: a note holding only these makes no annotation."""
 
 AND_OTHERS = "and others"
@@ -114,19 +125,26 @@ def blocks(record: Record, *, keywords: Sequence[str] = (), entry_note: str = ""
     decodes them, as the exporters already have).
     """
     out = [Block(MARKER, f"v{VERSION}"), Block("Cite key", clean(record.key))]
+    entry = record.entry
+    # Zotero keeps PMID and PMCID in Extra, which its RIS export leaves out: the note keeps them.
+    for label, name in (("Pubmed id", "pmid"), ("Pmc id", "pmcid")):
+        if entry.text(name):
+            out.append(Block(label, clean(entry.text(name))))
     ann = record.annotation
     if ann is not None:
         out += annotation_blocks(ann)
     if keywords:
         out.append(Block("Keywords"))
         out += [Block(f"Keyword {i}", clean(k), 1) for i, k in enumerate(keywords, 1)]
-    entry = record.entry
     if entry.authors and entry.authors[-1].family == "others":
         out.append(Block("Author list", AND_OTHERS))
     if entry.editors and entry.editors[-1].family == "others":
         out.append(Block("Editor list", AND_OTHERS))
     if entry_note.strip():
         out.append(Block("Entry note", clean(entry_note)))
+    for name in CARRIED:
+        if entry.fields.get(name):
+            out.append(Block("Bib field", clean(f"{name} = {entry.text(name)}")))
     return out
 
 
@@ -251,9 +269,13 @@ class NoteContent:
 
     version: int
     key: str = ""
+    pmid: str = ""
+    pmcid: str = ""
     annotation: Mapping[str, Any] | None = None
     keywords: tuple[str, ...] | None = None
     entry_note: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """``Bib field`` blocks: library.bib fields (decoded text) a route may have dropped."""
     authors_truncated: bool = False
     editors_truncated: bool = False
     problems: tuple[str, ...] = ()
@@ -356,7 +378,8 @@ def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> Not
     data: dict[str, Any] = {}
     summary: list[str] = []
     keywords: list[str] | None = None
-    key = entry_note = ""
+    key = entry_note = pmid = pmcid = ""
+    carried: dict[str, str] = {}
     authors = editors = False
     problems: list[str] = []
     item: dict[str, Any] | None = None  # the claim, agent, caveat... the sub-labels go to
@@ -380,6 +403,10 @@ def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> Not
                 keywords = keywords or []
         elif label == "Cite key":
             key = value
+        elif label == "Pubmed id":
+            pmid = value
+        elif label == "Pmc id":
+            pmcid = value
         elif label == "Summary":
             summary.append(value)
         elif label == "Author list":
@@ -388,6 +415,10 @@ def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> Not
             editors = value == AND_OTHERS
         elif label == "Entry note":
             entry_note = value
+        elif label == "Bib field":
+            name, sep, text = value.partition(" = ")
+            if sep and name in CARRIED:
+                carried.setdefault(name, text)
         elif label in ("Study type", "Reading status"):
             name, allowed = _CHOICES[label]
             if value in allowed:
@@ -406,9 +437,12 @@ def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> Not
     return NoteContent(
         version=version,
         key=key,
+        pmid=pmid,
+        pmcid=pmcid,
         annotation=_ordered(data) if data else None,
         keywords=tuple(keywords) if keywords is not None else None,
         entry_note=entry_note,
+        fields=carried,
         authors_truncated=authors,
         editors_truncated=editors,
         problems=tuple(problems),

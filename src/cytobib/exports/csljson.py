@@ -87,6 +87,8 @@ def item(record: Record, options: ExportOptions) -> dict[str, Any]:
     url = verbatim(e.get("url"), encode=False)
     if url:
         out["URL"] = url
+    if out.get("type") == "report" and "issue" in out:  # a report's number, not an issue
+        out["number"] = out.pop("issue")
     if e.text("shorttitle"):
         out["title-short"] = e.text("shorttitle")
     accessed = _date(e.text("urldate"))

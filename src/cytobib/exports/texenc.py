@@ -81,6 +81,7 @@ _WS = re.compile(r"\s+")
 HAZARDS = {
     "{\\textbackslash}": "\\",
     "{\\textasciitilde}": "~",
+    "{\\textdollar}": "$",
     "{\\textbraceleft}": "{",
     "{\\textbraceright}": "}",
 }
@@ -101,6 +102,8 @@ def encode(text: str, *, ascii: bool = False, lines: bool = False) -> str:
         text = _WS.sub(" ", text).strip()
     if _SPECIAL.search(text):
         text = _SPECIAL.sub(lambda m: SPECIALS[m.group()], text)
+        if text.count("\\$") >= 2:  # Zotero takes two \$ for math and drops both
+            text = text.replace("\\$", "{\\textdollar}")
     text = breaks(text)
     if ascii and not text.isascii():
         text = _NON_ASCII.sub(lambda m: SAFE.get(m.group(), m.group()), text)
@@ -122,12 +125,11 @@ def leftovers(value: str) -> list[str]:
 
 
 def hazards(value: str) -> list[str]:
-    """Characters of an encoded value that Zotero's BibTeX import reads otherwise: a backslash,
-    ``~``, a lone brace, and any ``$`` when there are two (it takes them for math)."""
-    found = [char for form, char in HAZARDS.items() if form in value]
-    if value.count("\\$") >= 2:
-        found.append("$")
-    return found
+    """Characters of an encoded value that Zotero's BibTeX import keeps as words
+    (``\\textasciitilde``): a backslash, ``~``, a lone brace, and ``$`` when a value holds two
+    (as ``\\$`` it would take them for math and drop both). ``cytobib import`` reads the words
+    back as the characters; Zotero shows them."""
+    return [char for form, char in HAZARDS.items() if form in value]
 
 
 def describe(chars: Iterable[str]) -> str:

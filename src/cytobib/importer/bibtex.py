@@ -13,6 +13,7 @@ and what remains is the entry's note. BibLaTeX forms (``date``, ``journaltitle``
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from cytobib import bibfile, latex
 from cytobib.exports import split_keywords
@@ -35,6 +36,11 @@ _DROPPED_FIELDS = frozenset({"update-status", "keywords", "keyword", "eprint", "
 # BibLaTeX names -> the BibTeX names a library.bib uses.
 _RENAMED_FIELDS = {"journaltitle": "journal", "location": "address", "issue": "number"}
 _PARAGRAPHS = re.compile(r"\n\s*\n")
+# A thesis's `type` that only restates the entry type (Zotero's "PhD Thesis", BibLaTeX keys).
+_THESIS_KIND = re.compile(
+    r"^\s*(?:(?:ph\.?\s?d\.?|master'?s?)\s*thesis|phdthesis|mathesis|mastersthesis)\s*$",
+    re.IGNORECASE,
+)
 
 
 def read_bibtex(source: bibfile.BibText) -> tuple[list[Incoming], list[Issue]]:
@@ -44,15 +50,32 @@ def read_bibtex(source: bibfile.BibText) -> tuple[list[Incoming], list[Issue]]:
 
 
 _LINE = "\ue000"  # a private-use character: stands for a line break while decoding
+# Zotero's BibTeX export turns a note's literal <b>, <i>, <sup>, <sub> into LaTeX markup
+# (BibTeX.js mapHTMLmarkup); a note is text, so they are read back as those characters.
+_MARKUP = [
+    (re.compile(r"\\textbf\{([^{}]*)\}"), r"<b>\1</b>"),
+    (re.compile(r"\\textit\{([^{}]*)\}"), r"<i>\1</i>"),
+    (re.compile(r"\$\^\{\\textrm\{([^{}]*)\}\}\$"), r"<sup>\1</sup>"),
+    (re.compile(r"\$_\{\\textrm\{([^{}]*)\}\}\$"), r"<sub>\1</sub>"),
+]
 
 
 def _plain(value: str) -> str:
     """A note's LaTeX as text, line breaks kept and ``--`` left as typed (Zotero writes its
     notes' text with only the specials escaped)."""
+    if "\\text" in value or "$" in value:
+        for pattern, html_form in _MARKUP:
+            value = pattern.sub(partial(_markup, html_form), value)
     if "\n" not in value:
         return repair_text(latex.to_text(value, ligatures=False))
     text = latex.to_text(value.replace("\n", _LINE), ligatures=False)
     return "\n".join(line.strip() for line in repair_text(text).split(_LINE))
+
+
+def _markup(html_form: str, match: re.Match[str]) -> str:
+    """One piece of Zotero's LaTeX markup as its HTML, escaped so the decoder keeps it text."""
+    text = match.expand(html_form)
+    return text.replace("<", "{\\textless}").replace(">", "{\\textgreater}")
 
 
 def from_bibtex(entry: Entry, path: str = "") -> Incoming:
@@ -102,7 +125,7 @@ def _read_note_field(fields: dict[str, str]) -> tuple[str, list[str]]:
     if not note:
         return "", []
     lines = note.split("\n")
-    decoded = [repair_text(latex.to_text(line, ligatures=False)) for line in lines]
+    decoded = _plain(note).split("\n")  # line for line (cytobib's note lines among them)
     start = next((i for i, d in enumerate(decoded) if d.startswith("cytobib: v")), len(lines))
     extra = read_extra(zip(lines[:start], decoded[:start], strict=True))
     for name, value in extra.fields.items():
@@ -146,8 +169,12 @@ def _bibtex_type(kind: str, raw: dict[str, str], fields: dict[str, str]) -> str:
         fields.pop("type", None)
         if "institution" in fields:
             fields.setdefault("school", fields.pop("institution"))
-    elif kind == "report":
+    elif kind in ("phdthesis", "mastersthesis") and _THESIS_KIND.match(
+        latex.to_text(fields.get("type", ""))
+    ):
+        fields.pop("type")  # Zotero's "PhD Thesis": what the entry type says already
+    elif kind in ("report", "techreport"):
         kind = "techreport"
-        if fields.get("type", "").strip() == "techreport":
+        if fields.get("type", "").strip() == "techreport":  # BibLaTeX's key, via Zotero too
             fields.pop("type")
     return kind

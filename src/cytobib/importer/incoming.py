@@ -19,8 +19,8 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 # retraction check owns that flag, so an import drops the line.
 STATUS_LINE = re.compile(
     r"^(?:RETRACTED|EXPRESSION OF CONCERN|CORRECTED)\."
-    r"(?: Notice:(?: doi:\S+?)?(?:;? ?\d{4}-\d{2}-\d{2})?(?:;? ?source: [^.]*)?)?"
-    r"(?:\.\s+|\.?$)"
+    r"(?: Notice:(?: doi:\S+?)?(?:;? ?\d{4}-\d{2}-\d{2})?(?:;? ?source: [^.\n]*)?)?"
+    r"(?:\.\s+|\.?(?:\n|$))"
 )
 
 # Zotero's Extra: "Label: value" lines it knows, and lines other tools leave there.
@@ -35,7 +35,7 @@ _SAFE_FIELD = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 # then write them as text ("\textasciitilde"). No text means those words: they are the
 # characters cytobib wrote.
 _KEPT_WORDS = {"textasciitilde": "~", "textbackslash": "\\", "textbraceleft": "{",
-               "textbraceright": "}"}  # fmt: skip
+               "textbraceright": "}", "textdollar": "$"}  # fmt: skip
 _KEPT_TEXT = re.compile(r"\\(" + "|".join(_KEPT_WORDS) + r")")
 _KEPT_LATEX = re.compile(r"\{\\textbackslash\}(" + "|".join(_KEPT_WORDS) + r")")
 _OTHERS = re.compile(r"\s+and\s+\{others\}\s*$")

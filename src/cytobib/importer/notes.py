@@ -49,7 +49,7 @@ def keywords(tags: Sequence[str], note: NoteContent | None) -> list[str]:
     ann_tags = set((note.annotation or {}).get("tags", ()))
     if not tags:
         return listed
-    tags = _rejoin(tags, listed)
+    tags = _rejoin(tags, [*listed, *ann_tags])
     kept = [t for t in tags if t in listed or not (t.lower().startswith(_FACETS) or t in ann_tags)]
     order = {k: i for i, k in enumerate(listed)}
     return sorted(dict.fromkeys(kept), key=lambda t: (order.get(t, len(order)), kept.index(t)))

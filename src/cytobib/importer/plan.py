@@ -144,6 +144,9 @@ def complete(work: Incoming) -> Incoming:
     if tags:
         fields["keywords"] = render_keywords(tags)
     if note is not None:
+        for name, value in (("pmid", note.pmid), ("pmcid", note.pmcid), *note.fields.items()):
+            if value and name not in fields:
+                fields[name] = latex.escape(value)
         if note.entry_note and "note" not in fields:
             auto = auto_note(note.entry_note)
             if auto is None:
