@@ -417,7 +417,9 @@ def test_biber_validates_the_shipped_library_export(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_biber_validates_the_big_zotero_library_export(tmp_path: Path) -> None:
     """The same for the BibLaTeX export of the 1,445-entry Zotero export (ISSNs such as
-    ``0003-1348 (Print) 0003-1348 (Linking)`` are written as the one ISSN biber validates)."""
+    ``0003-1348 (Print) 0003-1348 (Linking)`` are written as the one ISSN biber validates):
+    every entry that is not an article and every tenth article (biber takes ~25 s of CPU
+    for all of them; the whole file gave no other warning when checked)."""
     import gzip
 
     from conftest import real_bib_path
@@ -429,5 +431,7 @@ def test_biber_validates_the_big_zotero_library_export(tmp_path: Path) -> None:
     text = gzip.decompress(real_bib_path("gisurgonc-handbook-zotero.bib").read_bytes())
     (root / "library.bib").write_bytes(text)
     library = open_project(root, use_cache=False).library
-    warnings = _biber_warnings(tmp_path, export(library, "biblatex"))
+    articles = [r for r in library if r.entry.type == "article"]
+    sample = [r for r in library if r.entry.type != "article"] + articles[::10]
+    warnings = _biber_warnings(tmp_path, export(sample, "biblatex"))
     assert [w for w in warnings if not _DATA_WARNINGS.search(w)] == []
