@@ -24,6 +24,8 @@ not part of the export):
 - import s (``--import``): ``plan_import`` of that export into an empty library (read, match,
   merge plan, new keys, annotations rebuilt from the notes, the check that the result
   parses), nothing written. CSL-JSON is not importable;
+- x parse: the step's time over the yardstick's, both timed in the same worker one after the
+  other (on a shared machine the load changes between workers; within one it changes less);
 - traced MB: the peak of Python allocations during that one step (tracemalloc, a separate
   run, since tracing slows it down); RSS MB: the worker's maximum resident size.
 
@@ -178,9 +180,10 @@ def worker(library: str, step: str, fmt: str, trace: bool) -> dict[str, Any]:
     records = list(project.library)
     out: dict[str, Any] = {"library": library, "step": step, "format": fmt,
                            "entries": len(records), "load_s": round(load_s, 3)}  # fmt: skip
+    library_text = Path(project.config.bib).read_text(encoding="utf-8")
     if step == "parse":
-        text = Path(project.config.bib).read_text(encoding="utf-8")
-        seconds, peak, _ = _measure(_bibtexparser(text), trace)
+        seconds, peak, _ = _measure(_bibtexparser(library_text), trace)
+        yardstick = seconds
     else:
         from cytobib.exports import ExportOptions, find_exporter
 
@@ -188,16 +191,20 @@ def worker(library: str, step: str, fmt: str, trace: bool) -> dict[str, Any]:
         if step == "export":
             seconds, peak, text = _measure(lambda: exporter.render(records, ExportOptions()), trace)
             out["output_mb"] = round(len(text.encode("utf-8")) / 2**20, 2)
+            yardstick = _measure(_bibtexparser(library_text), False)[0]
         else:
             text = exporter.render(records, ExportOptions())
+            parse = _rispy(text) if fmt == "ris" else _bibtexparser(text)
             if step == "parse-export":
-                parse = _rispy(text) if fmt == "ris" else _bibtexparser(text)
                 seconds, peak, _ = _measure(parse, trace)
+                yardstick = seconds
             else:
                 seconds, peak, plan = _import(fmt, text, trace)
                 out["added"] = len(plan.added)
                 out["annotations"] = len(plan.stubs)
+                yardstick = _measure(parse, False)[0]
     out["seconds"] = round(seconds, 3)
+    out["x_parse"] = round(seconds / yardstick, 2)
     if peak is not None:
         out["traced_mb"] = round(peak, 1)
     out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -236,6 +243,7 @@ def best(library: str, step: str, fmt: str, repeat: int) -> dict[str, Any]:
     """The fastest of ``repeat`` workers, with the traced peak of one more."""
     runs = [run_worker(library, step, fmt, False) for _ in range(repeat)]
     row = min(runs, key=lambda r: r["seconds"])
+    row["x_parse"] = min(r["x_parse"] for r in runs)
     row["rss_mb"] = max(r["rss_mb"] for r in runs)
     row["traced_mb"] = run_worker(library, step, fmt, True)["traced_mb"]
     return row
@@ -264,17 +272,19 @@ def main() -> None:
             if args.do_import and fmt in IMPORTABLE:
                 rows.append(best(library, "parse-export", fmt, args.repeat))
                 rows.append(best(library, "import", fmt, args.repeat))
-    print(f"{'library':8} {'step':13} {'format':9} {'entries':>7} {'seconds':>8} "
-          f"{'traced MB':>10} {'RSS MB':>7}  notes")  # fmt: skip
+    print(f"{'library':8} {'step':24} {'format':9} {'entries':>7} {'seconds':>8} "
+          f"{'x parse':>8} {'traced MB':>10} {'RSS MB':>7}  notes")  # fmt: skip
     for r in rows:
-        step = {"parse": "parse (bib)", "parse-export": "parse export"}.get(r["step"], r["step"])
+        step = {"parse": "parse library.bib", "parse-export": "parse export"}.get(
+            r["step"], r["step"]
+        )
         if r["step"] == "parse-export":
-            step += " (rispy)" if r["format"] == "ris" else ""
+            step += " (rispy)" if r["format"] == "ris" else " (bibtexp.)"
         notes = f"{r['output_mb']} MB out" if "output_mb" in r else ""
         if "added" in r:
             notes = f"{r['added']} added, {r['annotations']} annotations"
-        head = f"{r['library']:8} {step:13} {r['format']:9} {r['entries']:>7} "
-        print(head + f"{r['seconds']:>8.2f} {r['traced_mb']:>10.1f} {r['rss_mb']:>7.0f}  {notes}")
+        head = f"{r['library']:8} {step:24} {r['format']:9} {r['entries']:>7} {r['seconds']:>8.2f} "
+        print(head + f"{r['x_parse']:>8.2f} {r['traced_mb']:>10.1f} {r['rss_mb']:>7.0f}  {notes}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "export.json").write_text(json.dumps(rows, indent=1) + "\n")
 

@@ -67,17 +67,15 @@ FIELDS = (
     "Entry note",
     "Bib field",
 )
-"""Top-level blocks: one value each (``Summary`` once per paragraph, ``Bib field`` per field)."""
-
-HOUSEKEEPING = frozenset({"Cite key", "Pubmed id", "Pmc id", "Author list", "Editor list",
-                          "Entry note", "Bib field", "Keywords"})  # fmt: skip
+"""Top-level blocks: one value each (``Summary`` once per paragraph, ``Bib field`` per field).
+Those after ``Priority`` are about the entry, not the annotation: a note holding only such
+blocks makes no annotation."""
 
 CARRIED = ("shortjournal", "publisher", "address", "chapter", "edition", "series",
            "organization", "howpublished")  # fmt: skip
 """library.bib fields some Zotero route drops (Zotero's BibTeX export writes no journal
 abbreviation; a journal article has no publisher or place in Zotero, a book section no chapter):
 the note keeps them as ``Bib field: name = value``, and an import fills them where missing."""
-"""Blocks about the entry, not the annotation: a note holding only these makes no annotation."""
 
 AND_OTHERS = "and others"
 
