@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote
 
 from cytobib import latex, zotero_note
@@ -154,6 +155,8 @@ def _user_protected(raw: str) -> set[str]:
 
 
 _GROUPING = re.compile(r"\\.|[{}]", re.DOTALL)
+# Titles repeat their words (IL-2, cells, the...): the answer for a word is kept.
+_needs_protection = lru_cache(maxsize=65536)(latex.needs_protection)
 
 
 def balanced(value: str) -> str:
@@ -226,7 +229,7 @@ class Values:
         for word in re.split(r"( )", decoded):  # decoded text has single spaces only
             match = _CORE.match(word) if word.strip() else None
             core = match.group(2) if match else ""
-            if match is None or not core or not (core in user or latex.needs_protection(core)):
+            if match is None or not core or not (core in user or _needs_protection(core)):
                 plain.append(word)
                 continue
             lead, _, trail = match.groups()
