@@ -1,29 +1,36 @@
-"""How fast cytobib exports (and imports) a 10k-entry annotated library, and at what memory.
+"""How fast cytobib exports and imports a library, and at what memory, beside bibtexparser's
+parse of the same file.
 
-    .venv/bin/python bench/export_bench.py                 # all formats, best of 3
+    .venv/bin/python bench/export_bench.py                       # both libraries, best of 3
     .venv/bin/python bench/export_bench.py --repeat 1 --formats ris bibtex
-    .venv/bin/python bench/export_bench.py --import        # also: import each export into
-                                                           # an empty library (plan only)
+    .venv/bin/python bench/export_bench.py --import               # also: import each export
+    .venv/bin/python bench/export_bench.py --library zotero       # only the Zotero export
 
-The library is ``biox7-10k`` (bench/datasets.py builds it from ../shared/data: the Zotero
-export of 1,445 entries with abstracts, 7 times, 10,115 entries, 25 MB) with a generated
-annotation for every entry (summary, 2-4 claims with evidence, caveats, agents from the
-vocabulary, cancers, tags, reading status), written once into bench/_generated/export-10k/
-(git-ignored).
+Two libraries (bench/datasets.py builds both from ../shared/data):
+
+- ``10k``: ``biox7-10k`` (the Zotero export with abstracts 7 times, 10,115 entries, 25 MB)
+  with a generated annotation for every entry (summary, 2-4 claims with evidence, caveats,
+  agents from the vocabulary, cancers, tags, reading status), written once into
+  bench/_generated/export-10k/ (git-ignored);
+- ``zotero``: ``bio-full``, the 1,445-entry Zotero export itself (notes as Zotero wrote them,
+  no annotations), in bench/_generated/export-zotero/.
 
 Each measurement runs in a fresh worker process that loads the project (timed on its own,
-not part of the export) and then renders with ``--notes full`` and every tag facet:
+not part of the export):
 
-- seconds: wall time of ``exporter.render(records, options)``, best of ``--repeat`` workers;
-- traced MB: the peak of Python allocations during the render (tracemalloc, a separate run,
-  since tracing slows rendering down);
-- RSS MB: the worker's maximum resident size (load + render);
-- output MB: the size of the exported file in UTF-8;
-- import s (with ``--import``): ``plan_import`` of that export into an empty library (read,
-  match, merge plan, new keys, annotation stubs, the check that the result parses), nothing
-  written. CSL-JSON is not importable.
+- parse s: bibtexparser v2 ``parse_string`` of library.bib (its default middlewares), the
+  yardstick; for an import, of the file imported (rispy ``loads`` for RIS beside it);
+- export s: ``exporter.render(records, options)`` with ``--notes full`` and every tag facet;
+- import s (``--import``): ``plan_import`` of that export into an empty library (read, match,
+  merge plan, new keys, annotations rebuilt from the notes, the check that the result
+  parses), nothing written. CSL-JSON is not importable;
+- x parse: the step's time over the yardstick's, both timed in the same worker one after the
+  other (on a shared machine the load changes between workers; within one it changes less);
+- traced MB: the peak of Python allocations during that one step (tracemalloc, a separate
+  run, since tracing slows it down); RSS MB: the worker's maximum resident size.
 
-Results also go to bench/results/export.json (git-ignored).
+Times are the best of ``--repeat`` workers. Results also go to bench/results/export.json
+(git-ignored). Run it against another checkout's code with ``PYTHONPATH=<checkout>/src``.
 """
 
 from __future__ import annotations
@@ -37,12 +44,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-PROJECT = HERE / "_generated" / "export-10k"
+PROJECTS = {
+    "10k": HERE / "_generated" / "export-10k",
+    "zotero": HERE / "_generated" / "export-zotero",
+}
+SOURCES = {"10k": "biox7-10k", "zotero": "bio-full"}
 sys.path.insert(0, str(HERE))
 
 import datasets  # noqa: E402 - bench/ is not a package; the path is set just above
@@ -97,71 +109,109 @@ def annotation_yaml(rng: random.Random) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def ensure_project(force: bool = False) -> Path:
-    """bench/_generated/export-10k: cytobib.toml, the 10k library and 10k annotations."""
-    bib = datasets.ensure()["biox7-10k"]
-    marker = PROJECT / ".complete"
+def ensure_project(library: str, force: bool = False) -> Path:
+    """bench/_generated/export-<library>: cytobib.toml, the library and (10k) annotations."""
+    bib = datasets.ensure()[SOURCES[library]]
+    project = PROJECTS[library]
+    marker = project / ".complete"
     if marker.exists() and not force:
-        return PROJECT
-    from cytobib import bibfile
-
-    notes = PROJECT / "annotations"
+        return project
+    notes = project / "annotations"
     notes.mkdir(parents=True, exist_ok=True)
-    (PROJECT / "cytobib.toml").write_text(
+    (project / "cytobib.toml").write_text(
         f'[library]\nbib = "{bib.resolve().as_posix()}"\nannotations = "annotations"\n'
     )
-    rng = random.Random(7)
-    parsed = bibfile.parse(bibfile.read_text(bib))
-    from cytobib.annotations import is_safe_key
+    if library == "10k":
+        from cytobib import bibfile
+        from cytobib.annotations import is_safe_key
 
-    for entry in parsed.entries:
-        if is_safe_key(entry.key):
-            (notes / f"{entry.key}.yaml").write_text(annotation_yaml(rng), encoding="utf-8")
+        rng = random.Random(7)
+        parsed = bibfile.parse(bibfile.read_text(bib))
+        for entry in parsed.entries:
+            if is_safe_key(entry.key):
+                (notes / f"{entry.key}.yaml").write_text(annotation_yaml(rng), encoding="utf-8")
     marker.write_text("ok\n")
-    return PROJECT
+    return project
 
 
 # --- the worker: one measurement per process ------------------------------------------------
 
 
-def worker(fmt: str, trace: bool, do_import: bool) -> dict[str, Any]:
-    from cytobib.exports import ExportOptions, find_exporter
-    from cytobib.library import open_project
-
-    started = time.perf_counter()
-    project = open_project(PROJECT)  # the parse cache is on, as for the CLI
-    load_s = time.perf_counter() - started
-    records = list(project.library)
-    annotated = sum(1 for r in records if r.annotation is not None)
-    exporter = find_exporter(fmt)
-    options = ExportOptions()
+def _measure(step: Callable[[], Any], trace: bool) -> tuple[float, float | None, Any]:
+    """(seconds, traced peak MB or None, result) of one call."""
     if trace:
         import tracemalloc
 
         tracemalloc.start()
     started = time.perf_counter()
-    text = exporter.render(records, options)
+    result = step()
     seconds = time.perf_counter() - started
-    out: dict[str, Any] = {
-        "format": fmt,
-        "entries": len(records),
-        "annotated": annotated,
-        "load_s": round(load_s, 3),
-        "seconds": round(seconds, 3),
-        "output_mb": round(len(text.encode("utf-8")) / 2**20, 2),
-    }
+    peak = None
     if trace:
         import tracemalloc
 
-        out["traced_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    if do_import:
-        out.update(_import(fmt, text))
+    return seconds, peak, result
+
+
+def _bibtexparser(text: str) -> Callable[[], Any]:
+    import bibtexparser
+
+    return lambda: bibtexparser.parse_string(text)
+
+
+def _rispy(text: str) -> Callable[[], Any]:
+    import rispy
+
+    plain = text.replace("\r\n", "\n")
+    return lambda: rispy.loads(plain, skip_unknown_tags=False, delimiter_tags_mapping={})
+
+
+def worker(library: str, step: str, fmt: str, trace: bool) -> dict[str, Any]:
+    """One step: ``parse`` (library.bib), ``export`` (fmt), ``import`` / ``parse-export``
+    (of the fmt export)."""
+    from cytobib.library import open_project
+
+    project_dir = PROJECTS[library]
+    started = time.perf_counter()
+    project = open_project(project_dir)  # the parse cache is on, as for the CLI
+    load_s = time.perf_counter() - started
+    records = list(project.library)
+    out: dict[str, Any] = {"library": library, "step": step, "format": fmt,
+                           "entries": len(records), "load_s": round(load_s, 3)}  # fmt: skip
+    library_text = Path(project.config.bib).read_text(encoding="utf-8")
+    if step == "parse":
+        seconds, peak, _ = _measure(_bibtexparser(library_text), trace)
+        yardstick = seconds
+    else:
+        from cytobib.exports import ExportOptions, find_exporter
+
+        exporter = find_exporter(fmt)
+        if step == "export":
+            seconds, peak, text = _measure(lambda: exporter.render(records, ExportOptions()), trace)
+            out["output_mb"] = round(len(text.encode("utf-8")) / 2**20, 2)
+            yardstick = _measure(_bibtexparser(library_text), False)[0]
+        else:
+            text = exporter.render(records, ExportOptions())
+            parse = _rispy(text) if fmt == "ris" else _bibtexparser(text)
+            if step == "parse-export":
+                seconds, peak, _ = _measure(parse, trace)
+                yardstick = seconds
+            else:
+                seconds, peak, plan = _import(fmt, text, trace)
+                out["added"] = len(plan.added)
+                out["annotations"] = len(plan.stubs)
+                yardstick = _measure(parse, False)[0]
+    out["seconds"] = round(seconds, 3)
+    out["x_parse"] = round(seconds / yardstick, 2)
+    if peak is not None:
+        out["traced_mb"] = round(peak, 1)
     out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
-def _import(fmt: str, text: str) -> dict[str, Any]:
+def _import(fmt: str, text: str, trace: bool) -> tuple[float, float | None, Any]:
     """Plan the import of the export into an empty library (nothing is written)."""
     from cytobib.importer import plan_import
     from cytobib.library import open_project
@@ -173,61 +223,68 @@ def _import(fmt: str, text: str) -> dict[str, Any]:
         (root / "annotations").mkdir()
         source = root / f"export{SUFFIX[fmt]}"
         source.write_bytes(text.encode("utf-8"))
-        started = time.perf_counter()
-        plan = plan_import(open_project(root, use_cache=False), source)
-        seconds = time.perf_counter() - started
-    return {"import_s": round(seconds, 2), "import_added": len(plan.added),
-            "import_stubs": len(plan.stubs)}  # fmt: skip
+        project = open_project(root, use_cache=False)
+        return _measure(lambda: plan_import(project, source), trace)
 
 
-def run_worker(fmt: str, trace: bool, do_import: bool) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--worker", fmt]
+def run_worker(library: str, step: str, fmt: str, trace: bool) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--worker", step, "--library", library, "--formats", fmt]
     if trace:
         args.append("--trace")
-    if do_import:
-        args.append("--import")
-    env = dict(os.environ, PYTHONHASHSEED="0", CYTOBIB_CACHE_DIR=str(PROJECT / ".cache"))
+    cache = PROJECTS[library] / ".cache"
+    env = dict(os.environ, PYTHONHASHSEED="0", CYTOBIB_CACHE_DIR=str(cache))
     result = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
-        sys.exit(f"worker {fmt} failed:\n{result.stderr}")
+        sys.exit(f"worker {library} {step} {fmt} failed:\n{result.stderr}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def best(library: str, step: str, fmt: str, repeat: int) -> dict[str, Any]:
+    """The fastest of ``repeat`` workers, with the traced peak of one more."""
+    runs = [run_worker(library, step, fmt, False) for _ in range(repeat)]
+    row = min(runs, key=lambda r: r["seconds"])
+    row["x_parse"] = min(r["x_parse"] for r in runs)
+    row["rss_mb"] = max(r["rss_mb"] for r in runs)
+    row["traced_mb"] = run_worker(library, step, fmt, True)["traced_mb"]
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--library", nargs="+", default=list(PROJECTS), choices=list(PROJECTS))
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--import", dest="do_import", action="store_true")
-    parser.add_argument("--force", action="store_true", help="regenerate the annotations")
-    parser.add_argument("--worker", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--force", action="store_true", help="regenerate the projects")
+    parser.add_argument("--worker", choices=("parse", "export", "import", "parse-export"),
+                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.trace, args.do_import)))
+        print(json.dumps(worker(args.library[0], args.worker, args.formats[0], args.trace)))
         return
-    ensure_project(args.force)
     rows = []
-    for fmt in args.formats:
-        runs = [run_worker(fmt, False, False) for _ in range(args.repeat)]
-        best = min(runs, key=lambda r: r["seconds"])
-        best["rss_mb"] = max(r["rss_mb"] for r in runs)
-        best["traced_mb"] = run_worker(fmt, True, False)["traced_mb"]
-        if args.do_import and fmt in IMPORTABLE:
-            best.update({k: v for k, v in run_worker(fmt, False, True).items()
-                         if k.startswith("import")})  # fmt: skip
-        rows.append(best)
-    header = f"{'format':10} {'entries':>8} {'annotated':>9} {'load s':>7} {'export s':>9} "
-    header += f"{'traced MB':>10} {'RSS MB':>7} {'out MB':>7}"
-    if args.do_import:
-        header += f" {'import s':>9}"
-    print(header)
+    for library in args.library:
+        ensure_project(library, args.force)
+        rows.append(best(library, "parse", "bibtex", args.repeat))
+        for fmt in args.formats:
+            rows.append(best(library, "export", fmt, args.repeat))
+            if args.do_import and fmt in IMPORTABLE:
+                rows.append(best(library, "parse-export", fmt, args.repeat))
+                rows.append(best(library, "import", fmt, args.repeat))
+    print(f"{'library':8} {'step':24} {'format':9} {'entries':>7} {'seconds':>8} "
+          f"{'x parse':>8} {'traced MB':>10} {'RSS MB':>7}  notes")  # fmt: skip
     for r in rows:
-        line = f"{r['format']:10} {r['entries']:>8} {r['annotated']:>9} {r['load_s']:>7.2f} "
-        line += f"{r['seconds']:>9.2f} {r['traced_mb']:>10.1f} {r['rss_mb']:>7.0f} "
-        line += f"{r['output_mb']:>7.1f}"
-        if args.do_import:
-            line += f" {r['import_s']:>9.2f}" if "import_s" in r else f" {'-':>9}"
-        print(line)
+        step = {"parse": "parse library.bib", "parse-export": "parse export"}.get(
+            r["step"], r["step"]
+        )
+        if r["step"] == "parse-export":
+            step += " (rispy)" if r["format"] == "ris" else " (bibtexp.)"
+        notes = f"{r['output_mb']} MB out" if "output_mb" in r else ""
+        if "added" in r:
+            notes = f"{r['added']} added, {r['annotations']} annotations"
+        head = f"{r['library']:8} {step:24} {r['format']:9} {r['entries']:>7} {r['seconds']:>8.2f} "
+        print(head + f"{r['x_parse']:>8.2f} {r['traced_mb']:>10.1f} {r['rss_mb']:>7.0f}  {notes}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "export.json").write_text(json.dumps(rows, indent=1) + "\n")
 

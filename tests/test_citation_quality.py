@@ -16,7 +16,7 @@ import pytest
 
 from conftest import MakeProject, gunzip_to
 from cytobib import rendering, views
-from cytobib.exports import export
+from cytobib.exports import ExportOptions, export
 from cytobib.formats import registry
 from cytobib.library import Project, open_project
 
@@ -397,7 +397,8 @@ def test_alpha_labels_are_bibtex_alpha_labels(shipped: Project, tmp_path: Path) 
     if not subprocess.run(["kpsewhich", "alpha.bst"], capture_output=True, text=True,
                           check=False).stdout.strip():  # fmt: skip
         pytest.skip("alpha.bst is not installed (texlive-base): it was not run")
-    (tmp_path / "refs.bib").write_text(export(list(shipped.library), "bibtex"), encoding="ascii")
+    text = export(list(shipped.library), "bibtex", ExportOptions(ascii=True))  # 8-bit bibtex
+    (tmp_path / "refs.bib").write_text(text, encoding="ascii")
     (tmp_path / "doc.aux").write_text(
         "\\citation{*}\n\\bibstyle{alpha}\n\\bibdata{refs}\n", encoding="ascii"
     )
@@ -438,7 +439,10 @@ def test_page_ranges_export_as_double_hyphens(zotero: Project, fmt: str) -> None
     assert sum("--" in p for p in pages) == 1135
 
 
-def test_biber_reads_exported_page_ranges_as_ranges(shipped: Project, tmp_path: Path) -> None:
+@pytest.mark.parametrize("ascii", [False, True], ids=["utf-8", "ascii"])
+def test_biber_reads_exported_page_ranges_as_ranges(
+    shipped: Project, tmp_path: Path, ascii: bool
+) -> None:
     """biber writes a range it recognises as ``207\\bibrangedash 217``, so biblatex prints
     "pp. 207–217"; of ``207{--}217`` it made ``207{\\bibrangedash }217``, a group biblatex's
     range test does not look into ("207–217", no "pp.")."""
@@ -448,7 +452,8 @@ def test_biber_reads_exported_page_ranges_as_ranges(shipped: Project, tmp_path: 
     if not subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True, text=True,
                           check=False).stdout.strip():  # fmt: skip
         pytest.skip("biblatex.sty is not installed (texlive-bibtex-extra): not compiled")
-    (tmp_path / "refs.bib").write_text(export(list(shipped.library), "biblatex"), encoding="ascii")
+    text = export(list(shipped.library), "biblatex", ExportOptions(ascii=ascii))
+    (tmp_path / "refs.bib").write_text(text, encoding="utf-8")
     (tmp_path / "doc.tex").write_text(
         "\\documentclass{article}\n\\usepackage[backend=biber]{biblatex}\n"
         "\\addbibresource{refs.bib}\n\\begin{document}\n\\nocite{*}\n\\printbibliography\n"

@@ -38,7 +38,7 @@ def test_to_wins_over_suffix(cli: Cli, tmp_path: Path) -> None:
     """--to biblatex -o refs.bib writes BibLaTeX (the suffix alone would mean BibTeX)."""
     out = tmp_path / "refs.bib"
     assert cli("export", "-C", DATA, "--to", "biblatex", "-o", out).code == 0
-    assert "journaltitle" in out.read_text("ascii")
+    assert "journaltitle" in out.read_text("utf-8")
 
 
 def test_unknown_format_is_a_usage_error(cli: Cli) -> None:

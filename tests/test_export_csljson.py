@@ -38,13 +38,10 @@ def test_valid_against_official_schema(proj: Project, notes: NotesLevel, tags: s
 
 
 def test_names_split(items: dict[str, dict[str, Any]]) -> None:
-    """Names become family/given parts, particles and suffixes apart; organisations literal."""
+    """Names become family/given parts and suffixes; a particle stays in ``family`` (Zotero
+    reads only family and given; citeproc-js parses the particle); organisations literal."""
     assert items["panek2021ifn"]["author"][0] == {"family": "Pánek", "given": "Jiří"}
-    assert items["panek2021ifn"]["author"][3] == {
-        "family": "Berg",
-        "given": "Jan",
-        "non-dropping-particle": "van der",
-    }
+    assert items["panek2021ifn"]["author"][3] == {"family": "van der Berg", "given": "Jan"}
     assert items["who2020guidelines"]["author"] == [{"literal": "World Health Organization"}]
     assert {"family": "Smith", "given": "Robert", "suffix": "Jr."} in items["Smith_2018-IL2.b"][
         "author"
@@ -66,11 +63,13 @@ def test_url_keeps_its_tilde(items: dict[str, dict[str, Any]]) -> None:
 
 
 def test_note_holds_the_notes_and_keyword_the_tags(items: dict[str, dict[str, Any]]) -> None:
-    """note (Zotero's Extra) has the sections as lines; keyword lists the facet tags."""
+    """note (Zotero's Extra) has the PMID line and cytobib's note as lines; keyword lists the
+    facet tags."""
     note = items["panek2021ifn"]["note"]
-    assert note.startswith('Summary: First line with <b>HTML</b> & "quotes"')
-    assert "\nKey claims:\n- IFN-λ reduced tumour growth" in note
-    assert "\nAgents:\n- interferon-lambda (role: primary; dose: 1 µg/kg)" in note
+    assert note.startswith("PMID: 33500000\ncytobib: v1\nCite key: panek2021ifn\n")
+    assert '\nSummary: First line with <b>HTML</b> & "quotes"' in note
+    assert "\nClaims:\nClaim 1: IFN-λ reduced tumour growth" in note
+    assert "\nAgents:\nAgent 1: IFN-λ\nRole: primary\nDose: 1 µg/kg" in note
     assert items["panek2021ifn"]["keyword"].startswith("agent: interferon-lambda, agent: ")
     assert items["panek2021ifn"]["citation-key"] == "panek2021ifn"
 
@@ -80,7 +79,8 @@ def test_summary_level_note_is_the_summary_alone(proj: Project) -> None:
     data = json.loads(export(proj.library, "csl-json", ExportOptions(NotesLevel.SUMMARY)))
     note = {i["id"]: i.get("note") for i in data}
     assert note["Smith_2018-IL2.b"] == (
-        "A chapter on CD4+ T cells and IL-2 with a section on Kaposi sarcoma."
+        "A chapter on CD4+ T cells and IL-2 with a section on Kaposi sarcoma.\n"
+        "50% & more: first printing"  # the entry's own note follows the summary
     )
     assert note["who2020guidelines"] is None
 

@@ -28,6 +28,7 @@ DATA = Path(__file__).parent / "data" / "export"
 # golden file -> (format, options)
 GOLDEN = {
     "library_bibtex.bib": ("bibtex", ExportOptions()),
+    "library_bibtex-ascii.bib": ("bibtex", ExportOptions(ascii=True)),
     "library_biblatex.bib": ("biblatex", ExportOptions()),
     "library_csl-json.json": ("csl-json", ExportOptions()),
     "library_ris.ris": ("ris", ExportOptions()),
@@ -116,6 +117,6 @@ def test_record_tags_facets_and_order(proj: Project) -> None:
     assert tags[:3] == ["agent: interferon-lambda", "agent: aldesleukin", "cancer: melanoma"]
     assert "evidence: clinical-trial" in tags
     assert "status: read" in tags
-    assert "IL-2 high dose" in tags  # the comma of "IL-2, high dose" would split the tag
+    assert "IL-2, high dose" in tags  # whole: RIS keeps it one tag, BibTeX braces it
     only_agents = record_tags(record, frozenset({Facet.AGENTS}))
     assert only_agents == ["agent: interferon-lambda", "agent: aldesleukin"]

@@ -81,7 +81,9 @@ def test_field_by_field(parsed: dict[str, dict[str, object]]) -> None:
     assert (r["volume"], r["number"], r["start_page"], r["end_page"]) == ("57", "1", "1", "12")
     assert r["doi"] == "10.1016/j.cytogfr.2021.01_001"  # the LaTeX \_ undone
     assert r["issn"] == "1359-6101"
-    assert r["accession_number"] == "33500000"
+    # Zotero keeps M2 lines in Extra, and its BibTeX export writes them as key, pmid, pmcid.
+    assert r["unknown_tag"]["M2"] == ["Citation Key: panek2021ifn", "PMID: 33500000"]  # type: ignore[index]
+    assert "accession_number" not in r  # Zotero would file an AN as "Loc. in Archive"
     assert r["urls"] == ["https://example.org/a_b?x=1&y=50%25#frag"]
 
 
@@ -115,7 +117,8 @@ def test_chapter_editors_and_book(parsed: dict[str, dict[str, object]]) -> None:
 
 
 def test_keywords_one_per_tag_with_facets(parsed: dict[str, dict[str, object]]) -> None:
-    """Each tag is its own KW line, facet-prefixed; no KW value holds ';' or ','."""
+    """Each tag is its own KW line, facet-prefixed and whole (Zotero keeps ``IL-2, high dose``
+    one tag from a KW line); no KW value holds ';', which Zotero splits at."""
     keywords = parsed["panek2021ifn"]["keywords"]
     assert keywords == [
         "agent: interferon-lambda",
@@ -124,30 +127,27 @@ def test_keywords_one_per_tag_with_facets(parsed: dict[str, dict[str, object]]) 
         "evidence: preclinical-in-vivo",
         "evidence: clinical-trial",
         "status: read",
-        "IL-2 high dose",
+        "IL-2, high dose",
         "λ-tag",
         "Zotero tag",
         "another tag",
     ]
     for kw in keywords:  # type: ignore[attr-defined]
         assert ";" not in kw
-        assert "," not in kw
 
 
-def test_notes_one_n1_per_section_in_html(parsed: dict[str, dict[str, object]]) -> None:
-    """Summary, claims, caveats and agents are separate N1 notes of escaped HTML."""
+def test_note_is_one_n1_of_html_on_one_line(parsed: dict[str, dict[str, object]]) -> None:
+    """cytobib's note is one N1 of escaped HTML on one line: marker heading, labelled blocks,
+    nested lists for a claim's fields, ``&#10;`` after each block (docs/exports.md)."""
     notes = parsed["panek2021ifn"]["notes"]
-    assert isinstance(notes, list)
-    assert [re.match(r"<h1>([^<]*)</h1>", n).group(1) for n in notes] == [  # type: ignore[union-attr]
-        "Summary",
-        "Key claims",
-        "Caveats",
-        "Agents",
-    ]
-    assert "&lt;b&gt;HTML&lt;/b&gt; &amp;" in notes[0]  # the user's "<b>" is text, not markup
-    assert notes[1].count("<li>") == 2
-    assert "[evidence: preclinical-in-vivo; p. 5; numbers: n = 12]" in notes[1]
-    assert "Response rates &lt;10% in humans" in notes[1]
+    assert isinstance(notes, list) and len(notes) == 1
+    note = notes[0]
+    assert note.startswith("<h2>cytobib: v1</h2>&#10;<p>Cite key: panek2021ifn</p>&#10;")
+    assert "&lt;b&gt;HTML&lt;/b&gt; &amp;" in note  # the user's "<b>" is text, not markup
+    assert "<h3>Claims:</h3>&#10;<ul><li>Claim 1: IFN-λ reduced" in note
+    assert "<li>Numbers: n = 12</li>&#10;" in note
+    assert "Claim 2: Response rates &lt;10% in humans" in note
+    assert "\n" not in note
 
 
 def test_retraction_is_a_tag_and_the_first_note(parsed: dict[str, dict[str, object]]) -> None:
@@ -156,7 +156,8 @@ def test_retraction_is_a_tag_and_the_first_note(parsed: dict[str, dict[str, obje
     assert "status: retracted" in r["keywords"]  # type: ignore[operator]
     notes = r["notes"]
     assert isinstance(notes, list)
-    assert notes[0].startswith("<p><strong>RETRACTED.</strong> Notice: doi:10.1000/")
+    assert notes[0].startswith("<p>RETRACTED. Notice: doi:10.1000/")
+    assert notes[1].startswith("<h2>cytobib: v1</h2>")
 
 
 def test_summary_level_and_no_tags(proj: Project) -> None:

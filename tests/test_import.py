@@ -16,7 +16,6 @@ from cytobib.errors import UnknownFormatError
 from cytobib.exports import export
 from cytobib.importer import (
     apply_import,
-    draft_annotation,
     make_key,
     plan_import,
     read_source,
@@ -83,8 +82,15 @@ def test_zotero_bibtex_import(root: Path) -> None:
     assert added.get("pmid") == "34000001"  # Zotero's Extra (in `note`) read into fields
     assert added.get("pmcid") == "PMC8000001"
     assert "note" not in added.fields
-    assert "file" not in added.fields  # a path on someone's disk
-    assert "annote" not in added.fields and "keywords" not in added.fields
+    assert (
+        added.get("file")
+        == "Full Text:/home/user/Zotero/storage/ABCD1234/smith.pdf:application/pdf"
+    )
+    assert "annote" not in added.fields
+    # Zotero's tags are the entry's keywords, one per tag, as Zotero has them.
+    assert (
+        added.get("keywords") == "agent: aldesleukin, cancer: melanoma, Immunotherapy, status: read"
+    )
     assert added.get("title") == "A new {IL}-2 variant that spares regulatory {T} cells"
 
     # Existing key: empty fields filled (issn), a differing title reported, not applied.
@@ -108,20 +114,20 @@ def test_zotero_bibtex_import(root: Path) -> None:
         assert new[key].raw in old_text
 
 
-def test_notes_and_tags_become_a_stub(root: Path) -> None:
-    """Zotero's notes and tags arrive in annotations/<key>.yaml; facet tags fill fields."""
+def test_notes_become_an_annotation_and_tags_keywords(root: Path) -> None:
+    """Zotero's notes (not cytobib's) become the summary of annotations/<key>.yaml, one
+    paragraph each; its tags stay the entry's keywords and nothing is invented (no status)."""
     apply_import(load(root), plan_import(load(root), ZOTERO_BIB))
     text = (root / "annotations" / "smith_il-2_2021.yaml").read_text("utf-8")
     assert text.startswith("# yaml-language-server: $schema=")
     data = yaml.safe_load(text)
-    assert data["summary"] == (
-        "The variant binds CD122 and spares Tregs.\n\n"
-        "Second note, first line second line of the same note"
-    )
-    assert data["agents"] == [{"name": "aldesleukin"}]
-    assert data["cancers"] == ["melanoma"]
-    assert data["status"] == "read"
-    assert data["tags"] == ["Immunotherapy"]
+    assert data == {
+        "summary": (
+            "The variant binds CD122 and spares Tregs.\n\n"
+            "Second note, first line second line of the same note"
+        )
+    }
+    assert not (root / "annotations" / "cytokine2019cytokines.yaml").exists()  # tags only
     project = load(root)
     record = project.library.get("smith_il-2_2021")
     assert record is not None and record.annotation is not None
@@ -183,7 +189,8 @@ def test_library_changed_on_disk_keeps_the_edit(root: Path) -> None:
 
 
 def test_zotero_ris_import(root: Path) -> None:
-    """RIS works are added with generated keys; a work without DOI matches by title and year."""
+    """RIS works are added with generated keys; a work without DOI or PMID matches by title,
+    first author and year; tags are keywords, notes the summary."""
     plan = plan_import(load(root), ZOTERO_RIS)
     assert plan.format == "ris"
     assert [n.key for n in plan.added] == ["nguyen2022lowdose"]
@@ -202,13 +209,11 @@ def test_zotero_ris_import(root: Path) -> None:
         "pages": "1001--1010",
     }
     assert (added.get("pmid"), added.get("issn")) == ("35000001", "0140-6736")
+    assert added.get("keywords") == "agent: low-dose IL-2, cancer: melanoma, Tregs"
     data = yaml.safe_load((root / "annotations" / "nguyen2022lowdose.yaml").read_text("utf-8"))
-    assert data["summary"] == (
-        "Plain Zotero note with bold text.\n\nA plain-text note from EndNote"
-    )
-    assert data["agents"] == [{"name": "low-dose IL-2"}]
-    assert data["cancers"] == ["melanoma"]
-    assert data["tags"] == ["Tregs"]
+    assert data == {
+        "summary": "Plain Zotero note with bold text.\n\nA plain-text note from EndNote"
+    }
 
 
 def test_format_detection_and_errors(tmp_path: Path) -> None:
@@ -292,27 +297,6 @@ def test_own_export_into_an_empty_library(
 # --- notes parsing --------------------------------------------------------------------------
 
 
-def test_draft_reads_cytobib_sections() -> None:
-    """cytobib's plain-text sections come back as fields; the retraction line is skipped."""
-    note = (
-        "RETRACTED. Notice: doi:10.1/x; 2020-01-01; source: Crossref\n"
-        "Summary: One line.\n"
-        "Key claims:\n- A claim [evidence: review; p. 3] “a quote”\n"
-        "- Another claim\n  continued\n"
-        "Caveats:\n- Small\n"
-        "Agents:\n- aldesleukin (role: primary; route: iv)"
-    )
-    draft = draft_annotation([note], ["status: retracted", "evidence: review"], is_html=False)
-    assert draft.summary == ["One line."]
-    assert draft.claims == [
-        {"text": "A claim", "evidence": "review", "page": "3", "quote": "a quote"},
-        {"text": "Another claim continued"},
-    ]
-    assert draft.caveats == ["Small"]
-    assert draft.agents == [{"name": "aldesleukin", "role": "primary", "route": "iv"}]
-    assert draft.status is None and draft.tags == []
-
-
 def test_make_key_follows_the_library_scheme() -> None:
     """Family name folded to ASCII, year, first significant title word."""
     fields = {"author": "de la Torre, Ana", "year": "2019", "title": "The {IL-2} story"}
@@ -340,7 +324,7 @@ def test_cli_import_applies(root: Path, cli: Callable[..., Any]) -> None:
     assert result.code == 0, result.err
     assert "filled retracted2019tnf: " in result.out
     assert entries(root)["retracted2019tnf"].get("issn") == "1234-5678"
-    assert "annotation stubs: smith_il-2_2021" in result.out
+    assert "annotations: smith_il-2_2021" in result.out
     assert "smith_il-2_2021" in entries(root)
 
 
@@ -362,3 +346,94 @@ def test_zotero_extra_is_read_but_real_notes_are_kept() -> None:
     assert "note" not in work.fields
     real = Entry("k", "article", {"note": "Erratum in: J Immunol 2020"}, 1)
     assert from_bibtex(real).fields["note"] == "Erratum in: J Immunol 2020"
+
+
+# --- Zotero's ways (issue 13) -----------------------------------------------------------------
+
+
+def test_zotero_extra_lines_go_to_fields_and_auto_lines_are_dropped() -> None:
+    """In a Zotero export's ``note`` (its Extra): ``Citation Key:`` is the key, ``tex.pmcid:``
+    the pmcid, ``Type: Journal Article`` is dropped; what anyone wrote stays the note."""
+    from cytobib.importer import from_bibtex
+
+    note = "Type: Journal Article\ntex.pmcid: PMC1\nCitation Key: berg2020\nErratum in: x"
+    work = from_bibtex(Entry("berg_il-2_2020", "article", {"note": note}, 1))
+    assert work.key == "berg2020"
+    assert work.fields["pmcid"] == "PMC1"
+    assert work.fields["note"] == "Erratum in: x"
+    auto = Entry("k", "article", {"annote": "Type: Journal Article", "note": "tex.ids= k2a"}, 1)
+    assert from_bibtex(auto).notes == ()
+    assert "note" not in from_bibtex(auto).fields
+
+
+def test_zotero_others_creator_is_and_others() -> None:
+    """Zotero writes BibTeX's ``and others`` back as a creator ``{others}``; that is ``and
+    others`` again (BibTeX and RIS)."""
+    from cytobib.importer import from_bibtex, from_ris
+
+    work = from_bibtex(Entry("k", "article", {"author": "Berg, Anna and {others}"}, 1))
+    assert work.fields["author"] == "Berg, Anna and others"
+    ris = from_ris({"type_of_reference": "JOUR", "authors": ["Berg, Anna", "others"]})
+    assert ris.fields["author"] == "Berg, Anna and others"
+
+
+def test_reimporting_the_same_file_changes_nothing(empty: Path) -> None:
+    """A Zotero export imported once, then again: the second time library.bib stays
+    byte-identical, no annotation is written and nothing is reported."""
+    apply_import(load(empty), plan_import(load(empty), ZOTERO_BIB))
+    apply_import(load(empty), plan_import(load(empty), ZOTERO_RIS))
+    before = (empty / "library.bib").read_bytes()
+    files = sorted(p.name for p in (empty / "annotations").iterdir())
+    for source in (ZOTERO_BIB, ZOTERO_RIS):
+        plan = plan_import(load(empty), source)
+        assert (plan.added, plan.updated, plan.conflicts) == ((), (), ())
+        assert (plan.stubs, plan.notes_not_applied, plan.candidates) == ((), (), {})
+        apply_import(load(empty), plan)
+    assert (empty / "library.bib").read_bytes() == before
+    assert sorted(p.name for p in (empty / "annotations").iterdir()) == files
+
+
+def _ris(tmp_path: Path, *records: str) -> Path:
+    path = tmp_path / "in.ris"
+    path.write_text("".join(f"TY  - JOUR\n{r}\nER  - \n\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_matching_by_pmid_then_title_author_and_year(empty: Path, tmp_path: Path) -> None:
+    """A work without key or DOI matches by PMID, else by title + first author + year; a work
+    that shares only the title is added and listed as a candidate, never merged."""
+    (empty / "library.bib").write_text(
+        "@article{berg2020il2,\n  author = {Berg, Anna},\n  title = {IL-2 in melanoma},\n"
+        "  year = {2020},\n  pmid = {123},\n}\n\n"
+        "@article{nagy2021tregs,\n  author = {Nagy, Eva},\n  title = {Tregs and IL-2},\n"
+        "  year = {2021},\n}\n",
+        encoding="utf-8",
+    )
+    source = _ris(
+        tmp_path,
+        "TI  - Another title\nAU  - Someone, X\nPY  - 2020\nAN  - 123",
+        "TI  - TREGS and IL-2\nAU  - Nagy, E.\nPY  - 2021\nLA  - en",
+        "TI  - Tregs and IL-2\nAU  - Other, Olga\nPY  - 2021",
+    )
+    plan = plan_import(load(empty), source)
+    assert list(plan.matched.values()) == [("berg2020il2", "pmid"), ("nagy2021tregs", "title")]
+    assert [n.key for n in plan.added] == ["other2021tregs"]
+    assert plan.candidates == {"other2021tregs": ("nagy2021tregs",)}
+    assert [(c.key, c.field) for c in plan.conflicts] == [
+        ("berg2020il2", "author"),
+        ("berg2020il2", "title"),
+        ("nagy2021tregs", "title"),  # re-cased: the user's edit, offered with both values
+    ]
+
+
+def test_tags_split_by_zotero_are_joined_back_from_the_note() -> None:
+    """Zotero's BibTeX export splits ``Muscle, Skeletal`` in two; cytobib's note lists it, so
+    the keyword comes back whole; tags cytobib made from the annotation are not keywords."""
+    from cytobib.importer import keywords
+    from cytobib.zotero_note import NoteContent
+
+    note = NoteContent(1, keywords=("Muscle, Skeletal", "IL-2"), annotation={"tags": ["Treg"]})
+    tags = ["agent: aldesleukin", "Treg", "Muscle", "Skeletal", "IL-2", "il-2", "new tag"]
+    assert keywords(tags, note) == ["Muscle, Skeletal", "IL-2", "il-2", "new tag"]
+    assert keywords([], note) == ["Muscle, Skeletal", "IL-2"]  # CSL-JSON: Zotero kept no tag
+    assert keywords(["IL-2", "il-2", "status: retracted"], None) == ["IL-2", "il-2"]

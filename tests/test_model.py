@@ -43,24 +43,28 @@ def test_a_sole_author_named_like_et_al_stays() -> None:
     assert Entry("k", "article", {"author": "al, et"}, line=1).authors[0].family == "al"
 
 
-def test_agent_describe_table_and_export_forms() -> None:
-    """One way to write an agent: "name (role; dose; route)", or labelled for exports;
-    blank details are left out."""
+def test_agent_describe_writes_the_details_it_has() -> None:
+    """One way to write an agent: "name (role; dose; route)"; blank details are left out."""
     use = AgentUse("IL-2", "aldesleukin", role="primary", dose=" 720000 IU/kg ", route="  ")
     assert use.describe() == "IL-2 (primary; 720000 IU/kg)"
     assert use.describe("Aldesleukin") == "Aldesleukin (primary; 720000 IU/kg)"
-    assert use.describe(use.id, labelled=True) == "aldesleukin (role: primary; dose: 720000 IU/kg)"
-    assert AgentUse("IL-2", None).describe(labelled=True) == "IL-2"
+    assert AgentUse("IL-2", None).describe() == "IL-2"
 
 
 def test_agent_export_form_reads_back_on_import() -> None:
-    """What exports write for an agent, `cytobib import` reads back into the same details."""
-    from cytobib.importer.notes import _agent
+    """What exports write for an agent (cytobib's note), `cytobib import` reads back into the
+    same details."""
+    from cytobib import zotero_note
 
     use = AgentUse("x", "aldesleukin", role="primary", dose="720000 IU/kg", route="iv")
-    assert _agent(use.describe(use.id, labelled=True)) == {
-        "name": "aldesleukin", "role": "primary", "dose": "720000 IU/kg", "route": "iv",
-    }  # fmt: skip
+    record = Record(
+        Entry("k", "article", {"title": "T"}, line=1), Annotation("k", "k.yaml", agents=(use,))
+    )
+    note = zotero_note.read(zotero_note.to_lines(zotero_note.blocks(record)))
+    assert note is not None and note.annotation is not None
+    assert list(note.annotation["agents"]) == [
+        {"name": "x", "role": "primary", "dose": "720000 IU/kg", "route": "iv"}
+    ]
 
 
 def test_entry_fields_cannot_be_changed_in_place() -> None:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from cytobib import latex
 from cytobib.crossref import map_work
-from cytobib.exports import bibtex
-from cytobib.model import Entry
+from cytobib.exports import ExportOptions, bibtex
+from cytobib.model import Entry, Record
 
 # Words that have made the two disagree, and words on either side of every rule.
 KNOWN = [
@@ -86,9 +86,9 @@ def added_by_doi(title: str) -> str:
     ]
 
 
-def exported(title: str) -> str:
+def exported(title: str, *, ascii: bool = False) -> str:
     entry = Entry("k", "article", {"title": latex.escape(title)}, line=1)
-    return bibtex.title(entry)
+    return bibtex.Values(Record(entry), ExportOptions(ascii=ascii)).title()
 
 
 @settings(deadline=None)
@@ -97,8 +97,11 @@ def exported(title: str) -> str:
 @example("Long-Term Outcomes of IL-2 Therapy")
 @example("X-ray crystallography of C++ objects")
 def test_added_and_exported_titles_are_braced_the_same(title: str) -> None:
-    """Whatever the title, the DOI path and the export protect the same words."""
-    assert protected_words(added_by_doi(title)) == protected_words(exported(title))
+    """Whatever the title, the DOI path and the export (UTF-8 or ``--ascii``) protect the
+    same words."""
+    added = protected_words(added_by_doi(title))
+    assert added == protected_words(exported(title))
+    assert added == protected_words(exported(title, ascii=True))
 
 
 @pytest.mark.parametrize(

@@ -175,13 +175,16 @@ def export(
     where: str | None = None,
     notes: str = "full",
     tags: str = "all",
+    ascii: bool = False,
     keep_going: bool = False,
 ) -> ExportResult:
     """The library (or the records ``where`` selects) as BibTeX, BibLaTeX, CSL-JSON or RIS,
     notes and tags included: the format by name (``to``), else from ``path``'s suffix.
 
     ``notes`` is ``none``, ``summary`` or ``full``; ``tags`` the facets to tag, comma-separated
-    (``agents,cancers,evidence,tags,status``, or ``all``, ``none``).
+    (``agents,cancers,evidence,tags,status``, or ``all``, ``none``). ``ascii`` (BibTeX and
+    BibLaTeX): LaTeX escapes only where every reader decodes them alike; the rest stays UTF-8
+    and is named in the result's ``warnings``.
 
     Raises:
         UnknownFormatError: no format by that name or suffix.
@@ -197,7 +200,7 @@ def export(
         raise UsageError(
             f"Unknown notes level '{notes}'.", hint="Use none, summary or full."
         ) from None
-    options = ExportOptions(notes=level, facets=parse_facets(tags))
+    options = ExportOptions(notes=level, facets=parse_facets(tags), ascii=ascii)
     gate.require(project, keep_going=keep_going)
     return export_library(
         project.library,

@@ -60,6 +60,14 @@ _SYMBOLS = {
 _SYMBOLS.update(_GREEK)
 _SYMBOLS.update({"text" + k: v for k, v in _GREEK.items()})
 _SYMBOLS.update({"up" + k: v for k, v in _GREEK.items()})
+# Text-mode symbols after the Greek "text..." forms: \textmu is the micro sign, not Greek mu.
+_SYMBOLS.update({
+    "textmu": "µ", "textsection": "§", "textparagraph": "¶", "texteuro": "€",
+    "textonehalf": "½", "textonequarter": "¼", "textthreequarters": "¾", "textcent": "¢",
+    "textyen": "¥", "textexclamdown": "¡", "textquestiondown": "¿", "textdaggerdbl": "‡",
+    "textasciigrave": "`", "textdollar": "$", "textunderscore": "_", "textquotesingle": "'",
+    "textquotedbl": '"', "ng": "ŋ", "NG": "Ŋ",
+})  # fmt: skip
 
 # Commands whose argument is text to keep (formatting is dropped in plain text).
 _KEEP_ARG = {
@@ -71,6 +79,7 @@ _KEEP_ARG = {
 }  # fmt: skip
 
 
+_SPACING_ACCENTS = {"\u0302": "^", "\u0303": "~"}
 _SUPERSCRIPT = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
 _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 
@@ -79,13 +88,18 @@ _SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊
 _MAX_DEPTH = 100
 _COMMAND_NAME = re.compile(r"[A-Za-z]+|.", re.DOTALL)
 _SPECIAL_TEXT = re.compile(r"[\\{}$~]|--|``|''")
+_SPECIAL_PLAIN = re.compile(r"[\\{}$~]")
 _SPECIAL_MATH = re.compile(r"[\\{}$~^_]|``|''")
 
 
-def to_text(value: str) -> str:
-    """Decode a BibTeX field value to plain Unicode text for display and comparison."""
-    if _SPECIAL_TEXT.search(value):
-        return _decode_cached(value)
+def to_text(value: str, *, ligatures: bool = True) -> str:
+    r"""Decode a BibTeX field value to plain Unicode text for display and comparison.
+
+    With ``ligatures=False`` ``--``, ``\`\``` and ``''`` stay as typed: notes exported by
+    Zotero hold them as plain text (it writes its notes' text with only the specials escaped).
+    """
+    if (_SPECIAL_TEXT if ligatures else _SPECIAL_PLAIN).search(value):
+        return _decode_cached(value) if ligatures else _decode_plain(value)
     # Fast path, same result as _decode: the scanner would copy the value unchanged.
     if not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
@@ -94,9 +108,9 @@ def to_text(value: str) -> str:
     return " ".join(value.split())
 
 
-def _decode(value: str) -> str:
+def _decode(value: str, ligatures: bool = True) -> str:
     """The full decoder (no fast path): scanner, NFC, whitespace collapsed."""
-    out = _Decoder(value).run()
+    out = _Decoder(value, ligatures).run()
     out = unicodedata.normalize("NFC", out)
     # Whitespace runs to one space (str.split and re's \s agree on what whitespace is).
     return " ".join(out.split())
@@ -105,11 +119,16 @@ def _decode(value: str) -> str:
 _decode_cached = lru_cache(maxsize=65536)(_decode)
 
 
+def _decode_plain(value: str) -> str:
+    return _decode(value, ligatures=False)
+
+
 class _Decoder:
     """Scanner over one value; keeps a math flag for ^/_ and Greek letters."""
 
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, ligatures: bool = True) -> None:
         self.src = src
+        self.special = _SPECIAL_TEXT if ligatures else _SPECIAL_PLAIN
         self.pos = 0
         self.math = False
         self.depth = 0  # frames of until(): command arguments nest, plain groups do not
@@ -127,7 +146,7 @@ class _Decoder:
         self.depth += 1
         while self.pos < end:
             # Copy the run up to the next character the branches below would change in one go.
-            match = (_SPECIAL_MATH if self.math else _SPECIAL_TEXT).search(src, self.pos)
+            match = (_SPECIAL_MATH if self.math else self.special).search(src, self.pos)
             if match is None:
                 out.append(src[self.pos :])
                 self.pos = end
@@ -245,6 +264,9 @@ class _Decoder:
         if name == "href":
             self.argument()  # the URL
             return self.argument()
+        if name == "vphantom":  # Zotero writes a lone brace as \{\vphantom{\}}
+            self.argument()
+            return ""
         # Unknown command: keep its braced argument if it has one, drop the name.
         if self.pos < len(src) and src[self.pos] == "{":
             return self.argument()
@@ -252,8 +274,8 @@ class _Decoder:
 
     def accented(self, mark: str) -> str:
         base = self.argument()
-        if not base:
-            return ""
+        if not base:  # \^{} and \~{}: the accent alone, which LaTeX prints as ^ and ~
+            return _SPACING_ACCENTS.get(mark, "")
         if base == "ı":
             base = "i"
         elif base == "ȷ":
@@ -458,18 +480,20 @@ def is_balanced(value: str, *, count_escaped: bool = False) -> bool:
     ``count_escaped`` every brace counts, as bibtex itself counts them. A value written to a
     .bib file must pass both.
     """
+    if "{" not in value and "}" not in value:
+        return True
     depth = 0
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch == "\\" and not count_escaped:
-            i += 2
-            continue
+    # Only braces (and, unless counted, the escapes that hide them) matter: jump between them.
+    for match in (_BRACES if count_escaped else _BRACES_OR_ESCAPES).finditer(value):
+        ch = match.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
             if depth < 0:
                 return False
-        i += 1
     return depth == 0
+
+
+_BRACES = re.compile(r"[{}]")
+_BRACES_OR_ESCAPES = re.compile(r"\\.|[{}]", re.DOTALL)

@@ -85,6 +85,10 @@ def normalise(name: str, value: str) -> str:
     if name in ("author", "editor"):
         people = parse_names(value)
         return "|".join(_fold(p.last) for p in people)
+    if name in ("keywords", "keyword"):
+        from cytobib.exports import split_keywords  # one reading of the field, case kept
+
+        return "\n".join(sorted(set(split_keywords(value))))
     if name in ("issn", "isbn"):
         return ",".join(
             sorted(
@@ -100,8 +104,12 @@ def _fold(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.casefold()).strip()
 
 
-def same(name: str, ours: str, theirs: str) -> bool:
+def same(name: str, ours: str, theirs: str, *, strict: bool = False) -> bool:
+    """True when two values differ only in notation; with ``strict`` a difference in case,
+    punctuation or wording counts (the text must be the same once LaTeX is decoded)."""
     a, b = normalise(name, ours), normalise(name, theirs)
+    if strict:
+        return a == b and latex.to_text(ours) == latex.to_text(theirs)
     if a == b:
         return True
     if name in _FUZZY_FIELDS and a and b:
@@ -119,11 +127,14 @@ def plan(
     accept: Collection[str] = (),
     overwrite: bool = False,
     dismissed: Collection[str] = (),
+    strict: Collection[str] = (),
 ) -> Plan:
     """Decide, field by field, what ``incoming`` may change in ``entry``.
 
     ``accept`` names fields whose incoming value wins a conflict; an item may list several,
-    comma-separated (``--accept title,journal``).
+    comma-separated (``--accept title,journal``). ``strict`` names fields where any change
+    of the decoded text is a conflict, case included (``import`` brings the user's own edits;
+    Crossref's re-cased titles are notation).
     """
     updates: dict[str, str] = {}
     conflicts: list[Conflict] = []
@@ -137,7 +148,7 @@ def plan(
         if not ours.strip():
             updates[name] = value
             continue
-        if same(name, ours, value):
+        if same(name, ours, value, strict=name in strict):
             continue
         conflict = Conflict(entry.key, name, ours, value, source)
         if overwrite or name in accepted:

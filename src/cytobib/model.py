@@ -369,11 +369,11 @@ class AgentUse:
         """The canonical id, or the name as written when the vocabulary does not know it."""
         return self.canonical or self.name
 
-    def describe(self, name: str | None = None, *, labelled: bool = False) -> str:
-        """The one way an agent is written with its details: ``name (role; dose; route)`` in
-        tables and lists, ``name (role: ...; dose: ...; route: ...)`` with ``labelled`` (the
-        exports' form, which ``cytobib import`` reads back). ``name`` defaults to the name as
-        written; blank details are left out."""
+    def describe(self, name: str | None = None) -> str:
+        """The one way an agent is written with its details in tables and lists: ``name (role;
+        dose; route)`` (exports write each detail as its own block of cytobib's note instead,
+        :mod:`cytobib.zotero_note`). ``name`` defaults to the name as written; blank details
+        are left out."""
         details = [
             (label, value.strip())
             for label, value in (("role", self.role), ("dose", self.dose), ("route", self.route))
@@ -382,7 +382,7 @@ class AgentUse:
         shown = self.name if name is None else name
         if not details:
             return shown
-        return f"{shown} ({'; '.join(f'{k}: {v}' if labelled else v for k, v in details)})"
+        return f"{shown} ({'; '.join(v for _, v in details)})"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ export; its BibTeX export keeps only the text, one line per ``&#10;``; its BibTe
 every whitespace run, newlines included; CSL-JSON ``note`` becomes Extra. The layout here reads
 the same after each of these (tests/zotero_sim/NOTE-layout.md has the evidence):
 
-* the marker ``cytobib: v1`` comes first, as visible text with a colon;
+* the marker ``cytobib: v1`` comes first, as visible text with a colon; then the key and the
+  identifiers Zotero keeps only in Extra (which its RIS export leaves out);
 * every block is ``Label: value`` with a label from a closed vocabulary that names no Zotero
   field and no CSL variable (Zotero desktop moves Extra lines named like a field into it);
 * a value never holds a line break, and a label-like ``Word:`` inside a value is written
@@ -22,11 +23,10 @@ the annotation's fields as YAML-ready data). Exports and ``cytobib import`` use 
 from __future__ import annotations
 
 import html
-import html.parser
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.model import SOURCES, Annotation, Record
@@ -56,6 +56,8 @@ SUBS = {
 }
 FIELDS = (
     "Cite key",
+    "Pubmed id",
+    "Pmc id",
     "Summary",
     "Study type",
     "Reading status",
@@ -63,11 +65,17 @@ FIELDS = (
     "Author list",
     "Editor list",
     "Entry note",
+    "Bib field",
 )
-"""Top-level blocks: one value each (``Summary`` once per paragraph)."""
+"""Top-level blocks: one value each (``Summary`` once per paragraph, ``Bib field`` per field).
+Those after ``Priority`` are about the entry, not the annotation: a note holding only such
+blocks makes no annotation."""
 
-HOUSEKEEPING = frozenset({"Cite key", "Author list", "Editor list", "Entry note", "Keywords"})
-"""Blocks about the entry, not the annotation: a note holding only these makes no annotation."""
+CARRIED = ("shortjournal", "publisher", "address", "chapter", "edition", "series",
+           "organization", "howpublished")  # fmt: skip
+"""library.bib fields some Zotero route drops (Zotero's BibTeX export writes no journal
+abbreviation; a journal article has no publisher or place in Zotero, a book section no chapter):
+the note keeps them as ``Bib field: name = value``, and an import fills them where missing."""
 
 AND_OTHERS = "and others"
 
@@ -86,11 +94,13 @@ LABEL = re.compile(r"(?:^|(?<=\s))(?P<label>" + _LABEL_BODY + r"):(?=\s|$)")
 _MARKER = re.compile(r"(?:^|(?<=\s))" + MARKER + r": v(?P<version>\d+)(?=\s|$)")
 _ITEM = re.compile(r"^(?P<kind>" + "|".join(re.escape(i) for i in _ITEMS) + r") (?P<n>\d+)$")
 _WS = re.compile(r"\s+")
+_LINE_START = re.compile(r"\n[^\S\n]*(?=\S)")
 
 
-@dataclass(frozen=True)
-class Block:
-    """One ``Label: value`` of the note; ``depth`` is for HTML only (0 top, 1 item, 2 field)."""
+class Block(NamedTuple):
+    """One ``Label: value`` of the note; ``depth`` is for HTML only (0 top, 1 item, 2 field).
+
+    An immutable tuple rather than a frozen dataclass: a 10k library makes 340,000 of them."""
 
     label: str
     value: str = ""
@@ -102,7 +112,9 @@ class Block:
 
 def clean(value: object) -> str:
     """A value as the note holds it: one line, single spaces, label-like words broken."""
-    text = _WS.sub(" ", str(value)).strip()
+    text = str(value)
+    plain = text.isprintable() and "  " not in text  # most values: no line break or tab
+    text = text.strip() if plain else _WS.sub(" ", text).strip()
     return LABEL.sub(lambda m: m.group("label") + _JOINER + ":", text) if ":" in text else text
 
 
@@ -114,19 +126,26 @@ def blocks(record: Record, *, keywords: Sequence[str] = (), entry_note: str = ""
     decodes them, as the exporters already have).
     """
     out = [Block(MARKER, f"v{VERSION}"), Block("Cite key", clean(record.key))]
+    entry = record.entry
+    # Zotero keeps PMID and PMCID in Extra, which its RIS export leaves out: the note keeps them.
+    for label, name in (("Pubmed id", "pmid"), ("Pmc id", "pmcid")):
+        if entry.text(name):
+            out.append(Block(label, clean(entry.text(name))))
     ann = record.annotation
     if ann is not None:
         out += annotation_blocks(ann)
     if keywords:
         out.append(Block("Keywords"))
         out += [Block(f"Keyword {i}", clean(k), 1) for i, k in enumerate(keywords, 1)]
-    entry = record.entry
     if entry.authors and entry.authors[-1].family == "others":
         out.append(Block("Author list", AND_OTHERS))
     if entry.editors and entry.editors[-1].family == "others":
         out.append(Block("Editor list", AND_OTHERS))
     if entry_note.strip():
         out.append(Block("Entry note", clean(entry_note)))
+    for name in CARRIED:
+        if entry.fields.get(name):
+            out.append(Block("Bib field", clean(f"{name} = {entry.text(name)}")))
     return out
 
 
@@ -183,7 +202,7 @@ def annotation_blocks(ann: Annotation) -> list[Block]:
                 ("Date checked", v.get("date")),
                 (
                     "Fields checked",
-                    ", ".join(map(str, fields)) if isinstance(fields, list) else None,
+                    ", ".join(map(str, fields)) if isinstance(fields, list | tuple) else None,
                 ),
                 ("Remark", v.get("note")),
             )
@@ -251,9 +270,13 @@ class NoteContent:
 
     version: int
     key: str = ""
+    pmid: str = ""
+    pmcid: str = ""
     annotation: Mapping[str, Any] | None = None
     keywords: tuple[str, ...] | None = None
     entry_note: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """``Bib field`` blocks: library.bib fields (decoded text) a route may have dropped."""
     authors_truncated: bool = False
     editors_truncated: bool = False
     problems: tuple[str, ...] = ()
@@ -268,34 +291,22 @@ class Found:
     after: str = ""
 
 
-class _Text(html.parser.HTMLParser):
-    """HTML -> text: entities decoded (``&#10;`` is a newline), block ends are newlines."""
-
-    _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-                         "blockquote", "tr", "pre", "table", "dl", "dt", "dd"})  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" or tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|tr|pre|table|dl|dt|dd|br)\b[^>]*>", re.IGNORECASE
+)
+_OTHER_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9]*\b[^>]*>", re.DOTALL)
 
 
 def html_text(note: str) -> str:
-    """A note's HTML as plain text: one line per block, entities decoded."""
-    parser = _Text()
-    parser.feed(note)
-    parser.close()
-    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
+    """A note's HTML as plain text: one line per block (``<p>``, ``<li>``, headings, ``<br>``),
+    other tags and comments dropped, entities decoded (``&#10;`` is a line break)."""
+    if "<" in note:
+        note = _OTHER_TAG.sub("", _BLOCK_TAG.sub("\n", note))
+    if "&" in note:
+        note = note.replace("&#10;", "\n")
+        if "&" in note:
+            note = html.unescape(note)
+    lines = (line.strip() for line in note.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -313,17 +324,16 @@ def find(text: str) -> Found:
     marker = _MARKER.search(text)
     if marker is None:
         return Found(text, None)
-    before = text[: marker.start()]
-    lines = text[marker.start() :].split("\n")
-    taken = [lines[0]]
-    rest = 1
-    for line in lines[1:]:
-        if line.strip() and not LABEL.match(line.lstrip()):
+    rest = text[marker.start() :]
+    labels = _labels(rest)
+    starts = {start for _, start, _ in labels}
+    end = len(rest)
+    for line in _LINE_START.finditer(rest):  # the first character of each later line
+        if line.end() not in starts:  # a line that starts with no label ends the note
+            end = line.start() + 1
             break
-        taken.append(line)
-        rest += 1
-    after = "\n".join(lines[rest:])
-    return Found(before, _content(int(marker.group("version")), " \n".join(taken)), after)
+    note = _content(int(marker.group("version")), rest[:end], [x for x in labels if x[1] < end])
+    return Found(text[: marker.start()], note, rest[end:])
 
 
 def read(text: str) -> NoteContent | None:
@@ -331,28 +341,51 @@ def read(text: str) -> NoteContent | None:
     return find(text).note
 
 
-def _split(text: str) -> list[tuple[str, str]]:
+_WORD_SET = frozenset(_WORDS)
+# What a label can look like (a capitalised word, maybe a lowercase word and a number, or the
+# marker) after white space and before ": ": one pass over the text finds the candidates,
+# then the vocabulary decides (faster than trying every label at every character).
+_CANDIDATE = re.compile(
+    r"(?<!\S)([A-Z][a-z]*(?: (?!" + MARKER + r":)[a-z]+)?(?: \d+)?|" + MARKER + r"):(?!\S)"
+)
+
+
+def _labels(text: str) -> list[tuple[str, int, int]]:
+    """(label, start, end) of every label in ``text``, as :data:`LABEL` finds them."""
+    return [
+        (m.group(1), m.start(), m.end())
+        for m in _CANDIDATE.finditer(text)
+        if m.group(1) in _WORD_SET or _ITEM.match(m.group(1))
+    ]
+
+
+def _split(text: str, found: list[tuple[str, int, int]]) -> list[tuple[str, str]]:
     """(label, value) pairs: a value runs to the next label; word joiners undone."""
-    found = list(LABEL.finditer(text))
     pairs = []
-    for m, nxt in zip(found, [*found[1:], None], strict=True):
-        value = text[m.end() : nxt.start() if nxt else len(text)]
-        value = _WS.sub(" ", value).strip().replace(_JOINER + ":", ":")
-        pairs.append((m.group("label"), value))
+    for (label, _, end), nxt in zip(found, [*found[1:], None], strict=True):
+        value = text[end : nxt[1] if nxt else len(text)]
+        if "\n" in value or "  " in value or "\t" in value:
+            value = " ".join(value.split())
+        else:
+            value = value.strip()
+        if _JOINER in value:
+            value = value.replace(_JOINER + ":", ":")
+        pairs.append((label, value))
     return pairs
 
 
-def _content(version: int, text: str) -> NoteContent:
+def _content(version: int, text: str, labels: list[tuple[str, int, int]]) -> NoteContent:
     """Rebuild the annotation from the blocks, nesting by label."""
     data: dict[str, Any] = {}
     summary: list[str] = []
     keywords: list[str] | None = None
-    key = entry_note = ""
+    key = entry_note = pmid = pmcid = ""
+    carried: dict[str, str] = {}
     authors = editors = False
     problems: list[str] = []
     item: dict[str, Any] | None = None  # the claim, agent, caveat... the sub-labels go to
     kind = ""
-    for label, value in _split(text):
+    for label, value in _split(text, labels):
         numbered = _ITEM.match(label)
         if label == MARKER:
             continue
@@ -371,6 +404,10 @@ def _content(version: int, text: str) -> NoteContent:
                 keywords = keywords or []
         elif label == "Cite key":
             key = value
+        elif label == "Pubmed id":
+            pmid = value
+        elif label == "Pmc id":
+            pmcid = value
         elif label == "Summary":
             summary.append(value)
         elif label == "Author list":
@@ -379,6 +416,10 @@ def _content(version: int, text: str) -> NoteContent:
             editors = value == AND_OTHERS
         elif label == "Entry note":
             entry_note = value
+        elif label == "Bib field":
+            name, sep, text = value.partition(" = ")
+            if sep and name in CARRIED:
+                carried.setdefault(name, text)
         elif label in ("Study type", "Reading status"):
             name, allowed = _CHOICES[label]
             if value in allowed:
@@ -397,9 +438,12 @@ def _content(version: int, text: str) -> NoteContent:
     return NoteContent(
         version=version,
         key=key,
+        pmid=pmid,
+        pmcid=pmcid,
         annotation=_ordered(data) if data else None,
         keywords=tuple(keywords) if keywords is not None else None,
         entry_note=entry_note,
+        fields=carried,
         authors_truncated=authors,
         editors_truncated=editors,
         problems=tuple(problems),

@@ -48,6 +48,14 @@ def export_cmd(
             "(or all, none). A retraction is always tagged.",
         ),
     ] = "all",
+    ascii_only: Annotated[
+        bool,
+        typer.Option(
+            "--ascii",
+            help="BibTeX/BibLaTeX: write LaTeX escapes where every reader decodes them alike "
+            "(for 8-bit bibtex); other characters stay UTF-8 and are named in a warning.",
+        ),
+    ] = False,
     list_formats: Annotated[
         bool, typer.Option("--list-formats", help="List the export formats and exit.")
     ] = False,
@@ -67,10 +75,13 @@ def export_cmd(
     parse_facets(tags)  # a bad --tags fails before the library is read
     proj = project(root, bib, annotations)
     result = export(
-        proj, to, path=output, where=where, notes=notes.value, tags=tags, keep_going=keep_going
-    )
+        proj, to, path=output, where=where, notes=notes.value, tags=tags, ascii=ascii_only,
+        keep_going=keep_going,
+    )  # fmt: skip
     for line in gate.notices(gate.unusable(proj.library)) if keep_going else ():
         say(f"warning: {line}", err=True)  # no export format has room for it
+    for warning in result.warnings:
+        say(f"warning: {warning}", err=True)
     data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
     if output is None:
         emit(data)
@@ -109,7 +120,9 @@ def import_cmd(
     """Merge a BibTeX or RIS file into the library: new works added, known ones filled.
 
     Differing values are reported, not applied, unless --accept or --overwrite says so.
-    Notes and tags go to a new annotation stub; an existing annotation is never changed.
+    Tags become the entry's keywords; cytobib's note on a work (from `cytobib export`, after
+    any trip through Zotero) becomes its annotation, other notes its summary; an existing
+    annotation is never changed.
     """
     from cytobib.api import import_file
 
@@ -149,12 +162,14 @@ def _report(plan: ImportPlan, file: Path, *, err: bool) -> None:
     for p in plan.updated:
         line(f"  filled {p.key}: {', '.join(p.updates)}")
     for theirs, (ours, how) in plan.matched.items():
-        line(f"  matched {theirs} to {ours} by {'DOI' if how == 'doi' else 'title and year'}")
+        line(f"  matched {theirs} to {ours} by {_HOW.get(how, how)}")
+    for new, same in plan.candidates.items():
+        line(f"  {new} has the title of {', '.join(same)} (added; check whether it is the same)")
     if plan.stubs:
-        line(f"  annotation stubs: {keys([s.key for s in plan.stubs])}")
+        line(f"  annotations: {keys([s.key for s in plan.stubs])}")
     if plan.notes_not_applied:
         line(
-            "  notes and tags not applied (the annotation exists): "
+            "  notes not applied (the annotation file says otherwise; it was left as it is): "
             + keys(list(plan.notes_not_applied))
         )
     if not (plan.added or plan.updated or plan.stubs):
@@ -165,6 +180,9 @@ def _report(plan: ImportPlan, file: Path, *, err: bool) -> None:
             line(f"    {c.key}.{c.field}: library “{_clip(c.ours)}” / import “{_clip(c.theirs)}”")
     for issue in plan.issues:
         line(_issue_line(issue))
+
+
+_HOW = {"doi": "DOI", "pmid": "PMID", "title": "title, first author and year"}
 
 
 def _clip(text: str, width: int = 70) -> str:

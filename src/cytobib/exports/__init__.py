@@ -5,9 +5,11 @@ tag facets) is decided here, once, for every format:
 
 * :class:`ExportOptions` holds the ``--notes`` level and the ``--tags`` facets;
 * :func:`record_tags` turns an annotation into facet-prefixed tags (``agent: aldesleukin``,
-  ``cancer: melanoma``, ``evidence: clinical-trial``, ``status: read``, plain tags);
-* :func:`note_sections` turns it into titled sections (summary, key claims, caveats, agents),
-  which :func:`plain_notes` and :func:`html_note` write as text or simple HTML.
+  ``cancer: melanoma``, ``evidence: clinical-trial``, ``status: read``, plain tags) followed by
+  the entry's own keywords, each tag whole and case kept;
+* :func:`work_note` is cytobib's one note per work (:mod:`cytobib.zotero_note`), written as
+  HTML (RIS) or lines (BibTeX ``annote``, CSL ``note``), which ``cytobib import`` rebuilds the
+  annotation from after any Zotero route; :func:`summary_note` is the ``summary`` level.
 
 A retraction, correction or expression of concern (:attr:`Record.update_status`) always
 travels, whatever the options: as the tag ``status: retracted`` and as a note line, so that a
@@ -23,15 +25,15 @@ Use it as a library::
 from __future__ import annotations
 
 import enum
-import html
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from cytobib import latex, zotero_note
 from cytobib.errors import UsageError
-from cytobib.model import Annotation, Claim, Library, Record, UpdateStatus
+from cytobib.model import Library, Record, UpdateStatus
 
 if TYPE_CHECKING:
     from cytobib.vocabulary import Vocabulary
@@ -85,6 +87,8 @@ class ExportOptions:
 
     notes: NotesLevel = NotesLevel.FULL
     facets: frozenset[Facet] = field(default=ALL_FACETS)
+    ascii: bool = False
+    """BibTeX/BibLaTeX only: escape what every reader decodes alike, keep the rest UTF-8."""
 
 
 @runtime_checkable
@@ -108,20 +112,15 @@ class Exporter(Protocol):
 # --- tags -----------------------------------------------------------------------------------
 
 _UPDATE_TAGS = {"retracted": "retracted", "concern": "expression of concern"}
-_TAG_SEPARATORS = re.compile(r"[,;]+")
+_SEPARATORS = re.compile(r"[,;]")
 _WS = re.compile(r"\s+")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_tag(tag: str) -> str:
-    """One tag as every target keeps it whole: no commas or semicolons, one line.
-
-    Zotero splits BibTeX ``keywords`` on ``,`` and ``;`` (braces do not protect them) and RIS
-    ``KW`` values on ``;`` and newlines, so those characters become spaces.
-    """
-    if "," in tag or ";" in tag:
-        tag = _TAG_SEPARATORS.sub(" ", tag)
+    """One tag on one line. Commas and case are kept: Zotero keeps ``Muscle, Skeletal`` and
+    ``IL-2`` beside ``il-2`` as tags of their own (RIS ``KW``; the BibTeX export braces it)."""
     return one_line(tag)
 
 
@@ -131,16 +130,54 @@ def update_tag(status: UpdateStatus) -> str:
 
 
 def split_keywords(value: str) -> list[str]:
-    """An entry's own ``keywords`` field (decoded text) as tags."""
-    return [t for t in (clean_tag(p) for p in _TAG_SEPARATORS.split(value)) if t]
+    """An entry's own ``keywords`` field (as written: LaTeX) as tags, in order.
 
-
-def record_tags(record: Record, facets: frozenset[Facet] = ALL_FACETS) -> list[str]:
-    """The record's tags in export order, deduplicated ignoring case.
-
-    Order: the update status (always), agents, cancers, evidence levels, reading status, then
-    the annotation's own tags and the entry's ``keywords`` (both under the ``tags`` facet).
+    Separated by ``,`` or ``;`` outside braces, as biblatex reads the field; a braced tag
+    (``{Muscle, Skeletal}``) stays whole.
     """
+    if not value.strip():
+        return []
+    if "{" not in value:  # no braced tag: a plain split
+        return list(
+            dict.fromkeys(
+                t for t in (clean_tag(latex.to_text(p)) for p in _SEPARATORS.split(value)) if t
+            )
+        )
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch in ",;" and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+        i += 1
+    parts.append(value[start:])
+    out: list[str] = []
+    for part in parts:
+        tag = clean_tag(latex.to_text(part))
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def entry_keywords(record: Record) -> list[str]:
+    """The entry's own tags (its ``keywords`` field, or BibLaTeX's ``keyword``)."""
+    fields = record.entry.fields
+    return split_keywords(fields.get("keywords") or fields.get("keyword", ""))
+
+
+def facet_tags(record: Record, facets: frozenset[Facet] = ALL_FACETS) -> list[str]:
+    """The tags cytobib makes from the annotation (and the update status), in export order:
+    update status (always), agents, cancers, evidence levels, reading status, own tags."""
     out: list[str] = []
     if record.update_status is not None:
         out.append(update_tag(record.update_status))
@@ -156,41 +193,19 @@ def record_tags(record: Record, facets: frozenset[Facet] = ALL_FACETS) -> list[s
             out.append(f"status: {ann.status}")
         if Facet.TAGS in facets:
             out += list(ann.tags)
+    return out
+
+
+def record_tags(record: Record, facets: frozenset[Facet] = ALL_FACETS) -> list[str]:
+    """The record's tags in export order: :func:`facet_tags`, then the entry's keywords (under
+    the ``tags`` facet); a tag written twice is written once, case variants are kept."""
+    out = facet_tags(record, facets)
     if Facet.TAGS in facets:
-        out += split_keywords(record.entry.text("keywords"))
-    seen: set[str] = set()
-    result: list[str] = []
-    for tag in out:
-        cleaned = clean_tag(tag)
-        folded = cleaned.casefold()
-        if cleaned and folded not in seen:
-            seen.add(folded)
-            result.append(cleaned)
-    return result
+        out += entry_keywords(record)
+    return list(dict.fromkeys(t for t in (clean_tag(t) for t in out) if t))
 
 
 # --- notes ----------------------------------------------------------------------------------
-
-SECTION_TITLES = {
-    "summary": "Summary",
-    "claims": "Key claims",
-    "caveats": "Caveats",
-    "agents": "Agents",
-}
-"""Section headings, shared by the writers here and the note parser in cytobib.importer."""
-
-
-@dataclass(frozen=True)
-class NoteSection:
-    """One part of the notes: a status line, the summary, or a titled list."""
-
-    kind: str  # "status" | "summary" | "claims" | "caveats" | "agents"
-    text: str = ""
-    items: tuple[str, ...] = ()
-
-    @property
-    def title(self) -> str:
-        return SECTION_TITLES.get(self.kind, "")
 
 
 def one_line(text: str) -> str:
@@ -219,77 +234,29 @@ def status_line(status: UpdateStatus) -> str:
     return one_line(f"{status.label}.{tail}")
 
 
-def claim_text(claim: Claim) -> str:
-    """``text [evidence: review; p. 12; numbers: ORR 15%] “quote”`` (parsed back on import)."""
-    meta = []
-    if claim.evidence:
-        meta.append(f"evidence: {claim.evidence}")
-    if claim.page:
-        meta.append(f"p. {claim.page}")
-    if claim.numbers:
-        meta.append(f"numbers: {claim.numbers}")
-    out = one_line(claim.text)
-    if meta:
-        out += " [" + one_line("; ".join(meta)) + "]"
-    if claim.quote:
-        out += " “" + one_line(claim.quote) + "”"
-    return out
+def record_status_line(record: Record) -> str:
+    """The retraction or correction line of a record ('' for a work without one)."""
+    return status_line(record.update_status) if record.update_status is not None else ""
 
 
-def note_sections(record: Record, level: NotesLevel) -> list[NoteSection]:
-    """The notes of one record at ``level``; the status section comes first and always."""
-    out: list[NoteSection] = []
-    if record.update_status is not None:
-        out.append(NoteSection("status", status_line(record.update_status)))
-    ann: Annotation | None = record.annotation
-    if ann is None or level is NotesLevel.NONE:
-        return out
-    if ann.summary.strip():
-        out.append(NoteSection("summary", one_line(ann.summary)))
-    if level is NotesLevel.SUMMARY:
-        return out
-    if ann.claims:
-        out.append(NoteSection("claims", items=tuple(claim_text(c) for c in ann.claims)))
-    if ann.caveats:
-        out.append(NoteSection("caveats", items=tuple(one_line(c) for c in ann.caveats)))
-    if ann.agents:
-        items = tuple(one_line(a.describe(a.id, labelled=True)) for a in ann.agents)
-        out.append(NoteSection("agents", items=items))
-    return out
+def work_note(record: Record, level: NotesLevel) -> list[zotero_note.Block]:
+    """cytobib's note on the work at ``level`` (:mod:`cytobib.zotero_note`): at ``full`` every
+    work has one (marker, key, the annotation, the entry's keywords and own note, ``and
+    others``), which ``cytobib import`` rebuilds the annotation from; otherwise none."""
+    if level is not NotesLevel.FULL:
+        return []
+    return zotero_note.blocks(
+        record, keywords=entry_keywords(record), entry_note=record.entry.text("note")
+    )
 
 
-def plain_notes(sections: Iterable[NoteSection], *, labelled: bool) -> str:
-    """The sections as lines of plain text (BibTeX ``annote``, CSL ``note``).
-
-    With ``labelled`` the summary starts with ``Summary:`` and lists get a heading line and
-    ``- `` items; without, only status and summary lines are written (the ``summary`` level,
-    where the note is what an annotated bibliography prints).
-    """
-    lines: list[str] = []
-    for section in sections:
-        if section.kind in ("status",) or (section.kind == "summary" and not labelled):
-            lines.append(section.text)
-        elif section.kind == "summary":
-            lines.append(f"{section.title}: {section.text}")
-        elif labelled:
-            lines.append(f"{section.title}:")
-            lines.extend(f"- {item}" for item in section.items)
-    return "\n".join(lines)
-
-
-def html_note(section: NoteSection) -> str:
-    """One section as a single line of simple HTML (a rich note in Zotero, one per RIS N1)."""
-
-    def esc(text: str) -> str:
-        return html.escape(text, quote=False)
-
-    if section.kind == "status":
-        label, _, rest = section.text.partition(".")
-        return f"<p><strong>{esc(label)}.</strong>{esc(rest)}</p>"
-    if section.kind == "summary":
-        return f"<h1>{esc(section.title)}</h1><p>{esc(section.text)}</p>"
-    items = "".join(f"<li>{esc(item)}</li>" for item in section.items)
-    return f"<h1>{esc(section.title)}</h1><ul>{items}</ul>"
+def summary_note(record: Record, level: NotesLevel) -> str:
+    """The note at the ``summary`` level: the summary alone, what an annotated bibliography
+    prints ('' at the other levels or without a summary)."""
+    ann = record.annotation
+    if level is not NotesLevel.SUMMARY or ann is None:
+        return ""
+    return one_line(ann.summary)
 
 
 # --- selection and the one-call API ---------------------------------------------------------
@@ -315,11 +282,13 @@ def select(
 
 @dataclass(frozen=True)
 class ExportResult:
-    """An exported file: its text, the format that wrote it and how many records it holds."""
+    """An exported file: its text, the format that wrote it, how many records it holds, and
+    what some reader will not get back exactly (sentences for the user)."""
 
     text: str
     format: str
     count: int
+    warnings: tuple[str, ...] = ()
 
 
 def export_library(
@@ -340,8 +309,11 @@ def export_library(
     """
     exporter = find_exporter(to, path=path)
     records = select(library, where, vocabulary)
-    text = exporter.render(records, options or ExportOptions())
-    return ExportResult(text, exporter.name, len(records))
+    options = options or ExportOptions()
+    text = exporter.render(records, options)
+    check = getattr(exporter, "warnings", None)  # optional: plug-ins need not have it
+    warnings = tuple(check(text, options)) if callable(check) else ()
+    return ExportResult(text, exporter.name, len(records), warnings)
 
 
 def export(
@@ -366,16 +338,15 @@ __all__ = [
     "ExportResult",
     "Exporter",
     "Facet",
-    "NoteSection",
     "NotesLevel",
     "available",
+    "entry_keywords",
     "export",
     "export_library",
     "find_exporter",
-    "html_note",
-    "note_sections",
     "parse_facets",
-    "plain_notes",
     "record_tags",
     "select",
+    "summary_note",
+    "work_note",
 ]

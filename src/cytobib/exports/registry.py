@@ -34,21 +34,21 @@ BUILTINS: dict[str, Builtin] = {
         "cytobib.exports.bibtex:BibTeXExporter",
         aliases=("bib",),
         suffixes=(".bib", ".bibtex"),
-        description="BibTeX for pdflatex + bibtex: ASCII LaTeX, notes in annote, tags in keywords.",
+        description="BibTeX (UTF-8; --ascii for 8-bit bibtex): notes in annote, tags in keywords.",
     ),
     "biblatex": Builtin(
         "biblatex",
         "cytobib.exports.biblatex:BibLaTeXExporter",
         aliases=("biber",),
         suffixes=(),  # .bib means BibTeX; choose BibLaTeX with --to biblatex
-        description="BibLaTeX for biber: date, journaltitle, eprint (PubMed), notes in annotation.",
+        description="BibLaTeX for biber: date, journaltitle, eprint (PubMed), notes in annote.",
     ),
     "csl-json": Builtin(
         "csl-json",
         "cytobib.exports.csljson:CSLJSONExporter",
         aliases=("csl", "csljson", "json"),
         suffixes=(".json",),
-        description="CSL-JSON for pandoc and citeproc; the summary in note (Zotero's Extra).",
+        description="CSL-JSON for pandoc and citeproc; cytobib's note in note (Zotero's Extra).",
     ),
     "ris": Builtin(
         "ris",

@@ -9,19 +9,31 @@ so a hostile abstract containing "\\nER  - " cannot end a record early or inject
 Mapping (Zotero ``RIS.js``): ``T2`` is the journal (``publicationTitle``) or the book or
 conference; ``J2`` and ``JO`` both hold the journal abbreviation, written only when the entry
 has one, because Zotero reads ``JO`` as the abbreviation and turns a second, different
-journal value into a stray note. The PMID goes to ``AN`` (accession number, as EndNote and
-the PubMed import filters use it). The annotation becomes one ``N1`` per section in simple
-HTML (``<h1>Key claims</h1><ul><li>…</li></ul>``), which Zotero keeps as rich child notes;
-tags become one ``KW`` line each, with facet prefixes (``agent: aldesleukin``).
+journal value into a stray note. The citation key, PMID and PMCID go to ``M2`` as
+``Citation Key: …``, ``PMID: …``, ``PMCID: …`` lines, which Zotero keeps in Extra (and its
+BibTeX export writes back as the entry key, ``pmid`` and ``pmcid``); the entry's own note
+follows them there. ``ST`` is the short title, ``Y2`` the access date, ``L1`` a file link.
+cytobib's note on the work (:mod:`cytobib.zotero_note`) is one ``N1`` of HTML, which Zotero keeps
+byte for byte as a rich child note; tags become one ``KW`` line each, whole (``Muscle,
+Skeletal``), with facet prefixes (``agent: aldesleukin``).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator, Sequence
 
-from cytobib.exports import ExportOptions, html_note, note_sections, one_line, record_tags
-from cytobib.exports.bibtex import date_parts, verbatim
+from cytobib import zotero_note
+from cytobib.exports import (
+    ExportOptions,
+    one_line,
+    record_status_line,
+    record_tags,
+    summary_note,
+    work_note,
+)
+from cytobib.exports.bibtex import date_parts, iso_date, verbatim
 from cytobib.model import Entry, Person, Record
 
 NEWLINE = "\r\n"
@@ -100,6 +112,7 @@ def _fields(record: Record, options: ExportOptions) -> Iterator[tuple[str, str]]
         if p.family != "others":
             yield "A2", ris_name(p)
     yield "TI", e.title
+    yield "ST", e.text("shorttitle")
     journal = e.text("journal") or e.text("journaltitle")
     short = e.text("shortjournal") or e.text("journalabbrev") or e.text("journal-iso")
     if ty in ("JOUR", "GEN", "ELEC"):
@@ -146,17 +159,31 @@ def _fields(record: Record, options: ExportOptions) -> Iterator[tuple[str, str]]
     else:
         yield "SN", isbn or issn
     yield "DO", verbatim(e.get("doi"), doi=True, encode=False)
-    pmid = e.text("pmid")
-    if pmid.isdigit():
-        yield "AN", pmid
     yield "UR", verbatim(e.get("url"), encode=False)
-    yield "Y2", e.text("urldate")
+    yield "Y2", iso_date(e.text("urldate")) or e.text("urldate")
     yield "LA", e.text("language")
+    yield "L1", e.get("file")
     yield "AB", e.text("abstract")
     for tag in record_tags(record, options.facets):
         yield "KW", tag
-    for section in note_sections(record, options.notes):
-        yield "N1", html_note(section)
+    # Zotero's Extra: the identifiers it knows by these labels, then the entry's own note.
+    yield "M2", f"Citation Key: {e.key}"
+    pmid = e.text("pmid")
+    if pmid.isdigit():
+        yield "M2", f"PMID: {pmid}"
+    yield "M2", f"PMCID: {e.text('pmcid')}" if e.text("pmcid") else ""
+    yield "M2", e.text("note")
+    yield "N1", _paragraph(record_status_line(record))
+    note = work_note(record, options.notes)
+    yield (
+        "N1",
+        zotero_note.to_html(note) if note else _paragraph(summary_note(record, options.notes)),
+    )
+
+
+def _paragraph(text: str) -> str:
+    """Plain text as one HTML paragraph (Zotero would wrap it so, and a ``<`` in it stays text)."""
+    return f"<p>{html.escape(text, quote=False)}</p>" if text.strip() else ""
 
 
 def render_record(record: Record, options: ExportOptions) -> str:

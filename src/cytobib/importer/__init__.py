@@ -4,10 +4,12 @@ The pipeline is read -> match -> plan -> apply, and nothing is written before ap
 
 * **read** (:mod:`~cytobib.importer.read`, :mod:`~cytobib.importer.bibtex`,
   :mod:`~cytobib.importer.ris`): each work becomes an :class:`Incoming`, BibTeX fields (LaTeX,
-  as the library stores them) kept apart from its notes and tags;
-* **match** (:mod:`~cytobib.importer.match`): by key, else DOI, else title and year;
-* **plan** (:mod:`~cytobib.importer.plan`): fields merged by :func:`cytobib.merge.plan`, new
-  entries keyed, annotation stubs drafted from notes and tags
+  as the library stores them) kept apart from its tags, its free-text notes and cytobib's note
+  on it (:mod:`cytobib.zotero_note`); Zotero's Extra and auto-notes read into fields;
+* **match** (:mod:`~cytobib.importer.match`): by key, DOI, PMID, then title + first author +
+  year; title-only matches are candidates;
+* **plan** (:mod:`~cytobib.importer.plan`): tags to ``keywords``, fields merged by
+  :func:`cytobib.merge.plan`, new entries keyed, annotations rebuilt from the notes
   (:mod:`~cytobib.importer.notes`);
 * **apply** (:mod:`~cytobib.importer.apply`): one atomic rewrite of library.bib, stubs created
   exclusively, provenance recorded.
@@ -25,26 +27,25 @@ from cytobib.importer.apply import apply_import
 from cytobib.importer.bibtex import from_bibtex
 from cytobib.importer.incoming import FORMATS, Incoming, norm_doi
 from cytobib.importer.match import make_key
-from cytobib.importer.notes import Draft, draft_annotation, note_lines, stub_yaml
+from cytobib.importer.notes import annotation_data, keywords, stub_yaml
 from cytobib.importer.plan import ImportPlan, NewEntry, Stub, plan_import
 from cytobib.importer.read import detect_format, read_source
 from cytobib.importer.ris import from_ris, put_names
 
 __all__ = [
     "FORMATS",
-    "Draft",
     "ImportPlan",
     "Incoming",
     "NewEntry",
     "Stub",
+    "annotation_data",
     "apply_import",
     "detect_format",
-    "draft_annotation",
     "from_bibtex",
     "from_ris",
+    "keywords",
     "make_key",
     "norm_doi",
-    "note_lines",
     "plan_import",
     "put_names",
     "read_source",

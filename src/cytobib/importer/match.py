@@ -1,13 +1,16 @@
 """Which library entry an incoming work is, and the key a new work gets.
 
-By citation key (ignoring case, as the library does), else by DOI, else - for a work without a
-DOI, since RIS files carry no keys - by exact title and year. A key that exists with a
-*different* DOI is another work: it is added under a new key.
+In order: by citation key (ignoring case, as the library does; the key cytobib's note carries,
+else Zotero's Extra ``Citation Key:``, else the file's), by DOI, by PMID, then by normalised
+title + first author + year (works with neither DOI nor year still match: Zotero may have
+generated their keys). Two works whose DOIs or PMIDs differ are never the same work. A work
+that shares only its title with an entry is a *candidate*: listed for the user, not merged.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,58 +21,89 @@ from cytobib.model import Entry, Issue, Location, Severity, parse_names
 
 _BAD_KEY_CHARS = re.compile(r"[\s,{}()=\"#%'~\\]")
 
+Work = tuple[str, str, str]  # (normalised title, first author, year)
+
 
 @dataclass(frozen=True)
 class LibraryIndex:
-    """The library's entries by key, by case-folded key, by DOI and by (title, year)."""
+    """The library's entries by key, case-folded key, DOI, PMID, (title, author, year), title."""
 
     entries: Mapping[str, Entry]
     by_fold: Mapping[str, str]
     by_doi: Mapping[str, str]
-    by_title: Mapping[tuple[str, str], str]
+    by_pmid: Mapping[str, str]
+    by_work: Mapping[Work, str]
+    by_title: Mapping[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, entries: Sequence[Entry]) -> LibraryIndex:
         by_doi: dict[str, str] = {}
-        by_title: dict[tuple[str, str], str] = {}
+        by_pmid: dict[str, str] = {}
+        by_work: dict[Work, str] = {}
+        by_title: dict[str, list[str]] = {}
         for e in entries:
             doi = norm_doi(e.get("doi"))
             if doi:
                 by_doi.setdefault(doi, e.key)
-            if e.get("title") and e.year:
-                by_title.setdefault(title_key(e.fields), e.key)
+            pmid = _pmid(e.fields)
+            if pmid:
+                by_pmid.setdefault(pmid, e.key)
+            work = work_key(e.fields)
+            if work[0]:
+                by_work.setdefault(work, e.key)
+                by_title.setdefault(work[0], []).append(e.key)
         by_key = {e.key: e for e in entries}
-        return cls(by_key, {k.casefold(): k for k in by_key}, by_doi, by_title)
+        titles = {t: tuple(keys) for t, keys in by_title.items()}
+        return cls(by_key, {k.casefold(): k for k in by_key}, by_doi, by_pmid, by_work, titles)
 
-    def match(self, work: Incoming) -> str | None:
-        """The library key this work is: by key (unless the DOIs disagree), else by DOI, else
-        (only for a work without a DOI, as RIS files have no keys) by exact title and year."""
+    def match(self, work: Incoming, content: Work | None = None) -> tuple[str, str] | None:
+        """(library key, how) for the entry this work is: how is "key", "doi", "pmid" or
+        "title" (title, first author and year: ``content``, :func:`work_key` of the work,
+        when the caller has it); None for a new work."""
         if work.key:
             key = self.by_fold.get(work.key.casefold())
-            if key is not None:
-                ours = norm_doi(self.entries[key].get("doi"))
-                if not (ours and work.doi and ours != work.doi):
-                    return key
-        if work.doi:
-            return self.by_doi.get(work.doi)
-        title, year = title_key(work.fields)
-        if title and year:
-            found = self.by_title.get((title, year))
-            if found is not None and not norm_doi(self.entries[found].get("doi")):
-                return found
+            if key is not None and not self._differs(work, key):
+                return key, "key"
+        if work.doi and work.doi in self.by_doi:
+            return self.by_doi[work.doi], "doi"
+        if work.pmid and work.pmid in self.by_pmid:
+            key = self.by_pmid[work.pmid]
+            if not self._differs(work, key):
+                return key, "pmid"
+        found = self.by_work.get(content or work_key(work.fields))
+        if found is not None and not self._differs(work, found):
+            return found, "title"
         return None
 
-    def how(self, work: Incoming, target: str) -> str | None:
-        """ "doi" or "title" when the work matched otherwise than by its own key, else None."""
-        if target == self.by_fold.get(work.key.casefold()):
-            return None
-        return "doi" if work.doi and self.by_doi.get(work.doi) == target else "title"
+    def candidates(self, work: Incoming) -> tuple[str, ...]:
+        """Entries with the work's title (normalised) that it did not match."""
+        return self.by_title.get(work_key(work.fields)[0], ())
+
+    def _differs(self, work: Incoming, key: str) -> bool:
+        """True when DOIs or PMIDs on both sides say these are two works."""
+        fields = self.entries[key].fields
+        ours = norm_doi(fields.get("doi", ""))
+        if ours and work.doi and ours != work.doi:
+            return True
+        pmid = _pmid(fields)
+        return bool(pmid and work.pmid and pmid != work.pmid)
 
 
-def title_key(fields: Mapping[str, str]) -> tuple[str, str]:
-    """(normalised title, year) for matching works without a DOI."""
+def _pmid(fields: Mapping[str, str]) -> str:
+    value = fields.get("pmid", "").strip()
+    return value if value.isdigit() else ""
+
+
+def work_key(fields: Mapping[str, str]) -> Work:
+    """(normalised title, first author's family name folded, year) for matching by content."""
     year = re.search(r"\d{4}", fields.get("year", "") or fields.get("date", ""))
-    return merge.normalise("title", fields.get("title", "")), year.group() if year else ""
+    people = parse_names(fields.get("author", "") or fields.get("editor", ""))
+    first = ""
+    if people and people[0].family != "others":
+        first = unicodedata.normalize("NFKD", people[0].last).casefold()
+        first = "".join(c for c in first if c.isalnum())
+    title = merge.normalise("title", fields.get("title", ""))
+    return title, first, year.group() if year else ""
 
 
 def new_key(work: Incoming, folded: Collection[str]) -> str:
@@ -78,6 +112,8 @@ def new_key(work: Incoming, folded: Collection[str]) -> str:
     key = work.key
     if not key or _BAD_KEY_CHARS.search(key) or not ann.is_safe_key(key):
         key = make_key(work.fields)
+    if key.casefold() not in folded:  # the usual case: no set of every key built again
+        return key
     return citekey.free_key(key, folded)
 
 

@@ -1,10 +1,13 @@
 """The import plan: what importing a file would change, computed without writing anything.
 
-Matched entries go through :func:`cytobib.merge.plan`, the one place where field precedence
-is decided (fill empty fields; report differing ones with both values; apply them only with
-``accept``/``overwrite``). Unmatched works become new entries. Notes and tags never touch
-library.bib: when the entry has no annotation file, a stub is planned from them; an existing
-annotation is never changed, and the plan lists what was left out.
+Each work first gets what its notes and tags say of the entry (:func:`complete`: the key
+cytobib's note carries, the tags as ``keywords``, the entry's own note, ``and others``).
+Matched entries go through :func:`cytobib.merge.plan`, the one place where field precedence is
+decided (fill empty fields; report differing ones with both values, a title re-cased in Zotero
+among them; apply them only with ``accept``/``overwrite``). Unmatched works become new entries;
+works that share only a title with an entry are added and listed as candidates. The annotation
+comes from the notes (:mod:`cytobib.importer.notes`): a new file for a work that has notes and
+none yet; an existing file is never changed, and the plan lists those the notes disagree with.
 """
 
 from __future__ import annotations
@@ -19,12 +22,19 @@ from pathlib import Path
 from cytobib import annotations as ann
 from cytobib import bibfile, latex, merge, progress
 from cytobib.errors import LibraryStateError
-from cytobib.importer.incoming import Incoming
-from cytobib.importer.match import LibraryIndex, new_key, renamed
-from cytobib.importer.notes import draft_annotation, stub_yaml
+from cytobib.importer.incoming import Incoming, auto_note
+from cytobib.importer.match import LibraryIndex, new_key, renamed, work_key
+from cytobib.importer.notes import (
+    annotation_data,
+    keywords,
+    render_keywords,
+    same_annotation,
+    stub_yaml,
+)
 from cytobib.importer.read import read_source
 from cytobib.library import Project
 from cytobib.model import Entry, Issue, Severity, parse_names
+from cytobib.zotero_note import NoteContent
 
 
 @dataclass(frozen=True)
@@ -55,13 +65,15 @@ class ImportPlan:
     added: tuple[NewEntry, ...]
     merged: tuple[merge.Plan, ...]
     stubs: tuple[Stub, ...]
-    notes_not_applied: tuple[str, ...]  # keys whose annotation exists already
+    notes_not_applied: tuple[str, ...]  # keys whose annotation file says otherwise
     issues: tuple[Issue, ...]
     bib: bibfile.BibText
     new_text: str
-    # incoming key (or place) -> (library key, "doi" or "title"), for works matched otherwise
-    # than by their own key
+    # incoming key (or place) -> (library key, "doi", "pmid" or "title"), for works matched
+    # otherwise than by their own key
     matched: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # key of a new entry -> library keys with the same title (not merged: check them)
+    candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> tuple[merge.Conflict, ...]:
@@ -111,16 +123,54 @@ def _shown(path: Path, root: Path | None) -> str:
 
 @dataclass
 class _Material:
-    """Notes and tags gathered for one library key from every matching work."""
+    """Notes gathered for one library key from every matching work."""
 
-    notes: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    html: bool = False
+    note: NoteContent | None = None
+    free: list[str] = field(default_factory=list)
 
     def add(self, work: Incoming) -> None:
-        self.notes += [n for n in work.notes if n not in self.notes]
-        self.tags += [t for t in work.tags if t not in self.tags]
-        self.html = self.html or work.html
+        self.note = self.note or work.cytobib
+        self.free += [n for n in work.notes if n not in self.free]
+
+
+def complete(work: Incoming) -> Incoming:
+    """A work with what its notes and tags say of the entry itself: the key cytobib's note
+    carries, the tags as ``keywords``, the entry's own note where the route lost it, ``and
+    others`` where the format had no place for it; a note that only repeats the entry's own
+    ``note`` (Zotero makes one of BibTeX's ``note``) is dropped."""
+    fields = dict(work.fields)
+    note = work.cytobib
+    tags = keywords(work.tags, note)
+    if tags:
+        fields["keywords"] = render_keywords(tags)
+    if note is not None:
+        for name, value in (("pmid", note.pmid), ("pmcid", note.pmcid), *note.fields.items()):
+            if value and name not in fields:
+                fields[name] = latex.escape(value)
+        if note.entry_note and "note" not in fields:
+            auto = auto_note(note.entry_note)
+            if auto is None:
+                fields["note"] = latex.escape(note.entry_note)
+            else:
+                for name, value in auto.fields.items():
+                    fields.setdefault(name, latex.escape(value))
+        for name, truncated in (
+            ("author", note.authors_truncated),
+            ("editor", note.editors_truncated),
+        ):
+            people = parse_names(fields.get(name, "")) if truncated else ()
+            if people and people[-1].family != "others":
+                fields[name] = fields[name] + " and others"
+    free = work.notes
+    if free and fields.get("note"):
+        own = " ".join(latex.to_text(fields["note"]).split())
+        free = tuple(n for n in free if " ".join(n.split()) != own)
+    key = note.key if note is not None and note.key else work.key
+    return dataclasses.replace(work, key=key, fields=fields, notes=free, tags=())
+
+
+# Fields whose value a Zotero user edits as text: a re-cased title is a change, not notation.
+_STRICT = ("title", "booktitle", "shorttitle")
 
 
 class _Merge:
@@ -153,18 +203,23 @@ class _Merge:
         self.material: dict[str, _Material] = {}
         self.taken = set(index.by_fold)  # keys in use, case-folded
         self.issues: list[Issue] = []
+        self.candidates: dict[str, tuple[str, ...]] = {}
 
     def take(self, work: Incoming) -> None:
         """Merge one work: into the entry it matches, else into a new one."""
-        target = self.index.match(work)
-        if target is not None:
-            how = self.index.how(work, target)
-            if how is not None:
-                self.matched[work.key or work.where] = (target, how)
-            self._merge(work, target)
-            key = target
+        work = complete(work)
+        content = work_key(work.fields)
+        found = self.index.match(work, content)
+        if found is not None:
+            key, how = found
+            if how != "key":
+                self.matched[work.key or work.where] = (key, how)
+            self._merge(work, key)
         else:
             key = self._add(work)
+            same_title = self.index.by_title.get(content[0], ())
+            if same_title:
+                self.candidates[key] = same_title
         self.material.setdefault(key, _Material()).add(work)
 
     def _merge(self, work: Incoming, key: str) -> None:
@@ -176,6 +231,7 @@ class _Merge:
             accept=self.accept,
             overwrite=self.overwrite,
             dismissed=self.dismissed,
+            strict=_STRICT,
         )
         if plan.updates:
             self.updates.setdefault(key, {}).update(plan.updates)
@@ -259,6 +315,7 @@ def plan_import(
         bib=bib,
         new_text=new_text,
         matched=state.matched,
+        candidates=state.candidates,
     )
 
 
@@ -281,8 +338,8 @@ def _new_text(
 
 
 def _stubs(project: Project, state: _Merge, source: str) -> tuple[list[Stub], list[str]]:
-    """Annotation stubs from the notes and tags gathered per key, and the keys whose
-    annotation exists already (their notes are not applied)."""
+    """Annotation files from the notes gathered per key, and the keys whose annotation file
+    says otherwise than the notes (left as it is)."""
     from cytobib.project import schema_ref_for
 
     stubs: list[Stub] = []
@@ -290,18 +347,20 @@ def _stubs(project: Project, state: _Merge, source: str) -> tuple[list[Stub], li
     folder = project.config.annotations
     ref = schema_ref_for(project.config)
     for key, found in progress.track(list(state.material.items()), "Drafting notes"):
-        if not (found.notes or found.tags) or not ann.is_safe_key(key):
+        data = annotation_data(found.note, found.free)
+        if data is None or not ann.is_safe_key(key):
             continue
         path = ann.path_for(folder, key)
         record = project.library.get(key)
-        if path.exists() or (record is not None and record.annotation is not None):
+        if record is not None and record.annotation is not None:
+            if not same_annotation(record.annotation, data):
+                not_applied.append(key)
+            continue
+        if path.exists():
             not_applied.append(key)
             continue
-        draft = draft_annotation(found.notes, found.tags, is_html=found.html)
-        if draft.empty():
-            continue
         title = state.current[key].title if key in state.current else _title_of(state.new[key])
-        stubs.append(Stub(key, path, stub_yaml(key, title, draft, source, ref)))
+        stubs.append(Stub(key, path, stub_yaml(key, title, data, source, ref)))
     return stubs, not_applied
 
 
@@ -319,10 +378,11 @@ def _without_truncated_authors(entry: Entry, fields: Mapping[str, str]) -> Mappi
 
 # The field order of new entries: the shipped library's (see its header), then the rest.
 _FIELD_ORDER = (
-    "author", "editor", "title", "booktitle", "journal", "shortjournal", "year", "month",
-    "volume", "number", "pages", "chapter", "edition", "series", "publisher", "address",
-    "institution", "school", "organization", "howpublished", "type", "note", "doi", "pmid",
-    "pmcid", "issn", "isbn", "url", "urldate", "language", "abstract",
+    "author", "editor", "title", "shorttitle", "booktitle", "journal", "shortjournal", "year",
+    "month", "volume", "number", "pages", "chapter", "edition", "series", "publisher",
+    "address", "institution", "school", "organization", "howpublished", "type", "note", "doi",
+    "pmid", "pmcid", "issn", "isbn", "url", "urldate", "language", "keywords", "file",
+    "abstract",
 )  # fmt: skip
 
 

@@ -1,8 +1,11 @@
 """Reading a RIS file (Zotero, EndNote, PubMed, cytobib's own export) into works to import.
 
 rispy parses the records; each becomes an :class:`Incoming` whose text is escaped for
-BibTeX (titles protected as :func:`cytobib.latex.bibtex_title` does), with its HTML notes
-and ``KW`` tags kept apart for the annotation.
+BibTeX (titles protected as :func:`cytobib.latex.bibtex_title` does). ``N1`` notes (HTML or
+plain text) are read as text, cytobib's note among them; ``KW`` lines are the tags (one each,
+split on ``;`` and line breaks as Zotero splits them); ``M2`` lines are Zotero's Extra
+(``Citation Key:``, ``PMID:``, ``PMCID:``, then the entry's note); ``ST``, ``Y2``, ``LA`` and
+``L1`` are the short title, access date, language and file link.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cytobib import latex
+from cytobib import latex, zotero_note
 from cytobib.errors import InputError
-from cytobib.importer.incoming import MONTHS, Incoming
+from cytobib.importer.incoming import MONTHS, Incoming, read_extra, repair_text, split_notes
 from cytobib.model import Issue, Location, Severity
 
 _DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -74,7 +77,7 @@ class _Record:
             if isinstance(value, list):
                 value = value[0] if value else ""
             if isinstance(value, str) and value.strip():
-                return value.strip()
+                return repair_text(value.strip())
         return ""
 
     def put(self, name: str, value: str, *, protect: bool = False) -> None:
@@ -85,7 +88,7 @@ class _Record:
     def texts(self, name: str) -> list[str]:
         """A list-valued tag's strings (notes, keywords)."""
         values = self.record.get(name) or []
-        return [v for v in values if isinstance(v, str)]
+        return [repair_text(v) for v in values if isinstance(v, str)]
 
 
 def from_ris(record: Mapping[str, Any], where: str = "") -> Incoming:
@@ -104,11 +107,42 @@ def from_ris(record: Mapping[str, Any], where: str = "") -> Incoming:
     rec.put("address", rec.one("place_published"))
     rec.put("edition", rec.one("edition"))
     rec.put("language", rec.one("language"))
+    rec.put("shorttitle", rec.one("short_title"), protect=True)
     rec.put("abstract", rec.one("abstract", "notes_abstract"))
+    _access_date(rec)
+    file = rec.one("file_attachments1")
+    if file and latex.is_balanced(file, count_escaped=True):
+        rec.fields["file"] = file
     _identifiers(rec)
-    notes = tuple(n for n in rec.texts("notes") if n.strip()) + tuple(rec.texts("research_notes"))
+    unknown = record.get("unknown_tag") or {}
+    m2 = [line for value in unknown.get("M2", []) for line in str(value).split("\n")]
+    extra = read_extra((line, line) for line in m2)
+    for name, value in extra.fields.items():
+        rec.fields.setdefault(name, latex.escape(value))
+    if extra.note_lines:
+        rec.put("note", "\n".join(extra.note_lines))
+    notes = split_notes(_note_text(n) for n in [*rec.texts("notes"), *rec.texts("research_notes")])
+    for name, value in notes.extra.fields.items():
+        rec.fields.setdefault(name, latex.escape(value))
     tags = tuple(t.strip() for kw in record.get("keywords") or [] for t in _split_ris_tags(kw))
-    return Incoming(rec.one("id"), kind, rec.fields, notes, tags, html=True, where=where)
+    key = rec.one("id") or extra.key or notes.extra.key
+    return Incoming(key, kind, rec.fields, notes.free, tags, notes.cytobib, where=where)
+
+
+def _note_text(note: str) -> str:
+    """An ``N1`` as plain text: HTML (anything like a tag, as Zotero decides) converted."""
+    return zotero_note.html_text(note) if zotero_note.looks_like_html(note) else note.strip()
+
+
+def _access_date(rec: _Record) -> None:
+    """``Y2`` (``2024/03/15/`` as Zotero writes it, or ISO) as an ISO ``urldate``."""
+    value = rec.one("access_date")
+    match = re.match(r"^\s*(\d{4})[/-](\d{1,2})?(?:[/-](\d{1,2}))?", value)
+    if match:
+        parts = [match.group(1)] + [f"{int(p):02d}" for p in match.groups()[1:] if p]
+        rec.fields["urldate"] = "-".join(parts)
+    elif value:
+        rec.put("urldate", value)
 
 
 def _kind(rec: _Record) -> str:
@@ -182,14 +216,12 @@ def _identifiers(rec: _Record) -> None:
     url = rec.one("urls")
     if url and latex.is_balanced(url):
         rec.fields["url"] = url
-    accession = rec.one("accession_number")
+    accession = re.sub(r"^\s*PMID:\s*", "", rec.one("accession_number"))
     if accession.isdigit():
         rec.fields["pmid"] = accession
-    unknown = rec.record.get("unknown_tag") or {}
-    for value in [*unknown.get("M2", []), rec.one("note")]:
-        found = re.match(r"^\s*PMID:\s*(\d+)", value or "")
-        if found:
-            rec.fields.setdefault("pmid", found.group(1))
+    found = re.match(r"^\s*PMID:\s*(\d+)", rec.one("note"))
+    if found:
+        rec.fields.setdefault("pmid", found.group(1))
 
 
 def _split_ris_tags(value: str) -> list[str]:
@@ -198,9 +230,12 @@ def _split_ris_tags(value: str) -> list[str]:
 
 def put_names(fields: dict[str, str], name: str, people: Sequence[str]) -> None:
     """RIS names (``Family, Given[, Suffix]``; organisations without a comma) -> BibTeX."""
-    out = []
+    out: list[str] = []
     for raw in people:
         parts = [p.strip() for p in raw.split(",")]
+        if parts == ["others"] and out:  # Zotero's creator made of BibTeX's "and others"
+            out.append("others")
+            continue
         if len(parts) == 1 or not any(parts[1:]):
             out.append("{" + latex.escape(parts[0]) + "}")
             continue
