@@ -150,3 +150,23 @@ def test_match_by_title_author_year_and_title_only_candidates(shipped: list[Reco
     fp = match.of_entry(record.entry)
     assert other.match(fp) is None
     assert other.candidates(fp) == ("ITEM2",)
+
+
+def test_sync_and_import_match_alike() -> None:
+    """The sync and ``cytobib import`` apply one rule: the same DOI is the same work even when
+    the PMIDs differ (import reports the PMID as a conflict; before, the sync pushed a second
+    item for it), and a PMID match is refused when the DOIs differ."""
+    from cytobib.importer.incoming import Incoming
+    from cytobib.importer.match import LibraryIndex
+
+    entry = Entry("berg2020", "article", {"doi": "10.1000/X", "pmid": "1", "title": "T"}, 1)
+    item = match.of_item({"itemType": "journalArticle", "title": "T", "DOI": "10.1000/x",
+                          "extra": "PMID: 2"})  # fmt: skip
+    assert match.Index([("ITEM1", item)]).match(match.of_entry(entry)) == ("ITEM1", "doi")
+    work = Incoming("", "article", {"doi": "10.1000/x", "pmid": "2", "title": "T"})
+    assert LibraryIndex.of([entry]).match(work) == ("berg2020", "doi")
+    other = match.of_item({"itemType": "journalArticle", "title": "U", "DOI": "10.1000/y",
+                           "extra": "PMID: 1"})  # fmt: skip
+    assert match.Index([("ITEM2", other)]).match(match.of_entry(entry)) is None
+    work = Incoming("", "article", {"doi": "10.1000/y", "pmid": "1", "title": "U"})
+    assert LibraryIndex.of([entry]).match(work) is None

@@ -217,7 +217,7 @@ class _Merge:
             self._merge(work, key)
         else:
             key = self._add(work)
-            same_title = self.index.by_title.get(content[0], ())
+            same_title = self.index.candidates(work, content)
             if same_title:
                 self.candidates[key] = same_title
         self.material.setdefault(key, _Material()).add(work)
