@@ -6,8 +6,6 @@ Environment variables override the file for what differs per person rather than 
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -84,12 +82,10 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        """The cache folder (``cytobib.store.cache_root``). With ``CYTOBIB_NO_CACHE``, a folder
-        of this process, deleted when it ends: the caches that are not in the store yet
-        (docs/caching.md, "Status") then start empty and keep nothing."""
-        from cytobib.store import cache_root, disabled
+        """The cache folder (``cytobib.store.cache_root``): the stores and Crossref's answers."""
+        from cytobib.store import cache_root
 
-        return _throwaway_cache() if disabled() else cache_root()
+        return cache_root()
 
     def own_input(self, path: Path) -> str | None:
         """What ``path`` is, if it is one of the project's own inputs (library.bib,
@@ -110,23 +106,6 @@ class Config:
             if target.is_relative_to(folder.resolve()):
                 return f"inside the project's {what}"
         return None
-
-    def project_cache(self, kind: str) -> Path:
-        """``cache_dir/kind/<project>``: tables that keep only what the last run used are
-        kept per project, so that two projects do not evict each other's on every run."""
-        ident = hashlib.blake2b(str(self.root.resolve()).encode(), digest_size=8).hexdigest()
-        return self.cache_dir / kind / ident
-
-
-@functools.cache
-def _throwaway_cache() -> Path:
-    import atexit
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="cytobib-no-cache-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder
 
 
 def find_config(start: Path | None = None) -> Path | None:

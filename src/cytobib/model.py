@@ -134,6 +134,19 @@ class Issue:
             "hint": self.hint,
         }
 
+    def as_row(self) -> tuple[Any, ...]:
+        """The issue as a tuple of plain values (how caches keep it): :meth:`from_row` reads it."""
+        loc = self.location
+        where = (loc.path, loc.line, loc.column) if loc else None
+        return (int(self.severity), self.code, self.message, self.key, where, self.hint)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...] | list[Any]) -> Issue:
+        """The issue :meth:`as_row` wrote."""
+        severity, code, message, key, where, hint = row
+        location = Location(*where) if where else None
+        return cls(Severity(severity), code, message, key, location, hint)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:

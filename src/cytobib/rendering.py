@@ -1,39 +1,50 @@
 """Render views through formats, write outputs atomically, and run the whole `build`.
 
 ``build`` is the main job: from the project's settings it writes the reading list, the review
-table, the evidence map and the exports into ``build/``, offline.
+table, the evidence map and the exports into ``build/``, offline. Each file is reused from the
+last build when none of its inputs changed (:mod:`cytobib.outputs`): a build of an unchanged
+project loads nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cytobib import views
+from cytobib import caching, outputs, views
 from cytobib.bibfile import atomic_write_bytes
+from cytobib.citing import Citations
 from cytobib.config import Config
 from cytobib.errors import UnknownFormatError, UsageError, WriteError
 from cytobib.formats import registry
-from cytobib.library import Project
+from cytobib.formats.templating import ItemRenderer, render_items
+from cytobib.library import Project, open_project
+from cytobib.store import DEFAULT, Store, resolve
 from cytobib.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
 class RenderContext:
-    """What a format may need besides the view: project root (templates), vocabulary, and
-    where rendered items are kept between runs (``None``: not kept)."""
+    """What a format may need besides the view: the project root (templates), the
+    vocabulary, format options, and how the items of a reading list are rendered (by default
+    all of them, :func:`~cytobib.formats.templating.render_items`; :func:`context` hands in
+    the cache of rendered items of the project's store)."""
 
     root: Path | None
     vocabulary: Vocabulary
     options: dict[str, Any] = field(default_factory=dict)
-    cache_dir: Path | None = None
+    items: ItemRenderer = render_items
 
 
 def context(project: Project, **options: Any) -> RenderContext:
-    cache_dir = project.config.project_cache("render")
-    return RenderContext(project.config.root, project.vocabulary, dict(options), cache_dir)
+    """The context for views of ``project``: its templates and vocabulary, and its store's
+    rendered items."""
+    root, vocabulary = project.config.root, project.vocabulary
+    items = caching.rendered_items(project.store, root, vocabulary)
+    return RenderContext(root, vocabulary, dict(options), items)
 
 
 def render(view: Any, fmt: Any, ctx: RenderContext) -> str | bytes:
@@ -68,16 +79,93 @@ def write(data: str | bytes, path: Path, config: Config | None = None) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Built:
+    """What :func:`build` did."""
+
+    files: tuple[Path, ...]
+    """Every output file, in the order they were made."""
+    written: tuple[Path, ...]
+    """The files written; the others held exactly these bytes already."""
+    errors: int
+    """Errors in the library (as `cytobib check` reports them): the outputs may lack works."""
+    reused: int
+    """Outputs taken from an earlier build, their inputs unchanged."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    path: Path
+    options: tuple[object, ...]
+    make: Callable[[_Loaded], str | bytes | None]
+
+
+class _Loaded:
+    """The project and its views, loaded and made on first use: a build whose outputs are
+    all reused loads nothing. The three views share one formatter, so the list is formatted
+    once."""
+
+    def __init__(self, source: Project | Config, store: Store, style: str | None) -> None:
+        self._source, self._store, self.style = source, store, style
+        self._project: Project | None = source if isinstance(source, Project) else None
+        self._formatter: Citations | None = None
+        self._context: RenderContext | None = None
+        self._views: dict[str, Any] = {}
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            assert isinstance(self._source, Config)
+            self._project = open_project(config=self._source, store=self._store)
+        return self._project
+
+    def view(self, kind: str) -> Any:
+        made = self._views.get(kind)
+        if made is not None:
+            return made
+        proj, style = self.project, self.style
+        if self._formatter is None:
+            self._formatter = Citations(proj.config, proj.store)
+        fmt = self._formatter
+        if kind == "reading-list":
+            made = views.reading_list(
+                proj, style=style, group_by=proj.config.group_by, formatter=fmt
+            )
+        elif kind == "review-table":
+            made = views.review_table(proj, style=style, rows="agent", formatter=fmt)
+        else:
+            made = views.evidence_map(proj, style=style, formatter=fmt)
+        self._views[kind] = made
+        return made
+
+    def render(self, kind: str, name: str) -> str | bytes:
+        view = self.view(kind)
+        if self._context is None:
+            self._context = context(self.project)
+        return render(view, registry.get(name), self._context)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.project.library.issues if i.severity.name == "ERROR")
+
+
 def build(
-    project: Project,
+    project: Project | Config,
     out_dir: Path | None = None,
     *,
     reading_list_formats: Sequence[str] | None = None,
     review_table_formats: Sequence[str] | None = None,
     style: str | None = None,
-) -> list[Path]:
-    """Write every output of the project into ``out_dir`` (default: build/)."""
-    cfg = project.config
+    store: Store | Any | None = DEFAULT,
+) -> Built:
+    """Write every output of the project into ``out_dir`` (default: build/).
+
+    ``project`` is a loaded project, or its settings (``cytobib.library.settings``): then it
+    is loaded only if an output must be made. Outputs whose inputs are unchanged since the
+    last build are reused (:mod:`cytobib.outputs`) from the loaded project's store, else from
+    ``store`` (the project's own by default; ``None``: nothing reused or kept).
+    """
+    cfg = project.config if isinstance(project, Project) else project
     out = out_dir or cfg.build_dir
     if out_dir is None and not cfg.build_dir.resolve().is_relative_to(cfg.root.resolve()):
         # A cloned project's cytobib.toml must not make `build` write elsewhere on its own.
@@ -87,39 +175,109 @@ def build(
             hint="Pass the folder explicitly (`cytobib build -o DIR`) to build outside the "
             "project.",
         )
-    ctx = context(project)
-    written: list[Path] = []
-    rl = views.reading_list(project, style=style, group_by=cfg.group_by)
-    for name in reading_list_formats or cfg.reading_list_formats:
+    owned = not isinstance(project, Project) and store is DEFAULT
+    run_store = project.store if isinstance(project, Project) else resolve(store, cfg.root)
+    try:
+        return _build(
+            project, run_store, out, cfg, reading_list_formats, review_table_formats, style
+        )
+    finally:
+        if owned:
+            run_store.close()
+
+
+def _build(
+    source: Project | Config,
+    store: Store,
+    out: Path,
+    cfg: Config,
+    reading_list_formats: Sequence[str] | None,
+    review_table_formats: Sequence[str] | None,
+    style: str | None,
+) -> Built:
+    targets = _targets(out, reading_list_formats or cfg.reading_list_formats,
+                       review_table_formats or cfg.review_table_formats)  # fmt: skip
+    inputs = outputs.Inputs(cfg, style)
+    loaded = _Loaded(source, store, style)
+    made: dict[Path, outputs.Output] = {}
+    fresh: list[tuple[bytes, outputs.Output]] = []
+    for target in targets:
+        key = inputs.key("build", (str(target.path.relative_to(out)), style, *target.options))
+        found = outputs.recall(store, inputs, key) if store.enabled else None
+        if found is None:
+            data = target.make(loaded)
+            if data is None:  # a format this installation cannot write
+                continue
+            found = outputs.Output(data, {"errors": loaded.errors})
+            fresh.append((key, found))
+        made[target.path] = found
+    if fresh and store.enabled and inputs.unchanged():
+        for key, output in fresh:
+            outputs.remember(store, inputs, key, output)
+    written = [path for path, output in made.items() if _write_if_changed(output.data, path, cfg)]
+    errors = next((int(o.facts.get("errors", 0)) for o in made.values()), 0)
+    return Built(tuple(made), tuple(written), errors, sum(1 for o in made.values() if o.reused))
+
+
+def _targets(
+    out: Path, reading_list_formats: Sequence[str], review_table_formats: Sequence[str]
+) -> list[_Target]:
+    """Every file of a build, with what makes it."""
+    from cytobib.exports import export
+
+    def view(kind: str, name: str) -> Callable[[_Loaded], str | bytes]:
+        return lambda loaded: loaded.render(kind, name)
+
+    def evidence_map(name: str) -> Callable[[_Loaded], str | bytes | None]:
+        def make(loaded: _Loaded) -> str | bytes | None:
+            try:
+                return loaded.render("evidence-map", name)
+            except (ImportError, AttributeError, UnknownFormatError):
+                return None
+
+        return make
+
+    def exported(name: str) -> Callable[[_Loaded], str]:
+        return lambda loaded: export(list(loaded.project.library), name)
+
+    targets = []
+    for name in reading_list_formats:
         fmt = registry.get(name)
-        written.append(write(render(rl, fmt, ctx), out / f"reading-list.{fmt.name}", cfg))
-    table = views.review_table(project, style=style, rows="agent")
-    for name in review_table_formats or cfg.review_table_formats:
+        targets.append(
+            _Target(out / f"reading-list.{fmt.name}", (fmt.name,), view("reading-list", name))
+        )
+    for name in review_table_formats:
         fmt = registry.get(name)
-        written.append(write(render(table, fmt, ctx), out / f"review-table.{fmt.name}", cfg))
-    emap = views.evidence_map(project, style=style)
+        targets.append(
+            _Target(out / f"review-table.{fmt.name}", (fmt.name,), view("review-table", name))
+        )
     for name in ("md", "svg"):
         try:
             fmt = registry.get(name)
-            data = render(emap, fmt, ctx)
-        except (ImportError, AttributeError, UnknownFormatError):
+        except UnknownFormatError:
             continue
-        written.append(write(data, out / f"evidence-map.{fmt.name}", cfg))
-    written.extend(_exports(project, out))
-    return written
-
-
-def _exports(project: Project, out: Path) -> list[Path]:
-    """BibTeX, CSL-JSON and RIS exports of the whole library, notes and tags included."""
-    from cytobib.exports import export
-
-    records = list(project.library)
-    written = []
+        targets.append(_Target(out / f"evidence-map.{fmt.name}", (fmt.name,), evidence_map(name)))
     for name, filename in (
         ("bibtex", "library.bib"),
         ("biblatex", "library-biblatex.bib"),
         ("csl-json", "library.json"),
         ("ris", "library.ris"),
     ):
-        written.append(write(export(records, name), out / "export" / filename, project.config))
-    return written
+        targets.append(_Target(out / "export" / filename, (name,), exported(name)))
+    return targets
+
+
+def _write_if_changed(data: str | bytes, path: Path, config: Config) -> bool:
+    """:func:`write`, unless the file holds exactly these bytes already; whether it wrote."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with contextlib.suppress(OSError):
+        same = (
+            path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_size == len(raw)
+            and path.read_bytes() == raw
+        )
+        if same and config.own_input(path) is None:
+            return False
+    write(raw, path, config)
+    return True

@@ -3,32 +3,52 @@
 ``reading_list`` and ``review_table`` share one selection step (filter, sort, number), so the
 citation numbers of a review table match the reading list built with the same style and
 filter: number = position in the filtered, sorted list, whatever the grouping.
+
+Views are pure: they take the loaded project and a reference :class:`Formatter` (by default
+``citing.Citations`` over the project's store) and return data; they write no file and keep
+no cache. `build` hands one formatter to its three views, so the list is formatted once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from cytobib import bibfile
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.checks import unconfirmed
-from cytobib.config import Config
+from cytobib.citing import Citations, author_key
 from cytobib.errors import UsageError
 from cytobib.library import Project
-from cytobib.memo import Memo
 from cytobib.model import Annotation, Caveat, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
 
 T = TypeVar("T")
+
+
+class Formatter(Protocol):
+    """What views ask from outside (``citing.Citations``): references in a citation style, and
+    the keys works sort by author with (names parsed, titles decoded)."""
+
+    def references(self, records: Sequence[Record], style: str) -> list[Reference]:
+        """The records formatted in ``style``, in their order."""
+        ...
+
+    def author_keys(self, records: Sequence[Record]) -> list[tuple[Any, ...]]:
+        """``citing.author_key`` of each record."""
+        ...
+
+
+def default_formatter(project: Project) -> Formatter:
+    """The formatter views use unless given one: formatted references kept in the project's
+    store."""
+    return Citations(project.config, project.store)
 
 
 def today() -> str:
@@ -129,13 +149,8 @@ def gaps_text(record: Record) -> str:
 # --- selection -----------------------------------------------------------------------------------
 
 
-def _author_key(r: Record) -> tuple[Any, ...]:
-    first = r.entry.authors[0].last.casefold() if r.entry.authors else "\uffff"
-    return (first, r.entry.year or 0, r.entry.title.casefold())
-
-
 def _sort_key(
-    sort: str, author: Callable[[Record], tuple[Any, ...]] = _author_key
+    sort: str, author: Callable[[Record], tuple[Any, ...]] = author_key
 ) -> Callable[[Record], tuple[Any, ...]]:
     if sort == "author":
         return author
@@ -157,18 +172,18 @@ def select(
     *,
     where: str | None,
     sort: str,
-    cache_dir: Path | None = None,
+    formatter: Formatter | None = None,
 ) -> list[Record]:
-    """Filter and sort: the one selection step every view shares. With ``cache_dir``, the
-    author sort keys (which need names parsed and titles decoded) are kept between runs."""
+    """Filter and sort: the one selection step every view shares. A ``formatter`` gives the
+    author sort keys (kept between runs by ``citing.Citations``); without one they are made
+    here."""
     predicate = compile_filter(where or "", vocabulary)
     chosen = [r for r in records if predicate(r)]
-    if cache_dir is None or sort == "title":
+    if formatter is None or sort == "title":
         chosen.sort(key=_sort_key(sort))
         return chosen
-    memo = Memo(cache_dir / "author-sort.pickle")
-    chosen.sort(key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r))))
-    memo.save()
+    keys = dict(zip((id(r) for r in chosen), formatter.author_keys(chosen), strict=True))
+    chosen.sort(key=_sort_key(sort, lambda r: keys[id(r)]))
     return chosen
 
 
@@ -275,54 +290,31 @@ def anchored(
 # --- citations ---------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def numbered_items(project: Project, style: str, where: str | None, sort: str) -> tuple[Item, ...]:
+def numbered_items(
+    project: Project,
+    style: str,
+    where: str | None,
+    sort: str,
+    formatter: Formatter | None = None,
+) -> tuple[Item, ...]:
     """Select, number and format: the step the reading list, review table and evidence map
-    share. Remembered for the last call, so `build` does it once for all three."""
-    cache_dir = project.config.project_cache("derived")
+    share."""
+    formatter = formatter or default_formatter(project)
     records = select(
-        project.library, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir
+        project.library, project.vocabulary, where=where, sort=sort, formatter=formatter
     )
-    references = format_citations(project, records, style)
+    references = formatter.references(records, style)
     return tuple(
         Item(record, n, reference)
         for n, (record, reference) in enumerate(zip(records, references, strict=True), start=1)
     )
 
 
-def style_path(config: Config, style: str) -> str:
-    """The style as ``styles.resolve_style`` should see it: a relative path (a .csl name, or
-    anything with a slash) is looked up in the project folder first, then in the working
-    directory."""
-    path_like = style.endswith(".csl") or "/" in style or os.sep in style
-    if path_like and not Path(style).expanduser().is_absolute():
-        candidate = config.root / style
-        return str(candidate) if candidate.exists() else style
-    return style
-
-
-def format_citations(project: Project, records: Sequence[Record], style: str) -> list[Reference]:
-    """Formatted references in list order, through the chosen engine and its cache."""
-    from cytobib import csl, styles
-
-    ref = styles.resolve_style(style_path(project.config, style))
-    # Converting needs names parsed and every field decoded: kept between runs by content.
-    memo = Memo(project.config.project_cache("derived") / "csl-items.pickle")
-    items = [memo.through(r.entry.digest, functools.partial(csl.to_csl, r)) for r in records]
-    memo.save()
-    bibtex: dict[str, str] | None = None
-    if ref.kind == "pybtex":
-        bibtex = {
-            r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
-            for r in records
-        }
-    return styles.format_references(
-        items,
-        ref,
-        output="html",
-        bibtex=bibtex,
-        cache_dir=project.config.cache_dir / "citations",
-    )
+def format_citations(
+    project: Project, records: Sequence[Record], style: str, formatter: Formatter | None = None
+) -> list[Reference]:
+    """Formatted references in list order (see :class:`Formatter`)."""
+    return (formatter or default_formatter(project)).references(records, style)
 
 
 def reading_list(
@@ -335,8 +327,10 @@ def reading_list(
     sections: Sequence[str] = DEFAULT_SECTIONS,
     multi: str = "each",
     title: str | None = None,
+    formatter: Formatter | None = None,
 ) -> ReadingList:
-    """Build the annotated reading list: select, number, format, group."""
+    """Build the annotated reading list: select, number, format, group (references by
+    ``formatter``, else :func:`default_formatter`)."""
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise UsageError(
@@ -346,7 +340,7 @@ def reading_list(
     if multi not in ("each", "first"):
         raise UsageError(f"Unknown --multi '{multi}'.", hint="Use each or first.")
     style_name = style or project.config.style
-    items = numbered_items(project, style_name, where, sort)
+    items = numbered_items(project, style_name, where, sort, formatter)
     groups = make_groups(items, group_by, project.vocabulary, multi=multi)
     return ReadingList(
         title=title or f"Reading list: {Path(project.config.bib).stem}",
@@ -530,6 +524,7 @@ def review_table(
     headings: Mapping[str, str] | None = None,
     title: str | None = None,
     references: bool = True,
+    formatter: Formatter | None = None,
 ) -> Table:
     """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``."""
     if rows not in ("paper", "agent"):
@@ -547,9 +542,9 @@ def review_table(
     vocab = project.vocabulary
     style_name = style or project.config.style
     if references:
-        items = numbered_items(project, style_name, where, sort)
+        items = numbered_items(project, style_name, where, sort, formatter)
     else:
-        records = select(project.library, vocab, where=where, sort=sort)
+        records = select(project.library, vocab, where=where, sort=sort, formatter=formatter)
         items = tuple(
             Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
             for n, r in enumerate(records, 1)
@@ -637,12 +632,13 @@ def evidence_map(
     where: str | None = None,
     sort: str = "author",
     agent_level: str = "agent",
+    formatter: Formatter | None = None,
 ) -> EvidenceMap:
     """Pivot agents against cancers (``by="cancer"``) or evidence levels (``by="evidence"``)."""
     if by not in ("cancer", "evidence"):
         raise UsageError(f"Unknown pivot '{by}'.", hint="Use cancer or evidence.")
     vocab = project.vocabulary
-    items = numbered_items(project, style or project.config.style, where, sort)
+    items = numbered_items(project, style or project.config.style, where, sort, formatter)
     cells: dict[tuple[str, str], list[int]] = {}
     row_set: dict[str, None] = {}
     col_set: dict[str, None] = {}

@@ -4,22 +4,24 @@ imports bibtexparser.
 * :mod:`~cytobib.bibfile.scan`: block splitters (a fast one for well-formed files,
   bibtexparser's for the rest) and field spans inside an entry's raw text;
 * :mod:`~cytobib.bibfile.read`: decode the bytes, parse, resolve ``@string`` macros, load;
-* :mod:`~cytobib.bibfile.cache`: the parse cache behind :func:`load`;
+* :mod:`~cytobib.bibfile.rows`: a parse as plain rows (what the parse cache keeps);
 * :mod:`~cytobib.bibfile.write`: minimal edits spliced into the original text, atomic writes;
 * :mod:`~cytobib.bibfile.names`: BibTeX name lists by bibtexparser's rules.
 """
 
 from __future__ import annotations
 
-from cytobib.bibfile.cache import issue_from_row, issue_to_row
 from cytobib.bibfile.read import (
     DEFAULT_MAX_BYTES,
     MERGEABLE_FIELDS,
+    Around,
     BibText,
     ParsedBib,
+    ParseStep,
     decode_bytes,
     load,
     parse,
+    read_bytes,
     read_text,
     resolve_value,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "MERGEABLE_FIELDS",
     "STANDARD_MONTHS",
+    "Around",
     "BibText",
     "Change",
     "Edits",
@@ -58,6 +61,7 @@ __all__ = [
     "FieldEdit",
     "FieldSpan",
     "NewEntry",
+    "ParseStep",
     "ParsedBib",
     "Skipped",
     "Written",
@@ -68,10 +72,9 @@ __all__ = [
     "decode_bytes",
     "edit_fields",
     "format_value",
-    "issue_from_row",
-    "issue_to_row",
     "load",
     "parse",
+    "read_bytes",
     "read_text",
     "render_entry",
     "resolve_value",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cytobib import rendering
+from cytobib import outputs, rendering
 from cytobib.cli import _errors, app
 from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
 from cytobib.cli._output import emit, say, show
 from cytobib.exports import NotesLevel, available, parse_facets
+from cytobib.library import Project, settings
 from cytobib.model import Issue
 
 if TYPE_CHECKING:
@@ -63,14 +64,22 @@ def export_cmd(
     from cytobib.api import export
 
     parse_facets(tags)  # a bad --tags fails before the library is read
-    proj = project(root, bib, annotations)
-    result = export(proj, to, path=output, where=where, notes=notes.value, tags=tags)
-    data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
+    config = settings(root, bib=bib, annotations_dir=annotations)
+
+    def make(proj: Project) -> tuple[str, dict[str, Any]]:
+        result = export(proj, to, path=output, where=where, notes=notes.value, tags=tags)
+        return result.text, {"count": result.count, "format": result.format}
+
+    options = (to, str(output) if output else None, where, notes.value, tags)
+    made = outputs.produce(config, "export", options, make)
+    text = made.data
+    data = text.encode("utf-8") if isinstance(text, str) else text  # RIS keeps its CRLF
     if output is None:
         emit(data)
     else:
-        rendering.write(data, output, proj.config)  # creates the folder, as reading-list -o does
-        say(f"exported {result.count} entries as {result.format} to {output}", err=True)
+        rendering.write(data, output, config)  # creates the folder, as reading-list -o does
+        count, kind = made.facts.get("count"), made.facts.get("format")
+        say(f"exported {count} entries as {kind} to {output}", err=True)
     return _errors.EXIT_OK
 
 

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from cytobib import rendering, uptodate, views
+from cytobib import outputs, rendering, views
 from cytobib.cli import app
-from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt, project
+from cytobib.cli._common import AnnOpt, BibOpt, ProjectOpt
 from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.formats import registry
-from cytobib.library import open_project, settings
+from cytobib.library import Project, settings
 
 OutOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write here (format from the suffix).")
@@ -74,33 +74,28 @@ def reading_list(
     annotations: AnnOpt = None,
 ) -> None:
     """Render the annotated reading list in a citation style."""
+    from cytobib.api import render
+
     config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
     options = (fmt_obj.name, style, group, where, sort, sections, multi, title)
-    inputs = uptodate.Inputs(config, "reading-list", options, style)
-    data = uptodate.recall(inputs)
-    if data is not None:
-        _emit(data, output, fmt_obj, config, reused=True)
-        return
-    proj = open_project(config=config)
-    view = views.reading_list(
-        proj,
-        style=style,
-        where=where,
-        group_by=group,
-        sort=sort,
-        sections=[s.strip() for s in sections.split(",") if s.strip()],
-        multi=multi,
-        title=title,
-    )
-    from cytobib.api import render
 
-    out = render(view, fmt_obj)
-    data = out.encode("utf-8") if isinstance(out, str) else out
-    del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj, config)
-    uptodate.remember(inputs, data)
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        view = views.reading_list(
+            proj,
+            style=style,
+            where=where,
+            group_by=group,
+            sort=sort,
+            sections=[s.strip() for s in sections.split(",") if s.strip()],
+            multi=multi,
+            title=title,
+        )
+        return render(view, fmt_obj), {}
+
+    result = outputs.produce(config, "reading-list", options, make, style=style)
+    _emit(result.data, output, fmt_obj, config, reused=result.reused)
 
 
 @app.command("review-table")
@@ -126,22 +121,28 @@ def review_table(
     annotations: AnnOpt = None,
 ) -> None:
     """Draft a review table: one row per paper, or per agent and paper."""
-    proj = project(root, bib, annotations)
-    fmt_obj = registry.resolve(fmt, output, "md")
-    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    table = views.review_table(
-        proj,
-        style=style,
-        where=where,
-        columns=cols,
-        rows=rows,
-        group_by=None if group_by == "none" else group_by,
-        sort=sort,
-        references=not no_references,
-    )
     from cytobib.api import render
 
-    _emit(render(table, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    config = settings(root, bib=bib, annotations_dir=annotations)
+    fmt_obj = registry.resolve(fmt, output, "md")
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    options = (fmt_obj.name, cols, rows, group_by, where, sort, style, no_references, bom)
+
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        table = views.review_table(
+            proj,
+            style=style,
+            where=where,
+            columns=cols,
+            rows=rows,
+            group_by=None if group_by == "none" else group_by,
+            sort=sort,
+            references=not no_references,
+        )
+        return render(table, fmt_obj, bom=bom), {}
+
+    result = outputs.produce(config, "review-table", options, make, style=style)
+    _emit(result.data, output, fmt_obj, config, reused=result.reused)
 
 
 @app.command("evidence-map")
@@ -163,18 +164,19 @@ def evidence_map(
     annotations: AnnOpt = None,
 ) -> None:
     """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
-    proj = project(root, bib, annotations)
-    fmt_obj = registry.resolve(fmt, output, "md")
-    emap = views.evidence_map(
-        proj,
-        by=by,
-        style=style,
-        where=where,
-        agent_level="agent-class" if agent_class else "agent",
-    )
     from cytobib.api import render
 
-    _emit(render(emap, fmt_obj, bom=bom), output, fmt_obj, proj.config)
+    config = settings(root, bib=bib, annotations_dir=annotations)
+    fmt_obj = registry.resolve(fmt, output, "md")
+    level = "agent-class" if agent_class else "agent"
+    options = (fmt_obj.name, by, bom, level, where, style)
+
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        emap = views.evidence_map(proj, by=by, style=style, where=where, agent_level=level)
+        return render(emap, fmt_obj, bom=bom), {}
+
+    result = outputs.produce(config, "evidence-map", options, make, style=style)
+    _emit(result.data, output, fmt_obj, config, reused=result.reused)
 
 
 @app.command()
@@ -188,12 +190,13 @@ def build(
     annotations: AnnOpt = None,
 ) -> None:
     """Build everything into build/: reading list, review table, evidence map, exports."""
-    proj = project(root, bib, annotations)
-    errors = [i for i in proj.library.issues if i.severity.name == "ERROR"]
-    if errors:
+    config = settings(root, bib=bib, annotations_dir=annotations)
+    built = rendering.build(config, out_dir, style=style)
+    if built.errors:
         say(
-            f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
+            f"warning: the library has {built.errors} error(s); `cytobib check` lists them.",
             err=True,
         )
-    for path in rendering.build(proj, out_dir, style=style):
-        say(f"wrote {os.path.relpath(path)}")
+    for path in built.files:
+        done = "wrote" if path in built.written else "unchanged"
+        say(f"{done} {os.path.relpath(path)}")

@@ -1,0 +1,141 @@
+"""Spread a pure, CPU-bound step over the machine's cores (issue 15: the cold 10k reading list).
+
+Parsing 10,000 annotation files (YAML with positions, schema checks) and rendering 20,000
+reading-list items through Jinja take seconds each in one process. :func:`map_chunks` splits
+such a step's inputs into one chunk per core and runs each chunk in a forked child, this
+process taking the first chunk itself. A forked child inherits the step and its inputs (the
+templates, the vocabulary, the items) without copying them through a pipe; only results
+travel back, as JSON through :mod:`cytobib.store.codec` (text without escaping), so nothing
+that can run code is ever read from a child.
+
+The step runs in this process alone when the work is small, the machine has one core,
+``CYTOBIB_JOBS=1`` says so, other threads are running (forking a threaded process can
+deadlock the child), or ``os.fork`` is unavailable or unsafe (Windows; macOS, where system
+frameworks do not survive a fork). A chunk whose child fails for any reason is run again
+here, so its error is raised here, as it would be without children.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
+
+from cytobib.store.codec import decode, encode
+
+T = TypeVar("T")
+
+JOBS_ENV: Final = "CYTOBIB_JOBS"
+"""Worker processes at most (1: everything in this process); default: the usable cores."""
+
+_TEXT, _JSON, _FAILED = b"t", b"j", b"x"
+
+
+def jobs() -> int:
+    """How many processes a step may use: ``CYTOBIB_JOBS``, else the cores this process may
+    run on, and 1 where forking is unavailable or unsafe."""
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        return 1
+    env = os.environ.get(JOBS_ENV, "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def workers(count: int, min_chunk: int) -> int:
+    """How many processes :func:`map_chunks` would use for ``count`` inputs (1: this one)."""
+    if count < 2 * min_chunk or threading.active_count() > 1:
+        return 1
+    return max(1, min(jobs(), count // max(1, min_chunk)))
+
+
+def map_chunks(
+    step: Callable[[Sequence[T]], list[Any]], inputs: Sequence[T], *, min_chunk: int = 500
+) -> list[Any]:
+    """``step(inputs)``, computed in chunks of at least ``min_chunk`` inputs across processes.
+
+    ``step`` must be pure and return one result per input, each a ``str`` or a value the
+    store's codec keeps (JSON values, tuples, bytes); the results come back in input order.
+    """
+    count = workers(len(inputs), min_chunk)
+    if count < 2:
+        return step(inputs)
+    bounds = [len(inputs) * n // count for n in range(count + 1)]
+    chunks = [inputs[bounds[n] : bounds[n + 1]] for n in range(count)]
+    children: list[tuple[int, int, int]] = []  # (pid, read end, chunk number)
+    try:
+        for number in range(1, count):
+            children.append((*_fork(step, chunks[number]), number))
+        results = list(step(chunks[0]))
+        for pid, fd, number in children:
+            part = _collect(pid, fd)
+            results.extend(part if part is not None else step(chunks[number]))
+        children = []
+        return results
+    finally:  # an error or Ctrl-C here: no child is left running or unreaped
+        for pid, fd, _ in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+
+
+def _fork(step: Callable[[Sequence[T]], list[Any]], chunk: Sequence[T]) -> tuple[int, int]:
+    """Start a child computing ``step(chunk)``; its pid and the read end of its pipe."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    code = 1
+    try:  # the child: never returns into the caller's code, never runs its exit handlers
+        os.close(read)
+        with open(write, "wb") as out:
+            try:
+                results = step(chunk)
+                frames = [_frame(value) for value in results]
+            except BaseException:
+                out.write(_FAILED)
+            else:
+                out.write(len(frames).to_bytes(8, "little"))
+                for frame in frames:
+                    out.write(frame)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _frame(value: Any) -> bytes:
+    raw = encode(value)
+    kind, data = (_TEXT, raw.encode("utf-8")) if isinstance(raw, str) else (_JSON, raw)
+    return kind + len(data).to_bytes(8, "little") + data
+
+
+def _collect(pid: int, fd: int) -> list[Any] | None:
+    """A child's results, or None if it failed (the caller runs its chunk again)."""
+    with open(fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or len(data) < 8 or data[:1] == _FAILED:
+        return None
+    count = int.from_bytes(data[:8], "little")
+    out: list[Any] = []
+    at = 8
+    for _ in range(count):
+        kind = data[at : at + 1]
+        size = int.from_bytes(data[at + 1 : at + 9], "little")
+        body = data[at + 9 : at + 9 + size]
+        if len(body) != size:
+            return None
+        out.append(body.decode("utf-8", "surrogatepass") if kind == _TEXT else decode(body))
+        at += 9 + size
+    return out
