@@ -4,6 +4,7 @@ turns every cache off, and nothing in cytobib can read data that runs code."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -18,9 +19,11 @@ import jinja2
 import pytest
 
 from cytobib import annotations as ann
-from cytobib import csl, rendering, store, views
+from cytobib import checks, csl, rendering, store, views
 from cytobib.formats import registry
 from cytobib.library import Project, open_project
+from cytobib.model import Issue, Severity
+from cytobib.store import keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -192,6 +195,37 @@ def test_store_none_reads_and_writes_no_cache(
     assert rendering.render(view, registry.get("md"), rendering.context(project))
     project.close()
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*")} == before
+
+
+def test_no_cache_means_no_cache_for_views_and_formats_too(shipped: Path) -> None:
+    """open_project(use_cache=False) once left the sort keys, CSL items, references and
+    rendered items reading and writing their caches: now nothing appears in the folder."""
+    cache = Path(os.environ["CYTOBIB_CACHE_DIR"])
+    project = open_project(shipped, use_cache=False)
+    view = views.reading_list(project, style="vancouver", group_by="agent")
+    rendering.render(view, registry.get("md"), rendering.context(project))
+    table = views.review_table(project, style="apa", rows="agent")
+    rendering.render(table, registry.get("html"), rendering.context(project))
+    del project, view, table
+    gc.collect()
+    assert not [p for p in cache.rglob("*") if p.is_file()]
+
+
+def test_a_changed_check_is_seen_through_the_parse_cache(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse cache keeps the checks' results, so other code must not be served them: it
+    was keyed by the version number, and a changed check kept returning old messages."""
+    with open_project(shipped) as project:
+        assert "zz-new-check" not in {i.code for i in project.library.issues}
+
+    def new_check(*args: Any, **kwargs: Any) -> list[Issue]:
+        return [Issue(Severity.WARNING, "zz-new-check", "A check added by new code.")]
+
+    monkeypatch.setattr(checks, "bib_checks", new_check)
+    monkeypatch.setattr(keys, "code_salt", lambda: b"new code")  # what new code digests to
+    with open_project(shipped) as project:
+        assert "zz-new-check" in {i.code for i in project.library.issues}
 
 
 def test_use_cache_false_still_means_no_cache(shipped: Path) -> None:

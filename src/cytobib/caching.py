@@ -10,10 +10,14 @@ step                     table             key                              salt
 =======================  ================  ===============================  =====================
 parse + check .bib       ``parse``         the file's bytes, shown path     row format, the year
 parse annotation files   ``annotations``   a file's bytes, shown name       row shapes, vocabulary
-author sort keys         ``sort-keys``     ``Entry.digest``
-CSL-JSON items           ``csl-items``     ``Entry.digest``
+author sort keys         ``sort-keys``     ``Entry.digest`` (and a row per
+                                           list: ``sort-keys-lists``)
+CSL-JSON items           ``csl-items``     ``Entry.digest`` (and
+                                           ``csl-items-lists``)
 formatted references     ``references``    styles' key (item, style,        render version
                                            engine, output, ambiguity group)
+a list's references      ``reference-      style, engine, render version,
+                         lists``           every entry's digest in order
 CSL engine version       ``engine``        binary path, size and mtime
 rendered items           ``rendered-FMT``  the work, the item's number,     sections, vocabulary,
                                            note, reference and extras       project templates
@@ -129,7 +133,18 @@ def per_entry(
     valid: Callable[[Any], bool],
 ) -> list[Any]:
     """``make(record)`` for each record, kept in table ``name`` by the entry's digest (the
-    value may depend on the entry alone)."""
+    value may depend on the entry alone).
+
+    The values of the whole batch are kept as one row too (table ``name-lists``, keyed by
+    every digest in order): a run over an unchanged library reads one row instead of one per
+    entry; after an edit, the rows per entry serve all but the edited entries.
+    """
+    digests = [record.entry.digest for record in records]
+    lists = table(f"{name}-lists")
+    batch = key_of(*digests)
+    kept = store.get(lists, batch)
+    if isinstance(kept, list) and len(kept) == len(records) and all(map(valid, kept)):
+        return kept
     by_key: dict[Key, Record] = {}
     for record in records:
         by_key.setdefault(record.entry.digest, record)
@@ -138,10 +153,41 @@ def per_entry(
         return {key: make(by_key[key]) for key in missing}
 
     found = through_many(store, table(name), list(by_key), make_missing, valid)
-    return [found[record.entry.digest] for record in records]
+    values = [found[digest] for digest in digests]
+    store.put(lists, batch, values)
+    return values
 
 
 # --- formatted references ----------------------------------------------------------------------
+
+
+def reference_list(
+    store: Store,
+    parts: Sequence[object],
+    records: Sequence[Record],
+    make: Callable[[], list[Any]],
+) -> list[tuple[str, str, str, str]]:
+    """A whole list's formatted references, (key, label, text, html) in list order, kept as
+    one row by the style and engine (``parts``) and the digest of every entry in order: the
+    numbers, labels and disambiguation of a list depend on all of it. An unchanged list is
+    read back without converting a record or asking the engine's cache item by item; any
+    other list is ``make()``'s (which uses the cache per item, :class:`ReferenceStore`)."""
+    tbl = table("reference-lists")
+    key = key_of(*parts, *(record.entry.digest for record in records))
+    kept = store.get(tbl, key)
+    if (
+        isinstance(kept, list)
+        and len(kept) == len(records)
+        and all(_four_texts(row) for row in kept)
+    ):
+        return [(row[0], row[1], row[2], row[3]) for row in kept]
+    rows = make()
+    store.put(tbl, key, [list(row) for row in rows])
+    return rows
+
+
+def _four_texts(row: Any) -> bool:
+    return isinstance(row, list) and len(row) == 4 and all(isinstance(v, str) for v in row)
 
 
 class ReferenceStore:

@@ -18,7 +18,8 @@ from cytobib import caching
 from cytobib.config import Config
 from cytobib.model import Record
 from cytobib.store import NO_STORE, Store
-from cytobib.styles import Reference
+from cytobib.styles import Reference, StyleRef
+from cytobib.styles.cache import RENDER_VERSION, ReferenceCache
 
 
 def author_key(record: Record) -> tuple[Any, ...]:
@@ -69,9 +70,26 @@ class Citations:
         return known
 
     def _format(self, records: Sequence[Record], style: str) -> list[Reference]:
-        from cytobib import bibfile, csl, styles
+        from cytobib import styles
 
         ref = styles.resolve_style(style_path(self.config, style))
+        if not self.store.enabled:
+            return self._run_engine(records, ref, None)
+        cache = caching.ReferenceStore(self.store)
+        parts = (ref.name, ref.kind, ref.digest, styles.engine_stamp(), RENDER_VERSION, "html")
+
+        def make() -> list[tuple[str, str, str, str]]:
+            refs = self._run_engine(records, ref, cache)
+            return [(r.key, r.label, r.text, r.html) for r in refs]
+
+        rows = caching.reference_list(self.store, parts, records, make)
+        return [Reference(*row) for row in rows]
+
+    def _run_engine(
+        self, records: Sequence[Record], ref: StyleRef, cache: ReferenceCache | None
+    ) -> list[Reference]:
+        from cytobib import bibfile, csl, styles
+
         # Converting needs names parsed and every field decoded: kept between runs by content.
         items = caching.per_entry(
             self.store, "csl-items", records, csl.to_csl, lambda v: isinstance(v, dict)
@@ -82,7 +100,6 @@ class Citations:
                 r.key: bibfile.render_entry(r.entry.type, r.key, list(r.entry.fields.items()))
                 for r in records
             }
-        cache = caching.ReferenceStore(self.store) if self.store.enabled else None
         return styles.format_references(items, ref, output="html", bibtex=bibtex, cache=cache)
 
 

@@ -52,8 +52,13 @@ class NoCache:
         return None
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)  # made once: json.dumps with arguments builds an encoder per call (10k items a list)
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 def sha(*parts: str) -> str:
