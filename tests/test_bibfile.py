@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cytobib import bibfile, caching, store
@@ -186,14 +186,12 @@ def _braced_values(draw: st.DrawFn) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=100, deadline=None)
 @given(_braced_values())
 def test_resolve_value_braced(value: str) -> None:
     """A braced value resolves to exactly its inside, whatever `#`, quotes or braces it holds."""
     assert bibfile.resolve_value("{" + value + "}", {}) == (value, [])
 
 
-@settings(max_examples=100, deadline=None)
 @given(_braced_values())
 def test_resolve_value_quoted(value: str) -> None:
     """A quoted value (no quote at brace depth 0 inside) resolves to exactly its inside."""
@@ -205,7 +203,6 @@ def test_resolve_value_quoted(value: str) -> None:
     assert bibfile.resolve_value(' "' + value + '" ', {}) == (value, [])
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(_braced_values(), min_size=1, max_size=4))
 def test_resolve_value_concatenation(parts: list[str]) -> None:
     """Braced parts joined with `#` and a macro resolve to the parts' concatenation."""

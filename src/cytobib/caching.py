@@ -231,9 +231,10 @@ def rendered_items(store: Store, root: Path | None, vocabulary: Vocabulary) -> A
     format's own extras; the table's salt the rest: the format, the sections, the project's
     template files and the vocabulary (and cytobib's code, packaged templates included).
     """
-    from cytobib.formats.templating import RenderItem, project_templates, render_items
+    from cytobib.config import template_files
+    from cytobib.formats.templating import RenderItem, render_items
 
-    templates = project_templates(root)
+    templates = template_files(root)
     vocab = key_of(repr(vocabulary))
 
     def render(

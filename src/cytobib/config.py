@@ -6,6 +6,7 @@ Environment variables override the file for what differs per person rather than 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -106,6 +107,22 @@ class Config:
             if target.is_relative_to(folder.resolve()):
                 return f"inside the project's {what}"
         return None
+
+
+def template_files(root: Path | None) -> list[tuple[str, bytes]]:
+    """Every file under ``<project>/templates`` by name and bytes (any file a template may
+    include; bytes, so that a stray binary file is no problem): what a project's own templates
+    are, for the caches of rendered items and outputs. The packaged templates are part of
+    cytobib's code."""
+    folder = root / "templates" if root is not None else None
+    if folder is None or not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.rglob("*")):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                out.append((path.relative_to(folder).as_posix(), path.read_bytes()))
+    return out
 
 
 def find_config(start: Path | None = None) -> Path | None:

@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cytobib.config import Config
+from cytobib.config import Config, template_files
 from cytobib.errors import CytobibError
-from cytobib.formats.templating import project_templates
 from cytobib.library import Project, open_project
 from cytobib.store import DEFAULT, Store, key_of, resolve, table
 
@@ -76,7 +75,7 @@ class Inputs:
         self._add(repr(env))
         for path in (config.path, config.bib, config.agents_file, config.cancers_file):
             self._file(path)
-        for name, data in project_templates(config.root):
+        for name, data in template_files(config.root):
             self._add(name)
             self._add(data)
         self._annotations(config.annotations)

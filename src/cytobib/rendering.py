@@ -222,8 +222,8 @@ def _build(
 def _targets(
     out: Path, reading_list_formats: Sequence[str], review_table_formats: Sequence[str]
 ) -> list[_Target]:
-    """Every file of a build, with what makes it."""
-    from cytobib.exports import export
+    """Every file of a build, with what makes it (nothing is imported for a file that is
+    reused)."""
 
     def view(kind: str, name: str) -> Callable[[_Loaded], str | bytes]:
         return lambda loaded: loaded.render(kind, name)
@@ -238,25 +238,23 @@ def _targets(
         return make
 
     def exported(name: str) -> Callable[[_Loaded], str]:
-        return lambda loaded: export(list(loaded.project.library), name)
+        def make(loaded: _Loaded) -> str:
+            from cytobib.exports import export
+
+            return export(list(loaded.project.library), name)
+
+        return make
 
     targets = []
     for name in reading_list_formats:
-        fmt = registry.get(name)
-        targets.append(
-            _Target(out / f"reading-list.{fmt.name}", (fmt.name,), view("reading-list", name))
-        )
+        fmt = registry.canonical(name)
+        targets.append(_Target(out / f"reading-list.{fmt}", (fmt,), view("reading-list", fmt)))
     for name in review_table_formats:
-        fmt = registry.get(name)
-        targets.append(
-            _Target(out / f"review-table.{fmt.name}", (fmt.name,), view("review-table", name))
-        )
+        fmt = registry.canonical(name)
+        targets.append(_Target(out / f"review-table.{fmt}", (fmt,), view("review-table", fmt)))
     for name in ("md", "svg"):
-        try:
-            fmt = registry.get(name)
-        except UnknownFormatError:
-            continue
-        targets.append(_Target(out / f"evidence-map.{fmt.name}", (fmt.name,), evidence_map(name)))
+        fmt = registry.canonical(name)
+        targets.append(_Target(out / f"evidence-map.{fmt}", (fmt,), evidence_map(fmt)))
     for name, filename in (
         ("bibtex", "library.bib"),
         ("biblatex", "library-biblatex.bib"),

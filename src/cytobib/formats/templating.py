@@ -8,7 +8,6 @@ let a title or note inject markup; values already rendered for the target are ``
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -335,18 +334,3 @@ def render_items(
         return [render(*task) for task in part]
 
     return parallel.map_chunks(chunk, tasks, min_chunk=_ITEMS_PER_PROCESS)
-
-
-def project_templates(root: Path | None) -> list[tuple[str, bytes]]:
-    """Every file under ``<project>/templates`` by name and bytes (any file a template may
-    include; bytes, so that a stray binary file is no problem); the packaged templates are
-    part of cytobib's code."""
-    folder = root / "templates" if root is not None else None
-    if folder is None or not folder.is_dir():
-        return []
-    out = []
-    for path in sorted(folder.rglob("*")):
-        with contextlib.suppress(OSError):
-            if path.is_file():
-                out.append((path.relative_to(folder).as_posix(), path.read_bytes()))
-    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,8 @@ def code_digest() -> bytes:
 
 
 def _version(name: str) -> str:
+    import importlib.metadata  # here: importing it costs more than a warm build's work
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
