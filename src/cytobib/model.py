@@ -300,6 +300,13 @@ class Entry:
         return canonical(raw) if raw else ""
 
     @lazy
+    def url(self) -> str:
+        """The URL as written, braces and escapes removed (``latex.verbatim``): a ``~`` is a
+        tilde here, not the tie :meth:`text` would make of it."""
+        raw = self.fields.get("url", "")
+        return latex.verbatim(raw) if raw else ""
+
+    @lazy
     def container(self) -> str:
         """Where the work appeared, decoded: journal, journaltitle, booktitle, publisher or
         institution, the first one present."""

@@ -150,7 +150,7 @@ def _work_link(paragraph: Paragraph, item: Item, links: X.Links) -> None:
         paragraph.add_run(" ")
         _hyperlink(paragraph, doi_url(entry.doi), shown, links)
         return
-    url = entry.text("url")
+    url = entry.url
     href = http_url(url) if url else None
     if href:
         paragraph.add_run(" ")
@@ -401,7 +401,7 @@ def _link_xml(item: Item, links: X.Links, size: int) -> list[str]:
     if entry.doi:
         shown = "DOI" if entry.doi in item.reference.text.lower() else f"doi:{entry.doi}"
         return [X.run(" "), X.hyperlink(links.rel_id(doi_url(entry.doi)), shown, LINK, size)]
-    url = entry.text("url")
+    url = entry.url
     href = http_url(url) if url else None
     if href:
         return [X.run(" "), X.hyperlink(links.rel_id(href), _text(url), LINK, size)]

@@ -295,9 +295,7 @@ def _references(items: Sequence[Item]) -> list[str]:
         return []
     out = ['<section id="references">', "<h2>References</h2>", '<ol class="refs">']
     for item in items:
-        href, text = _link(
-            item.record.entry.doi, item.record.entry.text("url"), item.reference.text
-        )
+        href, text = _link(item.record.entry.doi, item.record.entry.url, item.reference.text)
         link = f' <a class="doi" href="{html_text(href)}">{html_text(text)}</a>' if href else ""
         warning = "<br>" + _warning(item.warning, tag="span") if item.warning else ""
         out.append(

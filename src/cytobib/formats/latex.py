@@ -119,7 +119,7 @@ def _references(items: Sequence[Item]) -> list[str]:
         return []
     out = [r"\section*{References}", r"\begin{cbrefs}"]
     for item in items:
-        link = _link(item.record.entry.doi, item.record.entry.text("url"), item.reference.text)
+        link = _link(item.record.entry.doi, item.record.entry.url, item.reference.text)
         line = (
             rf"\item[{{[{item.number}]}}]\hypertarget{{ref-{item.number}}}{{}}"
             + fragment_to(item.reference.html, "tex")

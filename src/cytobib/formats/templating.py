@@ -271,7 +271,7 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
     return {
         "key": record.key,
         "doi": entry.doi,
-        "url": doi_url(entry.doi) if entry.doi else entry.text("url"),
+        "url": doi_url(entry.doi) if entry.doi else entry.url,
         "summary": ann.summary if ann else "",
         "claims": [
             {
