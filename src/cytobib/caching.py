@@ -12,8 +12,7 @@ parse + check .bib       ``parse``         the file's bytes, shown path     row 
 parse annotation files   ``annotations``   a file's bytes, shown name       row shapes, vocabulary
 author sort keys         ``sort-keys``     ``Entry.digest`` (and a row per
                                            list: ``sort-keys-lists``)
-CSL-JSON items           ``csl-items``     ``Entry.digest`` (and
-                                           ``csl-items-lists``)
+CSL-JSON items           ``csl-items``     ``Entry.digest``
 formatted references     ``references``    styles' key (item, style,        render version
                                            engine, output, ambiguity group)
 a list's references      ``reference-      style, engine, render version,
@@ -131,18 +130,21 @@ def per_entry(
     records: Sequence[Record],
     make: Callable[[Record], Any],
     valid: Callable[[Any], bool],
+    *,
+    whole: bool = False,
 ) -> list[Any]:
     """``make(record)`` for each record, kept in table ``name`` by the entry's digest (the
     value may depend on the entry alone).
 
-    The values of the whole batch are kept as one row too (table ``name-lists``, keyed by
-    every digest in order): a run over an unchanged library reads one row instead of one per
-    entry; after an edit, the rows per entry serve all but the edited entries.
+    With ``whole``, the values of the whole batch are kept as one row too (table
+    ``name-lists``, keyed by every digest in order): a run over an unchanged library reads
+    one row instead of one per entry; after an edit, the rows per entry serve all but the
+    edited entries.
     """
     digests = [record.entry.digest for record in records]
     lists = table(f"{name}-lists")
-    batch = key_of(*digests)
-    kept = store.get(lists, batch)
+    batch = key_of(*digests) if whole else b""
+    kept = store.get(lists, batch) if whole else None
     if isinstance(kept, list) and len(kept) == len(records) and all(map(valid, kept)):
         return kept
     by_key: dict[Key, Record] = {}
@@ -154,7 +156,8 @@ def per_entry(
 
     found = through_many(store, table(name), list(by_key), make_missing, valid)
     values = [found[digest] for digest in digests]
-    store.put(lists, batch, values)
+    if whole:
+        store.put(lists, batch, values)
     return values
 
 

@@ -57,7 +57,9 @@ class Citations:
         """:func:`author_key` of each record (names parsed and titles decoded, so kept)."""
         todo = [r for r in records if r.entry.digest not in self._keys]
         if todo:
-            made = caching.per_entry(self.store, "sort-keys", todo, author_key, _is_sort_key)
+            made = caching.per_entry(
+                self.store, "sort-keys", todo, author_key, _is_sort_key, whole=True
+            )
             self._keys.update((r.entry.digest, tuple(k)) for r, k in zip(todo, made, strict=True))
         return [self._keys[r.entry.digest] for r in records]
 
