@@ -195,6 +195,20 @@ def test_another_extra_salt_is_a_miss(db: Path) -> None:
         assert s.get(store.table("render", "vocabulary 1"), b"k") == "old"
 
 
+def test_a_plain_table_keeps_json_and_is_another_table(db: Path) -> None:
+    """A plain table writes tuples as arrays (read back as lists) and is salted apart from the
+    tagged table of the same name, so neither is read as the other."""
+    value = {"rows": [("a", 1, (2, 3))], "~t": "kept as a key"}
+    with store.Store(db) as s:
+        s.put(store.table("rows", plain=True), b"k", value)
+    with store.Store(db) as s:
+        assert s.get(store.table("rows", plain=True), b"k") == {
+            "rows": [["a", 1, [2, 3]]],
+            "~t": "kept as a key",
+        }
+        assert s.get(store.table("rows"), b"k") is None
+
+
 def test_other_code_is_a_miss_and_its_rows_go_at_the_first_write(db: Path) -> None:
     """Rows written by other cytobib code are never served, and the first write of this code
     deletes them all; a table that does not depend on the code keeps its rows."""

@@ -58,7 +58,7 @@ def around_parse(
     """
 
     def around(data: bytes, source: BibText, step: ParseStep) -> tuple[ParsedBib, list[Issue]]:
-        tbl = table("parse", rows.FORMAT, dt.date.today().year)
+        tbl = table("parse", rows.FORMAT, dt.date.today().year, plain=True)
         key = key_of(data, source.path)
         kept = store.get(tbl, key)
         if kept is not None:
@@ -132,6 +132,7 @@ def per_entry(
     valid: Callable[[Any], bool],
     *,
     whole: bool = False,
+    plain: bool = False,
 ) -> list[Any]:
     """``make(record)`` for each record, kept in table ``name`` by the entry's digest (the
     value may depend on the entry alone).
@@ -139,7 +140,7 @@ def per_entry(
     With ``whole``, the values of the whole batch are kept as one row too (table
     ``name-lists``, keyed by every digest in order): a run over an unchanged library reads
     one row instead of one per entry; after an edit, the rows per entry serve all but the
-    edited entries.
+    edited entries. ``plain``: the values are JSON without tuples (``Table.plain``).
     """
     digests = [record.entry.digest for record in records]
     lists = table(f"{name}-lists")
@@ -154,7 +155,7 @@ def per_entry(
     def make_missing(missing: list[Key]) -> Mapping[Key, Any]:
         return {key: make(by_key[key]) for key in missing}
 
-    found = through_many(store, table(name), list(by_key), make_missing, valid)
+    found = through_many(store, table(name, plain=plain), list(by_key), make_missing, valid)
     values = [found[digest] for digest in digests]
     if whole:
         store.put(lists, batch, values)
@@ -175,7 +176,7 @@ def reference_list(
     numbers, labels and disambiguation of a list depend on all of it. An unchanged list is
     read back without converting a record or asking the engine's cache item by item; any
     other list is ``make()``'s (which uses the cache per item, :class:`ReferenceStore`)."""
-    tbl = table("reference-lists")
+    tbl = table("reference-lists", plain=True)
     key = key_of(*parts, *(record.entry.digest for record in records))
     kept = store.get(tbl, key)
     if (
@@ -199,7 +200,7 @@ class ReferenceStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._refs = table("references")
+        self._refs = table("references", plain=True)
         self._engine = table("engine")
 
     def get(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str]]:
@@ -207,11 +208,11 @@ class ReferenceStore:
         return {
             str(k): (str(v[0]), str(v[1]), str(v[2]))
             for k, v in found.items()
-            if isinstance(v, tuple) and len(v) == 3
+            if isinstance(v, list) and len(v) == 3
         }
 
     def put(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        self.store.put_many(self._refs, {k: (text, html, label) for k, text, html, label in rows})
+        self.store.put_many(self._refs, {k: [text, html, label] for k, text, html, label in rows})
 
     def meta_get(self, key: str) -> str | None:
         value = self.store.get(self._engine, key)

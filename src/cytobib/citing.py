@@ -94,7 +94,7 @@ class Citations:
 
         # Converting needs names parsed and every field decoded: kept between runs by content.
         items = caching.per_entry(
-            self.store, "csl-items", records, csl.to_csl, lambda v: isinstance(v, dict)
+            self.store, "csl-items", records, csl.to_csl, lambda v: isinstance(v, dict), plain=True
         )
         bibtex: dict[str, str] | None = None
         if ref.kind == "pybtex":

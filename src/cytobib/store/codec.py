@@ -58,9 +58,13 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _DECODER = json.JSONDecoder(object_hook=_untag)
 
 
-def encode(value: Any) -> str | bytes:
+def encode(value: Any, *, plain: bool = False) -> str | bytes:
     """A value as stored: a ``str`` as itself, anything else as UTF-8 JSON in which tuples,
     bytes and dicts whose keys are not all strings are tagged objects (``{"~t": [...]}``).
+
+    ``plain`` skips the tagging walk (half the cost for large nested values): tuples are
+    written as arrays and come back as lists, so it is for rows whose reader rebuilds its
+    own types and checks their shape (a reader must treat a value of another shape as a miss).
 
     Raises:
         TypeError: for a value JSON cannot carry (a set, a dataclass...): a bug in the caller.
@@ -74,7 +78,8 @@ def encode(value: Any) -> str | bytes:
             return value
     if value is None:
         raise TypeError("The cache cannot keep None: it is what a miss returns.")
-    return _ENCODER.encode(_tag(value)).encode("utf-8", "surrogatepass")
+    tagged = value if plain else _tag(value)
+    return _ENCODER.encode(tagged).encode("utf-8", "surrogatepass")
 
 
 def decode(raw: str | bytes) -> Any:

@@ -233,7 +233,7 @@ class Store:
             if self._db is None:
                 return
             for key, value in values.items():
-                raw = encode(value)
+                raw = encode(value, plain=tbl.plain)
                 self._pending[(tbl.name, key)] = (tbl, value, raw)
                 self._pending_bytes += len(raw) + len(key)
             if self._pending_bytes > _FLUSH_BYTES:

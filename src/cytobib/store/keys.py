@@ -71,11 +71,17 @@ class Table:
     salt: bytes
     code: bytes
     """The code salt the table depends on, or b"" for one that outlives code changes."""
+    plain: bool = False
+    """Values are written as plain JSON (``codec.encode(plain=True)``): tuples come back as
+    lists."""
 
 
-def table(name: str, *extra: object, code: bool = True) -> Table:
+def table(name: str, *extra: object, code: bool = True, plain: bool = False) -> Table:
     """The table ``name``, salted with :func:`code_salt` (unless ``code=False``: values that do
     not depend on cytobib's code, such as answers from an API) and ``extra``: the inputs every
-    value of the table depends on besides its own key (a vocabulary, template files...)."""
+    value of the table depends on besides its own key (a vocabulary, template files...).
+    ``plain``: see :attr:`Table.plain`."""
     base = code_salt() if code else b""
-    return Table(name, key_of(base, name, *extra)[:8], base)
+    if plain:
+        extra = (*extra, "plain JSON")
+    return Table(name, key_of(base, name, *extra)[:8], base, plain)
