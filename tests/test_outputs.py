@@ -278,3 +278,23 @@ def test_a_build_of_a_library_with_errors_warns_when_reused_too(cli: Cli, shippe
     assert first.code == second.code == 0
     assert "error(s)" in first.err
     assert first.err == second.err
+
+
+def test_a_file_that_holds_the_output_is_left_alone(
+    cli: Cli, shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When -o names a file with exactly the reused output, nothing is read or written; a
+    file that differs (edited by hand) is written again."""
+    out = shipped / "list.md"
+    _list(cli, shipped, out)
+    stamp = out.stat().st_mtime_ns
+    with monkeypatch.context() as patch:
+        patch.setattr(outputs, "fetch", lambda *a: pytest.fail("the output was read"))
+        again = _list(cli, shipped, out)
+    assert "unchanged" in again.err and REUSED in again.err
+    assert out.stat().st_mtime_ns == stamp
+    written = out.read_bytes()
+    out.write_bytes(written.replace(b"Reading list", b"Reading lust", 1))
+    third = _list(cli, shipped, out)
+    assert "wrote" in third.err and REUSED in third.err
+    assert out.read_bytes() == written

@@ -137,11 +137,26 @@ class Inputs:
 class Output:
     """A command's output, and whether it was reused from an earlier run."""
 
-    data: str | bytes
+    data: str | bytes | None
+    """The output; None when the file it was asked for holds exactly this output already
+    (:func:`produce` with ``path``), so that nothing was read or needs writing."""
     facts: Mapping[str, Any] = field(default_factory=dict)
     """What the command reports with the output (entries exported, errors in the library):
     kept with it, so that a reused output is reported as the run that made it was."""
     reused: bool = False
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the run that made an output recorded: enough to decide, before reading the output
+    itself, that a file already holds it."""
+
+    key: bytes
+    facts: Mapping[str, Any]
+    size: int
+    """The output's size in bytes (UTF-8 for text)."""
+    digest: str
+    """blake2b-160 of those bytes, hex."""
 
 
 Make = Callable[[], tuple[str | bytes, Mapping[str, Any]]]
@@ -151,26 +166,57 @@ _OUTPUTS = "outputs"
 _RUNS = "output-runs"
 
 
-def recall(store: Store, inputs: Inputs, key: bytes) -> Output | None:
-    """The output kept for exactly these inputs, unless an input is too new to trust."""
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=20).hexdigest()
+
+
+def _bytes(data: str | bytes) -> bytes:
+    return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+
+
+def recall(store: Store, inputs: Inputs, key: bytes) -> Kept | None:
+    """The record of the output kept for exactly these inputs, unless an input is too new to
+    trust (:func:`settled`)."""
     run = store.get(table(_RUNS), key)
-    if not (isinstance(run, tuple) and len(run) == 2 and isinstance(run[0], int)):
+    if not (isinstance(run, tuple) and len(run) == 4 and isinstance(run[0], int)):
         return None
-    started, facts = run
-    if not settled(inputs.newest, started) or not isinstance(facts, dict):
+    started, facts, size, digest = run
+    if not (isinstance(facts, dict) and isinstance(size, int) and isinstance(digest, str)):
         return None
-    data = store.get(table(_OUTPUTS), key)
+    if not settled(inputs.newest, started):
+        return None
+    return Kept(key, facts, size, digest)
+
+
+def fetch(store: Store, kept: Kept) -> str | bytes | None:
+    """The kept output itself, if it is whole (its size and digest are the recorded ones)."""
+    data = store.get(table(_OUTPUTS), kept.key)
     if not isinstance(data, str | bytes):
         return None
-    return Output(data, facts, reused=True)
+    raw = _bytes(data)
+    if len(raw) != kept.size or _digest(raw) != kept.digest:
+        return None
+    return data
+
+
+def holds(path: Path, kept: Kept) -> bool:
+    """Whether the file at ``path`` (not a link) holds exactly the kept output."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != kept.size:
+            return False
+        return _digest(path.read_bytes()) == kept.digest
+    except OSError:
+        return False
 
 
 def remember(store: Store, inputs: Inputs, key: bytes, output: Output) -> None:
     """Keep an output made from ``inputs``; the caller has checked that they are still what
     they were when the run began (:meth:`Inputs.unchanged`, once per run: it reads the files
     again)."""
+    assert output.data is not None
+    raw = _bytes(output.data)
     store.put(table(_OUTPUTS), key, output.data)
-    store.put(table(_RUNS), key, (inputs.started, dict(output.facts)))
+    store.put(table(_RUNS), key, (inputs.started, dict(output.facts), len(raw), _digest(raw)))
 
 
 def reuse(
@@ -179,16 +225,23 @@ def reuse(
     command: str,
     options: Sequence[object],
     make: Make,
+    *,
+    path: Path | None = None,
 ) -> Output:
     """The output of ``command`` with ``options``: kept from an earlier run with the same
-    inputs, else ``make()``'s (then kept, if the inputs did not change meanwhile)."""
+    inputs, else ``make()``'s (then kept, if the inputs did not change meanwhile). With the
+    ``path`` it is for, a file there that holds the kept output already is not read again
+    (the output's ``data`` is then None)."""
     key = inputs.key(command, options)
-    if store.enabled:
-        found = recall(store, inputs, key)
-        if found is not None:
-            return found
-    data, facts = make()
-    output = Output(data, facts)
+    kept = recall(store, inputs, key) if store.enabled else None
+    if kept is not None:
+        if path is not None and holds(path, kept):
+            return Output(None, kept.facts, reused=True)
+        data = fetch(store, kept)
+        if data is not None:
+            return Output(data, kept.facts, reused=True)
+    made, facts = make()
+    output = Output(made, facts)
     if store.enabled and inputs.unchanged():
         remember(store, inputs, key, output)
     return output
@@ -201,12 +254,17 @@ def produce(
     make: Callable[[Project], tuple[str | bytes, Mapping[str, Any]]],
     *,
     style: str | None = None,
+    path: Path | None = None,
     store: Store | Any | None = DEFAULT,
 ) -> Output:
     """What an output command writes: reused when its inputs are unchanged, else
     ``make(project)``'s, the project loaded only then (into the same store, one write
     transaction for the run). ``options`` must name everything besides the project's files
     that the output depends on; ``style`` the style option (None: the project's).
+
+    ``path``: the file the output is for. If it holds the reused output already, the
+    output's ``data`` is None: there is nothing to write (a project's own input file is never
+    taken for one, so that writing there is refused as always).
 
     ``store``: the project's own by default, ``None`` for no reuse, or a store of the caller's.
     """
@@ -217,7 +275,8 @@ def produce(
         def load_and_make() -> tuple[str | bytes, Mapping[str, Any]]:
             return make(open_project(config=config, store=run_store))
 
-        return reuse(run_store, inputs, command, options, load_and_make)
+        target = path if path is not None and config.own_input(path) is None else None
+        return reuse(run_store, inputs, command, options, load_and_make, path=target)
     finally:
         if store is DEFAULT:
             run_store.close()

@@ -8,8 +8,7 @@ project loads nothing.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,24 +198,40 @@ def _build(
                        review_table_formats or cfg.review_table_formats)  # fmt: skip
     inputs = outputs.Inputs(cfg, style)
     loaded = _Loaded(source, store, style)
-    made: dict[Path, outputs.Output] = {}
+    written: list[Path] = []
+    facts: list[Mapping[str, Any]] = []
     fresh: list[tuple[bytes, outputs.Output]] = []
+    files: list[Path] = []
+    reused = 0
     for target in targets:
         key = inputs.key("build", (str(target.path.relative_to(out)), style, *target.options))
-        found = outputs.recall(store, inputs, key) if store.enabled else None
-        if found is None:
+        kept = outputs.recall(store, inputs, key) if store.enabled else None
+        data: str | bytes | None = None
+        if kept is not None:
+            if cfg.own_input(target.path) is None and outputs.holds(target.path, kept):
+                files.append(target.path)
+                facts.append(kept.facts)
+                reused += 1
+                continue
+            data = outputs.fetch(store, kept)
+        if data is None:
             data = target.make(loaded)
             if data is None:  # a format this installation cannot write
                 continue
-            found = outputs.Output(data, {"errors": loaded.errors})
-            fresh.append((key, found))
-        made[target.path] = found
+            made = outputs.Output(data, {"errors": loaded.errors})
+            fresh.append((key, made))
+            facts.append(made.facts)
+        else:
+            reused += 1
+            facts.append(kept.facts if kept else {})
+        write(data, target.path, cfg)
+        files.append(target.path)
+        written.append(target.path)
     if fresh and store.enabled and inputs.unchanged():
         for key, output in fresh:
             outputs.remember(store, inputs, key, output)
-    written = [path for path, output in made.items() if _write_if_changed(output.data, path, cfg)]
-    errors = next((int(o.facts.get("errors", 0)) for o in made.values()), 0)
-    return Built(tuple(made), tuple(written), errors, sum(1 for o in made.values() if o.reused))
+    errors = next((int(f.get("errors", 0)) for f in facts), 0)
+    return Built(tuple(files), tuple(written), errors, reused)
 
 
 def _targets(
@@ -263,19 +278,3 @@ def _targets(
     ):
         targets.append(_Target(out / "export" / filename, (name,), exported(name)))
     return targets
-
-
-def _write_if_changed(data: str | bytes, path: Path, config: Config) -> bool:
-    """:func:`write`, unless the file holds exactly these bytes already; whether it wrote."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    with contextlib.suppress(OSError):
-        same = (
-            path.is_file()
-            and not path.is_symlink()
-            and path.stat().st_size == len(raw)
-            and path.read_bytes() == raw
-        )
-        if same and config.own_input(path) is None:
-            return False
-    write(raw, path, config)
-    return True

@@ -71,14 +71,16 @@ def export_cmd(
         return result.text, {"count": result.count, "format": result.format}
 
     options = (to, str(output) if output else None, where, notes.value, tags)
-    made = outputs.produce(config, "export", options, make)
+    made = outputs.produce(config, "export", options, make, path=output)
     text = made.data
     data = text.encode("utf-8") if isinstance(text, str) else text  # RIS keeps its CRLF
+    count, kind = made.facts.get("count"), made.facts.get("format")
     if output is None:
-        emit(data)
+        emit(data or b"")
+    elif data is None:  # the file holds this export already
+        say(f"{output} holds the {count} entries as {kind} already", err=True)
     else:
         rendering.write(data, output, config)  # creates the folder, as reading-list -o does
-        count, kind = made.facts.get("count"), made.facts.get("format")
         say(f"exported {count} entries as {kind} to {output}", err=True)
     return _errors.EXIT_OK
 

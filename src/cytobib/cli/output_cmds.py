@@ -31,11 +31,17 @@ WhereOpt = Annotated[
 SortOpt = Annotated[str, typer.Option("--sort", help="year, author, priority or title.")]
 
 
-def _emit(
-    data: str | bytes, output: Path | None, fmt: Any, config: Config, *, reused: bool = False
-) -> None:
-    """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
-    output: bytes for binary formats, str or its UTF-8 encoding for text ones."""
+def _emit(result: outputs.Output, output: Path | None, fmt: Any, config: Config) -> None:
+    """Write to ``output``, or to stdout (text formats only). The output's data is bytes for
+    binary formats, str or its UTF-8 encoding for text ones; None when ``output`` holds it
+    already."""
+    data, again = result.data, ""
+    if result.reused:
+        again = " (inputs unchanged since the last run: output reused)"
+    if data is None and output is not None:
+        say(f"unchanged {os.path.relpath(output)}{again}", err=True)
+        return
+    assert data is not None  # only a file can hold the output already
     if output is None:
         if fmt.binary:
             raise UsageError(
@@ -45,7 +51,6 @@ def _emit(
         emit(data.encode("utf-8") if isinstance(data, str) else data)
         return
     rendering.write(data, output, config)
-    again = " (inputs unchanged since the last run: output reused)" if reused else ""
     say(f"wrote {os.path.relpath(output)}{again}", err=True)
 
 
@@ -94,8 +99,8 @@ def reading_list(
         )
         return render(view, fmt_obj), {}
 
-    result = outputs.produce(config, "reading-list", options, make, style=style)
-    _emit(result.data, output, fmt_obj, config, reused=result.reused)
+    result = outputs.produce(config, "reading-list", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config)
 
 
 @app.command("review-table")
@@ -141,8 +146,8 @@ def review_table(
         )
         return render(table, fmt_obj, bom=bom), {}
 
-    result = outputs.produce(config, "review-table", options, make, style=style)
-    _emit(result.data, output, fmt_obj, config, reused=result.reused)
+    result = outputs.produce(config, "review-table", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config)
 
 
 @app.command("evidence-map")
@@ -175,8 +180,8 @@ def evidence_map(
         emap = views.evidence_map(proj, by=by, style=style, where=where, agent_level=level)
         return render(emap, fmt_obj, bom=bom), {}
 
-    result = outputs.produce(config, "evidence-map", options, make, style=style)
-    _emit(result.data, output, fmt_obj, config, reused=result.reused)
+    result = outputs.produce(config, "evidence-map", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config)
 
 
 @app.command()
