@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,3 +147,17 @@ def test_parallel_load_and_render_equal_one_process(
         assert [r.annotation for r in one[0]] == [r.annotation for r in many[0]]
         assert one[0].issues == many[0].issues
         assert one[1] == many[1]
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.2, 4), (1.4, 4), (2.6, 2), (4.4, 1), (9.0, 1)])
+def test_workers_only_for_idle_cores(
+    monkeypatch: pytest.MonkeyPatch, load: float, expected: int
+) -> None:
+    """As `make --load-average`: four cores with this process alone use four; with others
+    running, only the cores they leave idle."""
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        pytest.skip("no safe fork here: always one process")
+    monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert parallel.jobs() == expected

@@ -8,11 +8,14 @@ templates, the vocabulary, the items) without copying them through a pipe; only 
 travel back, as JSON through :mod:`cytobib.store.codec` (text without escaping), so nothing
 that can run code is ever read from a child.
 
-The step runs in this process alone when the work is small, the machine has one core,
-``CYTOBIB_JOBS=1`` says so, other threads are running (forking a threaded process can
-deadlock the child), or ``os.fork`` is unavailable or unsafe (Windows; macOS, where system
-frameworks do not survive a fork). A chunk whose child fails for any reason is run again
-here, so its error is raised here, as it would be without children.
+The step runs in this process alone when the work is small, ``CYTOBIB_JOBS=1`` says so,
+other threads are running (forking a threaded process can deadlock the child), ``os.fork`` is
+unavailable or unsafe (Windows; macOS, where system frameworks do not survive a fork), or the
+machine has no idle core: like ``make --load-average``, a worker is started only for a core
+the load average leaves free (on a busy shared machine, children only compete with each other
+and cost the transfer of their results; measured in docs/caching.md). A chunk whose child
+fails for any reason is run again here, so its error is raised here, as it would be without
+children.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
-from cytobib.store.codec import decode, encode
+from cytobib.store.codec import decode_many, encode
 
 T = TypeVar("T")
 
@@ -37,16 +40,22 @@ _TEXT, _JSON, _FAILED = b"t", b"j", b"x"
 
 def jobs() -> int:
     """How many processes a step may use: ``CYTOBIB_JOBS``, else the cores this process may
-    run on, and 1 where forking is unavailable or unsafe."""
+    run on that the load average leaves idle (this process counted as one of the load), and
+    1 where forking is unavailable or unsafe."""
     if not hasattr(os, "fork") or sys.platform == "darwin":
         return 1
     env = os.environ.get(JOBS_ENV, "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        busy = round(os.getloadavg()[0]) - 1  # the load of others, this process left out
+    except OSError:
+        busy = 0
+    return max(1, min(cores, cores - max(0, busy)))
 
 
 def workers(count: int, min_chunk: int) -> int:
@@ -129,13 +138,23 @@ def _collect(pid: int, fd: int) -> list[Any] | None:
         return None
     count = int.from_bytes(data[:8], "little")
     out: list[Any] = []
+    blobs: list[tuple[str | bytes, bytes]] = []  # JSON values, decoded in one parser call
     at = 8
-    for _ in range(count):
+    for n in range(count):
         kind = data[at : at + 1]
         size = int.from_bytes(data[at + 1 : at + 9], "little")
         body = data[at + 9 : at + 9 + size]
         if len(body) != size:
             return None
-        out.append(body.decode("utf-8", "surrogatepass") if kind == _TEXT else decode(body))
+        if kind == _TEXT:
+            out.append(body.decode("utf-8", "surrogatepass"))
+        else:
+            out.append(None)
+            blobs.append((str(n), body))
         at += 9 + size
+    decoded = decode_many(blobs)
+    if len(decoded) != len(blobs):
+        return None
+    for place, value in decoded.items():
+        out[int(place)] = value
     return out
