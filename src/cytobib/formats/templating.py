@@ -266,6 +266,7 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
                     "role": use.role or "",
                     "dose": use.dose or "",
                     "route": use.route or "",
+                    "details": "; ".join(v for v in (use.role, use.dose, use.route) if v),
                 }
             )
     return {
