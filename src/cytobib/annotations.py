@@ -241,7 +241,11 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node, (*path, "<key>"))
+                if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                    self.count += 1  # most keys: a plain word, built without a call
+                    key: Any = key_node.value
+                else:
+                    key = self.build(key_node, (*path, "<key>"))
                 if not isinstance(key, str | int | float | bool) or key is None:
                     raise YamlProblem(
                         "a mapping key must be a plain word",
@@ -258,11 +262,10 @@ class _Builder:
                         f"Keep one '{key}:' and merge the two values.",
                     )
                 # Where the key itself is written: an unknown field is reported there.
-                self.positions[(*path, str(key), "<key>")] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, (*path, str(key)))
+                name = str(key)
+                mark = key_node.start_mark
+                self.positions[(*path, name, "<key>")] = (mark.line + 1, mark.column + 1)
+                out[key] = self.build(value_node, (*path, name))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
