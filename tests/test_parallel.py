@@ -149,15 +149,36 @@ def test_parallel_load_and_render_equal_one_process(
         assert one[1] == many[1]
 
 
-@pytest.mark.parametrize(("load", "expected"), [(0.2, 4), (1.4, 4), (2.6, 2), (4.4, 1), (9.0, 1)])
+@pytest.mark.parametrize(("idle", "expected"), [(4.0, 4), (3.2, 3), (1.4, 1), (0.3, 1)])
 def test_workers_only_for_idle_cores(
-    monkeypatch: pytest.MonkeyPatch, load: float, expected: int
+    monkeypatch: pytest.MonkeyPatch, idle: float, expected: int
 ) -> None:
-    """As `make --load-average`: four cores with this process alone use four; with others
-    running, only the cores they leave idle."""
+    """One process per idle core (this process's own counted): on a busy shared machine,
+    children would only compete with each other."""
     if not hasattr(os, "fork") or sys.platform == "darwin":
         pytest.skip("no safe fork here: always one process")
     monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(parallel, "idle_cores", lambda: idle)
+    assert parallel.jobs() == expected
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.2, 4), (1.4, 4), (2.6, 2), (4.4, 1)])
+def test_without_proc_stat_the_load_average_decides(
+    monkeypatch: pytest.MonkeyPatch, load: float, expected: int
+) -> None:
+    """Where /proc/stat cannot be read, as `make --load-average` (this process is load)."""
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        pytest.skip("no safe fork here: always one process")
+    monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(parallel, "idle_cores", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert parallel.jobs() == expected
+
+
+def test_idle_cores_reads_the_machine() -> None:
+    idle = parallel.idle_cores()
+    if idle is None:
+        pytest.skip("no /proc/stat here")
+    assert 0 <= idle <= (os.cpu_count() or 1) + 0.01

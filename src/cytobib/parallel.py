@@ -11,10 +11,11 @@ that can run code is ever read from a child.
 The step runs in this process alone when the work is small, ``CYTOBIB_JOBS=1`` says so,
 other threads are running (forking a threaded process can deadlock the child), ``os.fork`` is
 unavailable or unsafe (Windows; macOS, where system frameworks do not survive a fork), or the
-machine has no idle core: like ``make --load-average``, a worker is started only for a core
-the load average leaves free (on a busy shared machine, children only compete with each other
-and cost the transfer of their results; measured in docs/caching.md). A chunk whose child
-fails for any reason is run again here, so its error is raised here, as it would be without
+machine has no idle core: a worker is started only for a core that is idle when the step
+begins (a 50 ms sample of ``/proc/stat``; elsewhere the load average, as ``make
+--load-average``), because on a busy shared machine children only compete with each other and
+cost the transfer of their results (measured in docs/caching.md). A chunk whose child fails
+for any reason is run again here, so its error is raised here, as it would be without
 children.
 """
 
@@ -25,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
@@ -39,9 +41,9 @@ _TEXT, _JSON, _FAILED = b"t", b"j", b"x"
 
 
 def jobs() -> int:
-    """How many processes a step may use: ``CYTOBIB_JOBS``, else the cores this process may
-    run on that the load average leaves idle (this process counted as one of the load), and
-    1 where forking is unavailable or unsafe."""
+    """How many processes a step may use: ``CYTOBIB_JOBS``, else one per idle core this
+    process may run on (:func:`idle_cores`, this process's own among them), and 1 where
+    forking is unavailable or unsafe."""
     if not hasattr(os, "fork") or sys.platform == "darwin":
         return 1
     env = os.environ.get(JOBS_ENV, "").strip()
@@ -51,11 +53,38 @@ def jobs() -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
+    idle = idle_cores()
+    if idle is None:
+        try:
+            idle = cores + 1 - os.getloadavg()[0]  # this process is part of the load
+        except OSError:
+            idle = cores
+    return max(1, min(cores, round(idle)))
+
+
+_SAMPLE = 0.05  # seconds
+
+
+def idle_cores() -> float | None:
+    """How many cores are idle now: ``/proc/stat`` sampled over 50 ms while this process
+    waits (so its own core counts as idle); None where it cannot be read."""
     try:
-        busy = round(os.getloadavg()[0]) - 1  # the load of others, this process left out
-    except OSError:
-        busy = 0
-    return max(1, min(cores, cores - max(0, busy)))
+        first = _cpu_times()
+        time.sleep(_SAMPLE)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return None
+    _, idle, total = (b - a for a, b in zip(first, second, strict=True))
+    return second[0] * idle / total if total > 0 else None
+
+
+def _cpu_times() -> tuple[int, int, int]:
+    """(cores, idle ticks, all ticks) from /proc/stat (idle counts waiting for I/O too)."""
+    with open("/proc/stat", "rb") as fh:
+        lines = fh.read().split(b"\n")
+    ticks = [int(v) for v in lines[0].split()[1:]]
+    cores = sum(1 for line in lines if line[:3] == b"cpu" and line[3:4].isdigit())
+    return cores, ticks[3] + ticks[4], sum(ticks)
 
 
 def workers(count: int, min_chunk: int) -> int:
