@@ -22,6 +22,7 @@ children.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -33,6 +34,7 @@ from typing import Any, Final, TypeVar
 from cytobib.store.codec import decode_many, encode
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 JOBS_ENV: Final = "CYTOBIB_JOBS"
 """Worker processes at most (1: everything in this process); default: the usable cores."""
@@ -95,12 +97,19 @@ def workers(count: int, min_chunk: int) -> int:
 
 
 def map_chunks(
-    step: Callable[[Sequence[T]], list[Any]], inputs: Sequence[T], *, min_chunk: int = 500
-) -> list[Any]:
+    step: Callable[[Sequence[T]], list[R]],
+    inputs: Sequence[T],
+    *,
+    min_chunk: int = 500,
+    send: Callable[[R], Any] | None = None,
+    receive: Callable[[Any], R] | None = None,
+) -> list[R]:
     """``step(inputs)``, computed in chunks of at least ``min_chunk`` inputs across processes.
 
-    ``step`` must be pure and return one result per input, each a ``str`` or a value the
-    store's codec keeps (JSON values, tuples, bytes); the results come back in input order.
+    ``step`` must be pure and return one result per input, in input order. A child sends each
+    result as ``send(result)`` (default: the result itself), which must be a ``str`` or a value
+    the store's codec keeps (JSON values, tuples, bytes), and this process takes it back with
+    ``receive``; the results of this process's own chunk are used as they are.
     """
     count = workers(len(inputs), min_chunk)
     if count < 2:
@@ -108,16 +117,24 @@ def map_chunks(
     bounds = [len(inputs) * n // count for n in range(count + 1)]
     chunks = [inputs[bounds[n] : bounds[n + 1]] for n in range(count)]
     children: list[tuple[int, int, int]] = []  # (pid, read end, chunk number)
+    # Objects made before the fork are left out of garbage collection meanwhile: a collection
+    # writes to every object it visits, which would copy the whole shared heap into each
+    # process (copy on write) and cost more than the children save.
+    gc.freeze()
     try:
         for number in range(1, count):
-            children.append((*_fork(step, chunks[number]), number))
+            children.append((*_fork(step, chunks[number], send), number))
         results = list(step(chunks[0]))
         for pid, fd, number in children:
             part = _collect(pid, fd)
-            results.extend(part if part is not None else step(chunks[number]))
+            if part is None:  # the child failed: the chunk again, here (its error raised here)
+                results.extend(step(chunks[number]))
+            else:
+                results.extend(part if receive is None else map(receive, part))
         children = []
         return results
     finally:  # an error or Ctrl-C here: no child is left running or unreaped
+        gc.unfreeze()
         for pid, fd, _ in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
@@ -127,7 +144,11 @@ def map_chunks(
                 os.waitpid(pid, 0)
 
 
-def _fork(step: Callable[[Sequence[T]], list[Any]], chunk: Sequence[T]) -> tuple[int, int]:
+def _fork(
+    step: Callable[[Sequence[T]], list[R]],
+    chunk: Sequence[T],
+    send: Callable[[R], Any] | None,
+) -> tuple[int, int]:
     """Start a child computing ``step(chunk)``; its pid and the read end of its pipe."""
     read, write = os.pipe()
     pid = os.fork()
@@ -139,7 +160,9 @@ def _fork(step: Callable[[Sequence[T]], list[Any]], chunk: Sequence[T]) -> tuple
         os.close(read)
         with open(write, "wb") as out:
             try:
-                results = step(chunk)
+                results: list[Any] = step(chunk)
+                if send is not None:
+                    results = [send(result) for result in results]
                 frames = [_frame(value) for value in results]
             except BaseException:
                 out.write(_FAILED)
