@@ -13,7 +13,7 @@ under test is not changed otherwise):
 - ``parse``: the parse of library.bib and its checks (``caching.around_parse``);
 - ``annotations``: parsed annotation files (``caching.around_annotations``);
 - ``memo``: the values derived per entry (author sort keys, CSL-JSON items);
-- ``references``: the formatted references (``caching.ReferenceStore``);
+- ``references``: the formatted references (``caching.ReferenceStore``, ``reference_list``);
 - ``rendered``: the rendered items of the text formats (``caching.rendered_items``);
 - ``output``: output reuse (``outputs.recall``/``remember``).
 
@@ -68,10 +68,15 @@ def disable(off: set[str]) -> None:
     if "annotations" in off:
         caching.around_annotations = lambda store, vocabulary: lambda files, step: step(files)  # type: ignore[assignment]
     if "memo" in off:
-        caching.per_entry = lambda store, name, records, make, valid: [make(r) for r in records]  # type: ignore[assignment]
+
+        def per_entry(store: Any, name: str, records: Any, make: Any, *args: Any, **kw: Any) -> Any:
+            return [make(r) for r in records]
+
+        caching.per_entry = per_entry  # type: ignore[assignment]
     if "references" in off:
         caching.ReferenceStore.get = lambda self, keys: {}  # type: ignore[method-assign]
         caching.ReferenceStore.put = lambda self, rows: None  # type: ignore[method-assign]
+        caching.reference_list = lambda store, parts, records, make: make()  # type: ignore[assignment]
     if "rendered" in off:
         caching.rendered_items = lambda store, root, vocabulary: render_items  # type: ignore[assignment]
     if "output" in off:
