@@ -174,7 +174,7 @@ def _import(fmt: str, text: str) -> dict[str, Any]:
         source = root / f"export{SUFFIX[fmt]}"
         source.write_bytes(text.encode("utf-8"))
         started = time.perf_counter()
-        plan = plan_import(open_project(root, use_cache=False), source)
+        plan = plan_import(open_project(root, store=None), source)
         seconds = time.perf_counter() - started
     return {"import_s": round(seconds, 2), "import_added": len(plan.added),
             "import_stubs": len(plan.stubs)}  # fmt: skip

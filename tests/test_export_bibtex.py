@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
@@ -204,7 +204,6 @@ SAFE_TEXT = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None)
 @given(title=SAFE_TEXT, abstract=SAFE_TEXT, summary=SAFE_TEXT)
 def test_any_text_makes_one_balanced_ascii_entry(title: str, abstract: str, summary: str) -> None:
     """Hostile text cannot break out of its field, and it decodes back to itself."""
