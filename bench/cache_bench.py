@@ -7,20 +7,19 @@ one at a time (issue 15, "Keep only the caches whose gain you measure").
 
 Each cell runs ``cytobib reading-list --style S -o FILE`` in a new process (as
 bench/reading_list_bench.py does) through a small worker that first switches some caches off
-by wrapping the functions that receive their folder (the code under test is not changed):
+by replacing their wrappers in ``cytobib.caching`` with plain calls of the steps (the code
+under test is not changed otherwise):
 
-- ``parse``: the parse cache of ``bibfile.load`` (one pickle per .bib content);
-- ``annotations``: ``annotations._FileCache`` (parsed notes, one pickle per folder);
-- ``stamps``: only the stat-stamp fast path of that cache (every file is read and hashed;
-  the parsed values still come from the cache);
-- ``memo``: the ``memo.Memo`` tables of views.py (author sort keys, CSL-JSON items);
-- ``references``: the formatted references in sqlite (``styles.format_references``);
-- ``rendered``: the rendered items of the text formats (``RenderedItems``);
-- ``output``: output reuse (``uptodate.recall``/``remember``).
+- ``parse``: the parse of library.bib and its checks (``caching.around_parse``);
+- ``annotations``: parsed annotation files (``caching.around_annotations``);
+- ``memo``: the values derived per entry (author sort keys, CSL-JSON items);
+- ``references``: the formatted references (``caching.ReferenceStore``, ``reference_list``);
+- ``rendered``: the rendered items of the text formats (``caching.rendered_items``);
+- ``output``: output reuse (``outputs.recall``/``remember``).
 
 For each configuration: cold (empty cache folder), warm (the same command again, nothing
-changed) and one edit (one annotation's content changed, then the command again). The cache
-folder's size per mechanism after the cold run is reported too. Results also go to
+changed) and one edit (one annotation's content changed, then the command again). The store's
+size after the cold run is reported too. Results also go to
 bench/results/cache.json.
 
 With ``--steps``, each configuration instead times the steps of a warm reading list inside
@@ -44,11 +43,11 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-CACHES = ("parse", "annotations", "stamps", "memo", "references", "rendered", "output")
+CACHES = ("parse", "annotations", "memo", "references", "rendered", "output")
 
 CONFIGS: dict[str, tuple[str, ...]] = {  # name -> caches switched OFF
     "all": (),
-    "none": tuple(c for c in CACHES if c != "stamps"),
+    "none": CACHES,
     "refs-only": ("parse", "annotations", "memo", "rendered", "output"),
     **{f"no-{c}": (c,) for c in CACHES},
     **{f"no-output-{c}": ("output", c) for c in CACHES if c != "output"},
@@ -59,55 +58,30 @@ CONFIGS: dict[str, tuple[str, ...]] = {  # name -> caches switched OFF
 
 
 def disable(off: set[str]) -> None:
-    """Wrap the functions that hand each cache its folder so that they hand it none."""
-    import dataclasses
-
-    from cytobib import annotations, bibfile, memo, rendering, styles, uptodate, views
+    """Replace the wrappers of cytobib.caching (and output reuse) that serve each cache by
+    plain calls of their steps."""
+    from cytobib import caching, outputs
+    from cytobib.formats.templating import render_items
 
     if "parse" in off:
-        load = bibfile.load
-
-        def load_uncached(*args: Any, **kwargs: Any) -> Any:
-            kwargs["cache_dir"] = None
-            return load(*args, **kwargs)
-
-        bibfile.load = load_uncached  # type: ignore[assignment]
+        caching.around_parse = lambda store: lambda data, source, step: step(source)  # type: ignore[assignment]
     if "annotations" in off:
-        load_all = annotations.load_all
-
-        def load_all_uncached(*args: Any, **kwargs: Any) -> Any:
-            kwargs["cache_dir"] = None
-            return load_all(*args, **kwargs)
-
-        annotations.load_all = load_all_uncached  # type: ignore[assignment]
-    if "stamps" in off:
-        init = annotations._FileCache.__init__
-
-        def init_without_stamps(self: Any, *args: Any) -> None:
-            init(self, *args)
-            self.old_stamps = {}
-
-        annotations._FileCache.__init__ = init_without_stamps  # type: ignore[method-assign]
+        caching.around_annotations = lambda store, vocabulary: lambda files, step: step(files)  # type: ignore[assignment]
     if "memo" in off:
-        views.Memo = lambda path, *salt: memo.Memo(None, *salt)  # type: ignore[misc]
+
+        def per_entry(store: Any, name: str, records: Any, make: Any, *args: Any, **kw: Any) -> Any:
+            return [make(r) for r in records]
+
+        caching.per_entry = per_entry  # type: ignore[assignment]
     if "references" in off:
-        fmt = styles.format_references
-
-        def fmt_uncached(*args: Any, **kwargs: Any) -> Any:
-            kwargs["cache_dir"] = None
-            return fmt(*args, **kwargs)
-
-        styles.format_references = fmt_uncached  # type: ignore[assignment]
+        caching.ReferenceStore.get = lambda self, keys: {}  # type: ignore[method-assign]
+        caching.ReferenceStore.put = lambda self, rows: None  # type: ignore[method-assign]
+        caching.reference_list = lambda store, parts, records, make: make()  # type: ignore[assignment]
     if "rendered" in off:
-        context = rendering.context
-
-        def context_uncached(*args: Any, **kwargs: Any) -> Any:
-            return dataclasses.replace(context(*args, **kwargs), cache_dir=None)
-
-        rendering.context = context_uncached  # type: ignore[assignment]
+        caching.rendered_items = lambda store, root, vocabulary: render_items  # type: ignore[assignment]
     if "output" in off:
-        uptodate.recall = lambda inputs: None  # type: ignore[assignment]
-        uptodate.remember = lambda inputs, data: None  # type: ignore[assignment]
+        outputs.recall = lambda store, inputs, key: None  # type: ignore[assignment]
+        outputs.remember = lambda store, inputs, key, output: None  # type: ignore[assignment]
 
 
 def worker(off: str, argv: list[str]) -> None:
@@ -216,7 +190,7 @@ def measure(project: Path, config: str, style: str, repeat: int) -> dict[str, An
                 cache, out = Path(tmp) / "cache", Path(tmp) / "list.md"
                 cold.append(run_once(project, off, style, cache, out))
                 size = sizes(cache)
-                time.sleep(2.1)  # the racy-clean window of memo.settled
+                time.sleep(2.1)  # the racy-clean window of outputs.settled
                 warm.append(run_once(project, off, style, cache, out))
                 victim.write_bytes(original + b"x-bench-edit: 1\n")
                 edit.append(run_once(project, off, style, cache, out))

@@ -223,7 +223,7 @@ def _import(fmt: str, text: str, trace: bool) -> tuple[float, float | None, Any]
         (root / "annotations").mkdir()
         source = root / f"export{SUFFIX[fmt]}"
         source.write_bytes(text.encode("utf-8"))
-        project = open_project(root, use_cache=False)
+        project = open_project(root, store=None)
         return _measure(lambda: plan_import(project, source), trace)
 
 

@@ -85,8 +85,9 @@ PROJECTS = {
 }
 
 
-def run(project: Path, style: str, cache: Path, out: Path) -> tuple[float, float]:
-    """One `cytobib reading-list` run: (wall seconds, peak RSS MB of that process).
+def run(project: Path, style: str, cache: Path, out: Path) -> tuple[float, float, float]:
+    """One `cytobib reading-list` run: (wall seconds, peak RSS MB of that process, CPU
+    seconds of the process and the children it waited for: pandoc, forked workers).
 
     The peak is the process's own (wait4), not RUSAGE_CHILDREN's maximum over every child so
     far. pandoc runs are children of cytobib and are not included.
@@ -107,7 +108,7 @@ def run(project: Path, style: str, cache: Path, out: Path) -> tuple[float, float
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"cytobib failed ({code}): {err[-2000:].decode(errors='replace')}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def measure(name: str, style: str, repeat: int) -> dict[str, Any]:
@@ -118,18 +119,24 @@ def measure(name: str, style: str, repeat: int) -> dict[str, Any]:
     cold: list[float] = []
     warm: list[float] = []
     edit: list[float] = []
+    cpu: dict[str, list[float]] = {"cold": [], "warm": [], "one_edit": []}
     peak = 0.0
     try:
         for _ in range(repeat):
             with tempfile.TemporaryDirectory(prefix="cytobib-rl-") as tmp:
                 cache, out = Path(tmp) / "cache", Path(tmp) / "list.md"
-                seconds, rss = run(project, style, cache, out)
+                seconds, rss, used = run(project, style, cache, out)
                 cold.append(seconds)
+                cpu["cold"].append(used)
                 peak = max(peak, rss)
-                warm.append(run(project, style, cache, out)[0])
+                seconds, _, used = run(project, style, cache, out)
+                warm.append(seconds)
+                cpu["warm"].append(used)
                 # A change of content, not just of bytes: the file is parsed and checked anew.
                 victim.write_bytes(original + b"x-bench-edit: 1\n")
-                edit.append(run(project, style, cache, out)[0])
+                seconds, _, used = run(project, style, cache, out)
+                edit.append(seconds)
+                cpu["one_edit"].append(used)
                 victim.write_bytes(original)
                 # A file changed within 2 s of a run is not trusted by its stat (the
                 # racy-clean rule of cytobib.uptodate): wait, so that the next warm run
@@ -146,6 +153,8 @@ def measure(name: str, style: str, repeat: int) -> dict[str, Any]:
         "warm_s": min(warm),
         "one_edit_s": min(edit),
         "runs": {"cold": cold, "warm": warm, "one_edit": edit},
+        "cpu_s": {name: min(values) for name, values in cpu.items()},
+        "load": os.getloadavg()[0],
         "peak_rss_mb": peak,
         "output_mb": size,
     }
@@ -162,14 +171,18 @@ def main() -> None:
         for style in args.styles:
             print(f"measuring {name} / {style} ...", flush=True)
             rows.append(measure(name, style, args.repeat))
-    print("\n| project | style | cold s | warm s | one edit s | peak RSS MB | output MB |")
-    print("|---|---|--:|--:|--:|--:|--:|")
+    print(
+        "\n| project | style | cold s | warm s | one edit s | CPU s cold / warm / edit "
+        "| peak RSS MB | output MB | load |"
+    )
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
         cold = f"{r['cold_s']:.1f}" + (" ✗" if r["cold_s"] >= 10 else "")
         warm = f"{r['warm_s']:.2f}" + (" ✗" if r["warm_s"] >= 1 else "")
+        used = " / ".join(f"{r['cpu_s'][k]:.2f}" for k in ("cold", "warm", "one_edit"))
         print(
             f"| {r['project']} | {r['style']} | {cold} | {warm} | {r['one_edit_s']:.2f} "
-            f"| {r['peak_rss_mb']:.0f} | {r['output_mb']:.1f} |"
+            f"| {used} | {r['peak_rss_mb']:.0f} | {r['output_mb']:.1f} | {r['load']:.1f} |"
         )
     print("\nbest of the repeats; targets: cold < 10 s, warm < 1 s (✗ = missed)")
     RESULTS.mkdir(exist_ok=True)

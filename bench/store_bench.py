@@ -1,4 +1,5 @@
-"""The store's own cost (cytobib.store) against today's pickle tables (cytobib.memo.Memo).
+"""The store's own cost (cytobib.store); its codec against pickle, the format of the caches it
+replaced (their table comparison is in docs/caching.md, "The store's own cost").
 
     .venv/bin/python bench/store_bench.py            # best of 5
     .venv/bin/python bench/store_bench.py --repeat 9
@@ -11,7 +12,7 @@ Three workloads, sized like a 10k reading list grouped by agent:
   shape of the parse cache, as one row.
 
 For each: writing a fresh table (put + close), and reading every value back from a warm file
-in a new ``Store``/``Memo`` (open, batch get, close; nothing is written), plus the codec
+in a new ``Store`` (open, batch get, close; nothing is written), plus the codec
 alone (``store.encode``/``decode`` against ``pickle.dumps``/``loads``). Results also go to
 bench/results/store.json.
 """
@@ -35,7 +36,6 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from cytobib import store  # noqa: E402 - the path is set just above
-from cytobib.memo import Memo  # noqa: E402
 
 
 def _words(rng: random.Random, n: int) -> str:
@@ -78,7 +78,6 @@ def measure(name: str, values: dict[bytes, Any], repeat: int, tmp: Path) -> dict
     tbl = store.table(name)
     keys = list(values)
     db = tmp / f"{name}.sqlite3"
-    pk = tmp / f"{name}.pickle"
 
     def store_write() -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -91,34 +90,18 @@ def measure(name: str, values: dict[bytes, Any], repeat: int, tmp: Path) -> dict
             found = s.get_many(tbl, keys)
         assert len(found) == len(keys)
 
-    def memo_write() -> None:
-        pk.unlink(missing_ok=True)
-        memo = Memo(pk, name)
-        for k, v in values.items():
-            memo.put(k, v)
-        memo.save()
-
-    def memo_read() -> None:
-        memo = Memo(pk, name)
-        found = [memo.get(k) for k in keys]
-        memo.save()
-        assert all(v is not None for v in found)
-
     raws = [store.encode(v) for v in values.values()]
     pickles = [pickle.dumps(v, protocol=5) for v in values.values()]
     return {
         "workload": name,
         "values": len(values),
         "store_write_s": best(repeat, store_write),
-        "memo_write_s": best(repeat, memo_write),
         "store_read_s": best(repeat, store_read),
-        "memo_read_s": best(repeat, memo_read),
         "encode_s": best(repeat, lambda: [store.encode(v) for v in values.values()]),
         "decode_s": best(repeat, lambda: [store.decode(r) for r in raws]),
         "pickle_dumps_s": best(repeat, lambda: [pickle.dumps(v, 5) for v in values.values()]),
         "pickle_loads_s": best(repeat, lambda: [pickle.loads(p) for p in pickles]),
         "store_mb": db.stat().st_size / 1e6,
-        "memo_mb": pk.stat().st_size / 1e6,
     }
 
 
@@ -131,10 +114,9 @@ def main() -> None:
         for name, values in workloads().items():
             rows.append(measure(name, values, args.repeat, Path(tmp)))
     cols = [
-        ("workload", "{}"), ("store_write_s", "{:.3f}"), ("memo_write_s", "{:.3f}"),
-        ("store_read_s", "{:.3f}"), ("memo_read_s", "{:.3f}"), ("encode_s", "{:.3f}"),
-        ("decode_s", "{:.3f}"), ("pickle_dumps_s", "{:.3f}"), ("pickle_loads_s", "{:.3f}"),
-        ("store_mb", "{:.1f}"), ("memo_mb", "{:.1f}"),
+        ("workload", "{}"), ("store_write_s", "{:.3f}"), ("store_read_s", "{:.3f}"),
+        ("encode_s", "{:.3f}"), ("decode_s", "{:.3f}"), ("pickle_dumps_s", "{:.3f}"),
+        ("pickle_loads_s", "{:.3f}"), ("store_mb", "{:.1f}"),
     ]  # fmt: skip
     print("| " + " | ".join(c for c, _ in cols) + " |")
     print("|" + "---|" * len(cols))

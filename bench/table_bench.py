@@ -13,7 +13,7 @@ by a synonym, cancers, claims with evidence levels, caveats) and 1 % marked retr
 written into bench/_generated/tables-N/ (git-ignored) once and reused.
 
 Unless --engine is given, the citation engine is replaced by a plain "Authors. Title. Journal.
-Year." stand-in (``views.format_citations`` is patched): the table's citation column never
+Year." stand-in (``views.default_formatter`` is patched): the table's citation column never
 uses the engine, and only the References sheet / appended references show its text.
 
 Each view and each render is timed in a plain run (best of --repeat), then run once more under
@@ -164,19 +164,26 @@ def peak(fn: Callable[[], Any]) -> float:
     return (top - base) / 2**20
 
 
-def plain_citations(project: Any, records: Sequence[Any], style: str, **_: Any) -> list[Any]:
-    """Stand-in for the citation engine: "Authors. Title. Journal. Year." without markup."""
-    import html
+class PlainCitations:
+    """Stand-in for the reference formatter: "Authors. Title. Journal. Year." without markup."""
 
-    from cytobib.views import Reference
+    def references(self, records: Sequence[Any], style: str) -> list[Any]:
+        import html
 
-    out = []
-    for n, r in enumerate(records, start=1):
-        e = r.entry
-        names = ", ".join(f"{p.last} {p.initials}" for p in e.authors[:6])
-        text = f"{names}. {e.title}. {e.container}. {e.year or ''}."
-        out.append(Reference(r.key, str(n), text, html.escape(text)))
-    return out
+        from cytobib.views import Reference
+
+        out = []
+        for n, r in enumerate(records, start=1):
+            e = r.entry
+            names = ", ".join(f"{p.last} {p.initials}" for p in e.authors[:6])
+            text = f"{names}. {e.title}. {e.container}. {e.year or ''}."
+            out.append(Reference(r.key, str(n), text, html.escape(text)))
+        return out
+
+    def author_keys(self, records: Sequence[Any]) -> list[Any]:
+        from cytobib.citing import author_key
+
+        return [author_key(r) for r in records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = generate(args.entries)
     gen_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     load_s = time.perf_counter() - t0
     annotated = sum(1 for r in project.library if r.annotation)
     print(
@@ -204,8 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{gen_s:.1f} s, loaded in {load_s:.1f} s (not part of the figures below)"
     )
     if not args.engine:
-        views.format_citations = plain_citations
-        print("# citation engine: plain stand-in (views.format_citations patched)")
+        views.default_formatter = lambda project: PlainCitations()  # type: ignore[assignment]
+        print("# citation engine: plain stand-in (views.default_formatter patched)")
     ctx = rendering.context(project)
 
     builders: dict[str, Callable[[], Any]] = {

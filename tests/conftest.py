@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: ``ci`` (the default where CI is set),
+# ``dev`` (the default elsewhere: a quick local run) and ``thorough`` (before a release, or
+# after changing a parser or an escaper). Tests set no example counts of their own.
+settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile(
+    "thorough",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 """The real .bib files (see DATA_DIR/PROVENANCE.md): read in place, gunzipped into tmp."""
@@ -23,9 +39,11 @@ annotations = "annotations"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "docs: checks README.md against the CLI (fails until the README is written)"
-    )
+    config.addinivalue_line("markers", "docs: checks README.md against the CLI")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hypothesis profile: {PROFILE} (HYPOTHESIS_PROFILE: ci, dev or thorough)"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,7 @@
 
 Run ``CYTOBIB_UPDATE_GOLDEN=1 pytest`` to (re)write the files after an intended change, then
 review the diff in git before committing. Names follow ``<input>_<style>.<format>``, e.g.
-``shipped_vancouver.html``.
+``hostile_vancouver.html``.
 """
 
 from __future__ import annotations

@@ -3,17 +3,18 @@ and the real libraries in ../shared/data."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cytobib import bibfile
+from cytobib import bibfile, caching, store
 from cytobib.errors import BibFileError
-from cytobib.model import Issue, Severity, parse_names
+from cytobib.model import Issue, Location, Severity, parse_names
 
 
 def parse(data: bytes | str, name: str = "lib.bib") -> bibfile.ParsedBib:
@@ -185,14 +186,12 @@ def _braced_values(draw: st.DrawFn) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=100, deadline=None)
 @given(_braced_values())
 def test_resolve_value_braced(value: str) -> None:
     """A braced value resolves to exactly its inside, whatever `#`, quotes or braces it holds."""
     assert bibfile.resolve_value("{" + value + "}", {}) == (value, [])
 
 
-@settings(max_examples=100, deadline=None)
 @given(_braced_values())
 def test_resolve_value_quoted(value: str) -> None:
     """A quoted value (no quote at brace depth 0 inside) resolves to exactly its inside."""
@@ -204,7 +203,6 @@ def test_resolve_value_quoted(value: str) -> None:
     assert bibfile.resolve_value(' "' + value + '" ', {}) == (value, [])
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(_braced_values(), min_size=1, max_size=4))
 def test_resolve_value_concatenation(parts: list[str]) -> None:
     """Braced parts joined with `#` and a macro resolve to the parts' concatenation."""
@@ -324,43 +322,54 @@ def test_span_matches_raw() -> None:
 
 
 def test_load_caches_parse(tmp_path: Path) -> None:
-    """A second load of unchanged bytes is served from the cache with identical entries."""
+    """A second load of unchanged bytes is served from the parse cache with identical
+    entries (their raw text included) and the checker's issues."""
     bib = tmp_path / "library.bib"
-    bib.write_text("@article{a, title = {T}}\n", encoding="utf-8")
-    cache = tmp_path / "cache"
+    bib.write_text("@article{a, title = {T}}\n@article{a, title = {U}}\n", encoding="utf-8")
+    db = tmp_path / "cache" / "store.sqlite3"
     calls = []
 
-    def checker(parsed: bibfile.ParsedBib) -> list:
+    def checker(parsed: bibfile.ParsedBib) -> list[Issue]:
         calls.append(parsed)
-        return []
+        return [Issue(Severity.INFO, "seen", "Checked.", "a", Location("library.bib", 1))]
 
-    first, _ = bibfile.load(bib, cache_dir=cache, checker=checker)
-    assert len(list((cache / "parse").iterdir())) == 1
-    second, _ = bibfile.load(bib, cache_dir=cache, checker=checker)
+    with store.Store(db) as kept:
+        first, found = bibfile.load(bib, checker=checker, around=caching.around_parse(kept))
+    with store.Store(db) as kept:
+        second, again = bibfile.load(bib, checker=checker, around=caching.around_parse(kept))
+        assert {t.name: t.entries for t in kept.tables()} == {"parse": 1}
     assert second.entries == first.entries
     assert [e.raw for e in second.entries] == [e.raw for e in first.entries]
+    assert second.issues == first.issues and any(i.code == "duplicate-key" for i in first.issues)
+    assert again == found
     assert len(calls) == 1  # the bib-only checks are cached with the parse
 
 
 def test_load_reparses_after_edit(tmp_path: Path) -> None:
     """Changing the file's bytes invalidates the cached parse."""
     bib = tmp_path / "library.bib"
-    cache = tmp_path / "cache"
+    db = tmp_path / "cache" / "store.sqlite3"
     bib.write_text("@article{a, title = {Old}}\n", encoding="utf-8")
-    bibfile.load(bib, cache_dir=cache)
+    with store.Store(db) as kept:
+        bibfile.load(bib, around=caching.around_parse(kept))
     bib.write_text("@article{a, title = {New}}\n", encoding="utf-8")
-    assert bibfile.load(bib, cache_dir=cache)[0].entries[0].fields["title"] == "New"
+    with store.Store(db) as kept:
+        parsed, _ = bibfile.load(bib, around=caching.around_parse(kept))
+    assert parsed.entries[0].fields["title"] == "New"
 
 
 def test_load_ignores_corrupt_cache(tmp_path: Path) -> None:
-    """A damaged cache file is ignored and the library is parsed again."""
+    """A kept parse of another shape is ignored and the library is parsed again."""
     bib = tmp_path / "library.bib"
-    cache = tmp_path / "cache"
+    db = tmp_path / "cache" / "store.sqlite3"
     bib.write_text("@article{a, title = {T}}\n", encoding="utf-8")
-    bibfile.load(bib, cache_dir=cache)
-    for cached in (cache / "parse").iterdir():
-        cached.write_bytes(b"not a pickle")
-    assert bibfile.load(bib, cache_dir=cache)[0].entries[0].key == "a"
+    with store.Store(db) as kept:
+        bibfile.load(bib, around=caching.around_parse(kept))
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE entries SET value = ?", (b'[[["a"]], {}, [], []]',))
+    with store.Store(db) as kept:
+        parsed, _ = bibfile.load(bib, around=caching.around_parse(kept))
+    assert parsed.entries[0].key == "a"
 
 
 # --- the real libraries ------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def vocabulary() -> Vocabulary:
 
 @pytest.fixture
 def project(make_project: Callable[..., Path]) -> Project:
-    return open_project(make_project(BIB, ANNOTATIONS), use_cache=False)
+    return open_project(make_project(BIB, ANNOTATIONS), store=None)
 
 
 def items_of(project: Project) -> list[views.Item]:
@@ -147,7 +147,7 @@ def test_annotation_built_in_memory_uses_the_names() -> None:
 def test_grouping_merges_spelling_variants(make_project: Callable[..., Path]) -> None:
     """Works on "oesophageal cancer" and "esophageal carcinoma" fall into one cancer group."""
     root = make_project(BIB, {"uk2020": ANNOTATIONS["uk2020"], "us2021": ANNOTATIONS["us2021"]})
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     groups = views.make_groups(items_of(project)[:2], "cancer", project.vocabulary)
     assert [(g.title, [i.record.key for i in g.items]) for g in groups] == [
         ("Oesophageal cancer", ["uk2020", "us2021"])
@@ -183,7 +183,7 @@ def test_evidence_map_columns_merge_spelling_variants(
             "us2021": "agents: [Proleukin]\ncancers: [esophageal carcinoma]\n",
         },
     )
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     items = tuple(i for i in items_of(project) if i.record.key in ("uk2020", "us2021"))
     monkeypatch.setattr(views, "numbered_items", lambda *a, **k: items)
     emap = views.evidence_map(project)
@@ -194,7 +194,7 @@ def test_evidence_map_columns_merge_spelling_variants(
 def test_unknown_cancer_keeps_its_name(make_project: Callable[..., Path]) -> None:
     """A cancer the vocabulary does not know is grouped and shown as written."""
     root = make_project(BIB, {"uk2020": "cancers: [zebrafish tumour]\n"})
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     record = project.library.get("uk2020")
     assert record is not None
     assert views.group_labels(record, "cancer", project.vocabulary) == ["zebrafish tumour"]
@@ -244,7 +244,7 @@ def test_unknown_cancer_warns_with_suggestion_and_line(make_project: Callable[..
     """A misspelt cancer is an unknown-cancer warning at its line, with "did you mean"."""
     text = "summary: x\ncancers:\n  - melanoma\n  - oesophagal cancer\n"
     root = make_project(BIB, {"uk2020": text})
-    library = open_project(root, use_cache=False).library
+    library = open_project(root, store=None).library
     [issue] = [i for i in library.issues if i.code == "unknown-cancer"]
     assert issue.key == "uk2020"
     assert issue.location is not None
@@ -270,7 +270,7 @@ def test_check_prints_unknown_cancer(
 def test_a_single_string_is_checked_too(make_project: Callable[..., Path]) -> None:
     """`cancers: name` (a string, which the schema rejects) is still resolved."""
     root = make_project(BIB, {"uk2020": "cancers: esophageal\n"})
-    record = open_project(root, use_cache=False).library.get("uk2020")
+    record = open_project(root, store=None).library.get("uk2020")
     assert record is not None and record.annotation is not None
     assert record.annotation.cancer_ids == ("oesophageal-cancer",)
 
@@ -290,7 +290,7 @@ def test_toml_cancers_reach_annotations(make_project: Callable[..., Path]) -> No
         {"uk2020": "cancers: [anal SCC, Schwarzer Hautkrebs]\n"},
         extra_toml=extra,
     )
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     record = project.library.get("uk2020")
     assert record is not None and record.annotation is not None
     assert record.annotation.cancer_ids == ("anal-cancer", "melanoma")
@@ -324,7 +324,7 @@ def test_cancers_file_in_config_is_read(make_project: Callable[..., Path]) -> No
     toml = toml.replace("[library]\n", '[library]\ncancers_file = "cancers.local.yaml"\n', 1)
     (root / "cytobib.toml").write_text(toml, encoding="utf-8")
     assert load_config(root / "cytobib.toml").cancers_file == root / "cancers.local.yaml"
-    library = open_project(root, use_cache=False).library
+    library = open_project(root, store=None).library
     assert "unknown-cancer" not in codes(library.issues)
 
 
@@ -440,7 +440,7 @@ def test_docs_list_every_cancer_and_identifier(vocabulary: Vocabulary) -> None:
 
 def test_shipped_library_has_no_unknown_cancer() -> None:
     """Every cancer the shipped annotations name is in the vocabulary."""
-    library = open_project(ROOT, use_cache=False).library
+    library = open_project(ROOT, store=None).library
     unknown = [i for i in library.issues if i.code == "unknown-cancer"]
     assert unknown == []
     annotated = [r for r in library if r.annotation and r.annotation.cancers]

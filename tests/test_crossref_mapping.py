@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from crossref_server import FIXTURES, load_fixture, require_fixtures
@@ -1013,7 +1013,6 @@ def unlatex(value: str) -> str:
     return "".join(_RESTORE.get(ch, ch) for ch in value)
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_property_any_title_survives(text: str) -> None:
     """Any string as a title: balanced braces, no bare specials, LaTeX undoes to plain."""
@@ -1028,7 +1027,6 @@ def test_property_any_title_survives(text: str) -> None:
         assert unlatex(latex) == work.plain[field]
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40))
 def test_property_any_names_survive(family: str, given_name: str, org: str) -> None:
     """Any family, given or organisation name gives a balanced author value."""

@@ -258,7 +258,7 @@ def test_enrich_plan_writes_nothing_and_apply_writes_the_plan(
 
     root = make_project(BIB)
     bib = root / "library.bib"
-    project = open_project(root, use_cache=False)
+    project = open_project(root, store=None)
     records = select(project, ["sadasivan2012methylphenidate"])
     answers = ask_crossref(client_for(project), records)
     plan = plan_enrich(project, records, answers)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
@@ -230,7 +230,6 @@ SAFE_TEXT = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None)
 @given(title=SAFE_TEXT, abstract=SAFE_TEXT, summary=SAFE_TEXT, ascii=st.booleans())
 def test_any_text_makes_one_balanced_entry(
     title: str, abstract: str, summary: str, ascii: bool

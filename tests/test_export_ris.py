@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import rispy
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib.exports import ExportOptions, NotesLevel, export, parse_facets
@@ -186,7 +186,6 @@ TEXT = st.text(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(abstract=TEXT, summary=TEXT)
 def test_any_text_stays_inside_its_record(abstract: str, summary: str) -> None:
     """Whatever the abstract and notes hold, rispy reads exactly one record with our key."""

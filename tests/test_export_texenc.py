@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pybtex.richtext import Text
 
@@ -53,7 +53,6 @@ TEXT = st.text(
 )
 
 
-@settings(max_examples=400, deadline=None)
 @given(text=TEXT, ascii=st.booleans())
 def test_any_text_decodes_back_to_itself(text: str, ascii: bool) -> None:
     """Any text, encoded (UTF-8 or ``--ascii``), decodes to itself in cytobib, in Zotero's

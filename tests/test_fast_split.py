@@ -138,14 +138,13 @@ def bibtexish(draw: st.DrawFn) -> str:
     return soup
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(bibtexish())
 def test_fast_and_bibtexparser_agree_on_any_text(text: str) -> None:
     slow, actual, _ = both(text)
     assert actual == slow
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.tuples(

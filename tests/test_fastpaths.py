@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import REAL_LIBRARIES, real_bib_path
@@ -83,7 +83,6 @@ _tex_piece = st.one_of(st.sampled_from(_TEX_PIECES), st.text(max_size=6))
 tex_text = st.lists(_tex_piece, max_size=14).map("".join)
 
 
-@settings(max_examples=300)
 @given(tex_text)
 @example("plain words, no markup")
 @example("  spaced\tout\n")
@@ -107,7 +106,6 @@ _name_piece = st.one_of(st.sampled_from(_NAME_PIECES), st.text(max_size=4))
 name_lists = st.lists(_name_piece, max_size=16).map("".join)
 
 
-@settings(max_examples=300)
 @given(name_lists)
 @example("Smith, John and van der Berg, Jr., Hans and Ludwig van Beethoven and others")
 @example("de la Fontaine, Jean and Anne-Marie Dupont and jean de la fontaine")

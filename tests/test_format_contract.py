@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib import latex
@@ -264,7 +264,6 @@ def _unescaped(text: str, char: str) -> list[int]:
 _ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
 @given(_ANY_TEXT)
 def test_markdown_inline_leaves_no_active_syntax(text: str) -> None:
     """md_inline leaves no unescaped |, *, _, [, ], <, ` and no line break."""
@@ -274,7 +273,6 @@ def test_markdown_inline_leaves_no_active_syntax(text: str) -> None:
     assert "\n" not in escaped
 
 
-@settings(max_examples=100, deadline=None)
 @given(title=_ANY_TEXT, note=_ANY_TEXT)
 def test_markdown_reading_list_shows_title_and_note_escaped(title: str, note: str) -> None:
     """The rendered Markdown holds the escaped title as its heading and the note in italics."""

@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib.formats import registry
@@ -183,7 +183,6 @@ texts = st.text(max_size=25)
 values = st.one_of(texts, st.lists(texts, max_size=3).map(tuple))
 
 
-@settings(max_examples=300, deadline=None)
 @given(group=texts, heading=texts, title=values, claims=values, flag=st.none() | texts,
        tsv=st.booleans())  # fmt: skip
 def test_no_cell_read_back_starts_a_formula(
@@ -201,7 +200,6 @@ def test_no_cell_read_back_starts_a_formula(
         assert not field.startswith(TRIGGERS)
 
 
-@settings(max_examples=300, deadline=None)
 @given(value=texts, tsv=st.booleans())
 def test_fields_round_trip_through_the_escaper(value: str, tsv: bool) -> None:
     """What is read back is exactly csv_cell(spreadsheet_text(value)): quoting loses nothing."""
@@ -213,7 +211,6 @@ def test_fields_round_trip_through_the_escaper(value: str, tsv: bool) -> None:
     assert row[2] == expected
 
 
-@settings(max_examples=500, deadline=None)
 @given(value=st.text(alphabet=st.characters(codec=None, max_codepoint=0x2FF) | st.sampled_from(
     "\r\n\x0b\x0c\x1c\x1f\x7f\ufffe\uffff")))  # fmt: skip
 def test_spreadsheet_text_is_xml_text_with_lf_line_breaks(value: str) -> None:

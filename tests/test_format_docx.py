@@ -10,7 +10,7 @@ import docx
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import RGBColor
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib.formats.docx import FIXED_DATE, TABLE_STYLE, DocxFormat, fragment_runs
@@ -212,7 +212,6 @@ def test_fragment_runs_map_tags_to_formatting() -> None:
 _ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=50)
 
 
-@settings(max_examples=60, deadline=None)
 @given(title=_ANY_TEXT, note=_ANY_TEXT, summary=_ANY_TEXT)
 def test_any_text_survives_into_word(title: str, note: str, summary: str) -> None:
     """Control characters never break the file; everything else reads back as written."""

@@ -7,7 +7,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib.formats.html import HtmlFormat
@@ -226,7 +226,6 @@ def test_project_template_overrides_the_packaged_one(tmp_path: Path) -> None:
 _ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
 
 
-@settings(max_examples=150, deadline=None)
 @given(title=_ANY_TEXT, note=_ANY_TEXT)
 def test_any_title_and_note_survive_as_text(title: str, note: str) -> None:
     """Whatever a title or note holds, the page stays well-formed and shows it as text."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib import latex
@@ -320,7 +320,6 @@ def _same(text: str) -> str:
     return unicodedata.normalize("NFKC", " ".join(text.split()))
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(_PRINTABLE, max_size=60))
 def test_latex_text_round_trips_printable_input(text: str) -> None:
     """latex.to_text(latex_text(s)) gives back s for printable text (whitespace folded)."""
@@ -330,7 +329,6 @@ def test_latex_text_round_trips_printable_input(text: str) -> None:
     assert _same(latex.to_text(escaped)) == _same(text)
 
 
-@settings(max_examples=100, deadline=None)
 @given(title=st.text(_PRINTABLE, max_size=40), note=st.text(_PRINTABLE, max_size=40))
 def test_any_title_and_note_appear_escaped_in_the_document(title: str, note: str) -> None:
     """The rendered document holds the escaped title and note, and stays balanced."""

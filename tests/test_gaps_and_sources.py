@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cytobib import annotations as ann
-from cytobib import rendering, views
+from cytobib import caching, rendering, store, views
 from cytobib.formats import registry
 from cytobib.model import Caveat, Claim, Entry, Record
 from cytobib.views import Group, ReadingList, _cells
@@ -90,10 +90,12 @@ def test_sources_survive_the_annotation_cache(tmp_path: Path, vocabulary: Vocabu
     folder.mkdir()
     (folder / "k.yaml").write_text(SOURCED, encoding="utf-8")
     e = Entry("k", "article", {"title": "T"}, 1)
-    loads = [
-        ann.load_all(folder, [e], vocabulary, cache_dir=tmp_path / "cache").annotations["k"]
-        for _ in range(2)
-    ]
+    loads = []
+    for _ in range(2):
+        with store.Store(tmp_path / "cache" / "store.sqlite3") as kept:
+            around = caching.around_annotations(kept, vocabulary)
+            loads.append(ann.load_all(folder, [e], vocabulary, around=around).annotations["k"])
+    assert loads[0] == loads[1]
     for a in loads:
         assert [getattr(c, "source", None) for c in a.caveats] == [None, "reader", "seed"]
         assert a.claims[1].source == "reader" and a.unconfirmed == ("volume", "DOI")

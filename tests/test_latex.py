@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib import latex
@@ -135,28 +135,24 @@ def test_bibtex_title_protects_words() -> None:
     )
 
 
-@settings(max_examples=200, deadline=None)
 @given(printable_text)
 def test_escape_is_balanced(text: str) -> None:
     """escape() output always has balanced braces."""
     assert latex.is_balanced(latex.escape(text))
 
 
-@settings(max_examples=200, deadline=None)
 @given(printable_text)
 def test_escape_round_trips(text: str) -> None:
     """Decoding escaped printable text gives the text back."""
     assert latex.to_text(latex.escape(text)) == text
 
 
-@settings(max_examples=200, deadline=None)
 @given(printable_text)
 def test_bibtex_title_is_balanced(text: str) -> None:
     """bibtex_title() output always has balanced braces."""
     assert latex.is_balanced(latex.bibtex_title(text))
 
 
-@settings(max_examples=200, deadline=None)
 @given(printable_text)
 def test_bibtex_title_round_trips(text: str) -> None:
     """Protected words decode to the same text: braces only change case handling."""
@@ -181,7 +177,6 @@ accented_text = st.text(
 ).map(_plain)
 
 
-@settings(max_examples=200, deadline=None)
 @given(accented_text)
 def test_escape_ascii_only_round_trips_accented_latin(text: str) -> None:
     """ascii_only escaping of Latin letters with accents is pure ASCII and decodes back."""

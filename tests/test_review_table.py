@@ -1,7 +1,7 @@
 """views.review_table and views.evidence_map on a small project built in tmp_path.
 
-The citation engine is replaced by a stand-in (``views.format_citations`` patched): these tests
-are about selection, numbering, grouping and columns, which do not depend on it.
+The reference formatter is a stand-in (``views.default_formatter`` patched): these tests are
+about selection, numbering, grouping and columns, which do not depend on the citation engine.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cytobib import views
+from cytobib.citing import author_key
 from cytobib.errors import UsageError
 from cytobib.library import Project, open_project
 from cytobib.model import Record
@@ -87,14 +88,21 @@ claims:
 }
 
 
-def fake_citations(
-    project: Project, records: Sequence[Record], style: str, **_: Any
-) -> list[views.Reference]:
-    """The citation engine's stand-in: "Title." as text, numbered in list order."""
-    return [
-        views.Reference(r.key, str(n), f"{r.entry.title}.", f"{r.entry.title}.")
-        for n, r in enumerate(records, start=1)
-    ]
+class FakeCitations:
+    """The reference formatter's stand-in: "Title." as text, numbered in list order."""
+
+    def references(self, records: Sequence[Record], style: str) -> list[views.Reference]:
+        return [
+            views.Reference(r.key, str(n), f"{r.entry.title}.", f"{r.entry.title}.")
+            for n, r in enumerate(records, start=1)
+        ]
+
+    def author_keys(self, records: Sequence[Record]) -> list[tuple[Any, ...]]:
+        return [author_key(r) for r in records]
+
+
+def fake_citations(project: Project) -> FakeCitations:
+    return FakeCitations()
 
 
 @pytest.fixture
@@ -102,7 +110,7 @@ def project(
     make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Project]:
     """``project(extra_toml="")``: the four-work library above, opened."""
-    monkeypatch.setattr(views, "format_citations", fake_citations)
+    monkeypatch.setattr(views, "default_formatter", fake_citations)
 
     def build(extra_toml: str = "") -> Project:
         return open_project(make_project(BIB, ANNOTATIONS, extra_toml=extra_toml))
@@ -297,7 +305,7 @@ def test_group_anchors_are_unique_when_labels_slug_the_same(
     from cytobib import rendering
     from cytobib.formats import registry
 
-    monkeypatch.setattr(views, "format_citations", fake_citations)
+    monkeypatch.setattr(views, "default_formatter", fake_citations)
     proj = open_project(make_project(ZORK_BIB, ZORK_ANNOTATIONS))
     table = views.review_table(proj, rows=rows, group_by="agent")
     anchors = [g.anchor for g in table.groups]

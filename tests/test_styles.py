@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cytobib import styles
+from cytobib import caching, store, styles
 from cytobib.errors import StyleError
 
 ALLOWED_TAGS = {"i", "b", "sup", "sub", "span"}
@@ -271,6 +271,12 @@ def test_year_suffix_survives_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     assert found == ["(2011a)", "(2011b)"]
 
 
+@functools.cache
+def _kept(folder: Path) -> caching.ReferenceStore:
+    """Formatted references kept in a store in ``folder`` (one store per folder and test)."""
+    return caching.ReferenceStore(store.Store(folder / "store.sqlite3"))
+
+
 def _suffixes(refs: list[styles.Reference]) -> dict[str, str]:
     return {
         r.key: m.group(1) if (m := re.search(r"\((\d{4}[a-z]?)\)", r.text)) else "" for r in refs
@@ -282,8 +288,8 @@ def test_one_work_under_three_keys_gets_three_year_suffixes(tmp_path: Path, cach
     # Identical items once shared one cache key, so all three printed "(2016c)".
     twin = ITEMS[1]
     items = [{**twin, "id": f"twin{k}"} for k in range(3)] + [ITEMS[0]]
-    cache = tmp_path / "cache" if cached else None
-    refs = styles.format_references(items, styles.resolve_style("apa"), cache_dir=cache)
+    cache = _kept(tmp_path / "cache") if cached else None
+    refs = styles.format_references(items, styles.resolve_style("apa"), cache=cache)
     assert _suffixes(refs) == {
         "twin0": "2016a",
         "twin1": "2016b",
@@ -291,7 +297,7 @@ def test_one_work_under_three_keys_gets_three_year_suffixes(tmp_path: Path, cach
         "wang2021": "2021",
     }
     if cached:
-        again = styles.format_references(items, styles.resolve_style("apa"), cache_dir=cache)
+        again = styles.format_references(items, styles.resolve_style("apa"), cache=cache)
         assert again == refs
 
 
@@ -419,14 +425,14 @@ def test_cache_hit_does_not_call_the_engine(
 ) -> None:
     calls = _count_calls(monkeypatch, styles.csl, "render_csl")
     apa = styles.resolve_style("apa")
-    first = styles.format_references(ITEMS, apa, output=output, cache_dir=tmp_path)
+    first = styles.format_references(ITEMS, apa, output=output, cache=_kept(tmp_path))
     assert calls == [3]
-    second = styles.format_references(ITEMS, apa, output=output, cache_dir=tmp_path)
+    second = styles.format_references(ITEMS, apa, output=output, cache=_kept(tmp_path))
     assert second == first
     assert calls == [3]
 
     edited = [ITEMS[0], dict(ITEMS[1], title="IFN-λ and IL-2: an edited title"), ITEMS[2]]
-    third = styles.format_references(edited, apa, output=output, cache_dir=tmp_path)
+    third = styles.format_references(edited, apa, output=output, cache=_kept(tmp_path))
     assert calls == [3, 1]  # only the edited item went to the engine
     assert "an edited title" in third[1].text
     assert third[0] == first[0]
@@ -434,10 +440,10 @@ def test_cache_hit_does_not_call_the_engine(
 
 def test_cache_is_per_style_and_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _count_calls(monkeypatch, styles.csl, "render_csl")
-    styles.format_references(ITEMS, styles.resolve_style("apa"), cache_dir=tmp_path)
-    styles.format_references(ITEMS, styles.resolve_style("nature"), cache_dir=tmp_path)
+    styles.format_references(ITEMS, styles.resolve_style("apa"), cache=_kept(tmp_path))
+    styles.format_references(ITEMS, styles.resolve_style("nature"), cache=_kept(tmp_path))
     styles.format_references(
-        ITEMS, styles.resolve_style("nature"), output="html", cache_dir=tmp_path
+        ITEMS, styles.resolve_style("nature"), output="html", cache=_kept(tmp_path)
     )
     assert calls == [3, 3, 3]
 
@@ -446,10 +452,10 @@ def test_cache_keeps_keys_and_labels_of_the_current_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vancouver = styles.resolve_style("vancouver")
-    styles.format_references(ITEMS, vancouver, cache_dir=tmp_path)
+    styles.format_references(ITEMS, vancouver, cache=_kept(tmp_path))
     calls = _count_calls(monkeypatch, styles.csl, "render_csl")
     renamed = [dict(it, id=f"new-{it['id']}") for it in reversed(ITEMS)]
-    refs = styles.format_references(renamed, vancouver, cache_dir=tmp_path)
+    refs = styles.format_references(renamed, vancouver, cache=_kept(tmp_path))
     assert calls == []
     assert [r.key for r in refs] == ["new-benci2016", "new-lasfar2016", "new-wang2021"]
     assert [r.label for r in refs] == ["1", "2", "3"]
@@ -459,14 +465,14 @@ def test_cache_keeps_keys_and_labels_of_the_current_list(
 def test_pybtex_cache_hit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _count_calls(monkeypatch, styles.pybtex, "render_pybtex")
     alpha = styles.resolve_style("alpha")
-    first = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache_dir=tmp_path)
-    second = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache_dir=tmp_path)
+    first = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache=_kept(tmp_path))
+    second = styles.format_references(ITEMS, alpha, bibtex=BIBTEX, cache=_kept(tmp_path))
     assert calls == [3]
     assert first == second
 
 
-def test_unusable_cache_dir_falls_back_to_no_cache(tmp_path: Path) -> None:
+def test_an_unusable_store_falls_back_to_no_cache(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
-    refs = styles.format_references(ITEMS[:1], styles.resolve_style("apa"), cache_dir=blocker)
+    refs = styles.format_references(ITEMS[:1], styles.resolve_style("apa"), cache=_kept(blocker))
     assert refs[0].key == "wang2021"

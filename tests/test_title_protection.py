@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cytobib import latex
@@ -91,7 +91,6 @@ def exported(title: str, *, ascii: bool = False) -> str:
     return bibtex.Values(Record(entry), ExportOptions(ascii=ascii)).title()
 
 
-@settings(deadline=None)
 @given(titles)
 @example("A new model of T-cell help")
 @example("Long-Term Outcomes of IL-2 Therapy")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib import bibfile, latex
@@ -398,7 +398,6 @@ def _field_texts(raw: str) -> dict[str, str]:
     return {f.name: raw[f.start : f.value_end] for f in layout.fields}
 
 
-@settings(max_examples=100, deadline=None)
 @given(_entries(), st.sampled_from(["title", "doi", "year", "note", "abstract"]), _value_text)
 def test_edit_fields_property(entry: tuple[str, list[str]], name: str, text: str) -> None:
     """edit_fields with any escaped value gives an entry bibtexparser reads back with that

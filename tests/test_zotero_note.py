@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cytobib import zotero_note
@@ -135,7 +135,6 @@ def _spellings(record: Record) -> dict[str, str]:
     }
 
 
-@settings(max_examples=150, deadline=None)
 @given(data=annotation_data())
 def test_every_spelling_reads_back_to_the_annotation(data: dict[str, Any]) -> None:
     """Whatever the annotation holds, the reader rebuilds it from the HTML, the lines, the
@@ -150,7 +149,6 @@ def test_every_spelling_reads_back_to_the_annotation(data: dict[str, Any]) -> No
         assert note.entry_note == "own: note" and note.problems == (), route
 
 
-@settings(max_examples=60, deadline=None)
 @given(data=annotation_data())
 def test_the_rebuilt_annotation_is_a_valid_file(data: dict[str, Any]) -> None:
     """What the reader builds passes the annotation schema and loads to the same annotation."""
@@ -256,7 +254,6 @@ LABELISH = st.lists(
 ).map(" ".join)
 
 
-@settings(max_examples=300, deadline=None)
 @given(text=LABELISH)
 def test_the_fast_label_finder_finds_what_the_label_pattern_finds(text: str) -> None:
     """The reader finds labels from one pass of candidates; that is exactly ``LABEL``."""

@@ -8,16 +8,13 @@ it through the ``# yaml-language-server: $schema=...`` line that stubs start wit
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
-import pickle
 import re
-import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -26,10 +23,9 @@ from typing import Any
 
 import yaml
 
-from cytobib._version import __version__
-from cytobib.bibfile import atomic_write_bytes, create_exclusive, issue_from_row, issue_to_row
-from cytobib.errors import AnnotationFileError, KeyExistsError, WriteError
-from cytobib.memo import code_digest, settled
+from cytobib import parallel
+from cytobib.bibfile import create_exclusive
+from cytobib.errors import AnnotationFileError, KeyExistsError
 from cytobib.model import (
     SOURCES,
     AgentUse,
@@ -245,7 +241,11 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node, (*path, "<key>"))
+                if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                    self.count += 1  # most keys: a plain word, built without a call
+                    key: Any = key_node.value
+                else:
+                    key = self.build(key_node, (*path, "<key>"))
                 if not isinstance(key, str | int | float | bool) or key is None:
                     raise YamlProblem(
                         "a mapping key must be a plain word",
@@ -262,11 +262,10 @@ class _Builder:
                         f"Keep one '{key}:' and merge the two values.",
                     )
                 # Where the key itself is written: an unknown field is reported there.
-                self.positions[(*path, str(key), "<key>")] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, (*path, str(key)))
+                name = str(key)
+                mark = key_node.start_mark
+                self.positions[(*path, name, "<key>")] = (mark.line + 1, mark.column + 1)
+                out[key] = self.build(value_node, (*path, name))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
@@ -317,18 +316,38 @@ class LoadedAnnotations:
     """Keys of entries that have a file, including files that could not be loaded."""
 
 
+@dataclass(frozen=True)
+class AnnotationFile:
+    """One file of annotations/, read: all that parsing it depends on besides the vocabulary."""
+
+    key: str
+    shown: str
+    """The file's name as messages show it (``annotations/KEY.yaml``)."""
+    data: bytes
+
+
+Loaded = tuple[Annotation | None, list[Issue]]
+"""One file's annotation (None: it could not be read as one) and its issues."""
+ParseFiles = Callable[[Sequence[AnnotationFile]], list[Loaded]]
+"""Parse read files: the step :func:`load_all` lets a caller wrap."""
+Around = Callable[[Sequence[AnnotationFile], ParseFiles], list[Loaded]]
+"""A wrapper around the parse step (the annotation cache): given the files and the step, it
+returns what the step would."""
+
+
 def load_all(
     folder: Path,
     entries: Iterable[Entry],
     vocabulary: Vocabulary,
     *,
     shown_folder: str | None = None,
-    cache_dir: Path | None = None,
+    around: Around | None = None,
 ) -> LoadedAnnotations:
     """Read every annotations/*.yaml, match it to an entry, validate, resolve agents.
 
-    With ``cache_dir``, a file whose bytes, name and vocabulary are unchanged is not parsed
-    again: composing YAML with positions and validating it cost ~0.7 ms a file.
+    Files are read here; parsing them (:func:`parse_files`, spread over the cores for large
+    folders) is the step ``around`` may wrap from outside: the annotation cache
+    (:func:`cytobib.caching.around_annotations`) serves files whose bytes it has seen.
     """
     issues: list[Issue] = []
     keys = {e.key for e in entries}
@@ -343,18 +362,15 @@ def load_all(
             key=lambda e: e.name,
         )
     inside = folder.resolve()
-    files = []
-    for dirent in found_files:
-        problem = _outside(dirent, inside, f"{shown_dir}/{dirent.name}")
-        if problem is None:
-            files.append(folder / dirent.name)
-        else:
-            issues.append(problem)
-    cache = _FileCache(cache_dir, folder, vocabulary) if cache_dir is not None else None
+    read: list[AnnotationFile] = []
     with_file: set[str] = set()
-    for path in files:
-        shown = f"{shown_dir}/{path.name}"
-        key = path.stem
+    for dirent in found_files:
+        shown = f"{shown_dir}/{dirent.name}"
+        problem = _outside(dirent, inside, shown)
+        if problem is not None:
+            issues.append(problem)
+            continue
+        key = os.path.splitext(dirent.name)[0]
         if key not in keys:
             hint = "Rename the file to <citation key>.yaml, or delete it if the entry is gone."
             if key.lower() in folded:
@@ -371,16 +387,37 @@ def load_all(
             )
             continue
         with_file.add(key)
-        if cache is None:
-            annotation, found = load_one(path, key, vocabulary, shown=shown)
-        else:
-            annotation, found = cache.load(path, key, shown)
+        try:
+            data = (folder / dirent.name).read_bytes()
+        except OSError as exc:
+            issues.append(_unreadable(exc, key, shown))
+            continue
+        read.append(AnnotationFile(key, shown, data))
+
+    def step(files: Sequence[AnnotationFile]) -> list[Loaded]:
+        return parse_files(files, vocabulary)
+
+    loaded = step(read) if around is None else around(read, step)
+    for file, (annotation, found) in zip(read, loaded, strict=True):
         issues.extend(found)
         if annotation is not None:
-            out[key] = annotation
-    if cache is not None:
-        cache.save()
+            out[file.key] = annotation
     return LoadedAnnotations(out, tuple(issues), frozenset(with_file))
+
+
+def parse_files(files: Sequence[AnnotationFile], vocabulary: Vocabulary) -> list[Loaded]:
+    """Parse read annotation files; a large folder is parsed on every idle core (YAML with
+    positions and the schema cost ~0.2 ms a file), children sending their results as rows."""
+
+    def step(chunk: Sequence[AnnotationFile]) -> list[Loaded]:
+        return [parse_one(f.data, f.key, f.shown, vocabulary) for f in chunk]
+
+    return parallel.map_chunks(
+        step, files, min_chunk=_PARALLEL_CHUNK, send=loaded_to_row, receive=loaded_from_row
+    )
+
+
+_PARALLEL_CHUNK = 400
 
 
 def _outside(dirent: os.DirEntry[str], inside: Path, shown: str) -> Issue | None:
@@ -420,102 +457,44 @@ def _outside(dirent: os.DirEntry[str], inside: Path, shown: str) -> Issue | None
     )
 
 
-class _FileCache:
-    """Parsed annotation files by a hash of their bytes, name, the vocabulary and cytobib's
-    code, in one pickle per annotations folder. Entries are plain tuples (rebuilding
-    dataclasses from tuples is several times faster than unpickling them).
-
-    A file whose size, inode, mtime and ctime are those recorded last time is not even read,
-    as git's index does, unless it is not ``memo.settled`` (it may have changed again within
-    the clock's granularity after the run that recorded the stamp started). ctime
-    cannot be set back by tools that restore mtimes, so a replaced file is always read
-    (except on Windows before Python 3.12, where ``st_ctime`` is the creation time).
-    """
-
-    def __init__(self, cache_dir: Path, folder: Path, vocabulary: Vocabulary) -> None:
-        ident = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=12).hexdigest()
-        self.path = cache_dir / "annotations" / f"{ident}.pickle"
-        self.vocabulary = vocabulary
-        # The rows follow the dataclasses' field order, so their fields are part of the salt.
-        shapes = [list(cls.__dataclass_fields__) for cls in (Annotation, Claim, AgentUse)]
-        salt = hashlib.blake2b(code_digest(), digest_size=20)
-        indexes = (sorted(vocabulary.index.items()), sorted(vocabulary.cancers.index.items()))
-        for part in (__version__, repr(shapes), repr(indexes)):
-            salt.update(part.encode("utf-8", "surrogatepass"))
-        self.salt = salt.digest()
-        self.old: dict[bytes, tuple[Any, ...]] = {}
-        self.new: dict[bytes, tuple[Any, ...]] = {}
-        self.old_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
-        self.new_stamps: dict[str, tuple[tuple[int, ...], bytes]] = {}
-        self.recorded = 0  # when the run that recorded old_stamps started
-        self.started = time.time_ns()  # before any file is looked at
-        self.verified = False  # a file with a known stamp was read: its stamp can be trusted
-        with contextlib.suppress(Exception):
-            with self.path.open("rb") as fh:
-                saved = pickle.load(fh)  # noqa: S301 - our own cache file
-            if saved[0] == self.salt:
-                self.old, self.old_stamps, self.recorded = saved[1], saved[2], saved[3]
-
-    def load(self, path: Path, key: str, shown: str) -> tuple[Annotation | None, list[Issue]]:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return load_one(path, key, self.vocabulary, shown=shown)  # reports the error
-        stamp = (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
-        known = self.old_stamps.get(shown)
-        row = None
-        if known is not None and known[0] == stamp and settled(st.st_ctime_ns, self.recorded):
-            ident = known[1]
-            row = self.old.get(ident)
-        if row is None:
-            self.verified = self.verified or known is not None
-            try:
-                data = path.read_bytes()
-            except OSError:
-                return load_one(path, key, self.vocabulary, shown=shown)
-            digest = hashlib.blake2b(data, digest_size=20, key=self.salt)
-            digest.update(shown.encode("utf-8", "surrogatepass"))
-            ident = digest.digest()
-            row = self.old.get(ident)
-            if row is None:
-                annotation, found = load_one(path, key, self.vocabulary, shown=shown, raw=data)
-                self.new[ident] = (_annotation_to_row(annotation), [issue_to_row(i) for i in found])
-                self.new_stamps[shown] = (stamp, ident)
-                return annotation, found
-        self.new[ident] = row
-        self.new_stamps[shown] = (stamp, ident)
-        ann_row, issue_rows = row
-        return _annotation_from_row(ann_row), [issue_from_row(r) for r in issue_rows]
-
-    def save(self) -> None:
-        # A file read only because it was too new to trust is trusted once saved again.
-        unchanged = self.new.keys() == self.old.keys() and self.new_stamps == self.old_stamps
-        if unchanged and not self.verified:
-            return
-        with contextlib.suppress(OSError, WriteError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            saved = (self.salt, self.new, self.new_stamps, self.started)
-            payload = pickle.dumps(saved, protocol=5)
-            atomic_write_bytes(self.path, payload, durable=False)
+ROW_SHAPES = tuple(tuple(cls.__dataclass_fields__) for cls in (Annotation, Claim, AgentUse))
+"""The fields rows follow (part of the annotation cache's salt): a changed dataclass is a miss."""
 
 
-def _annotation_to_row(a: Annotation | None) -> tuple[Any, ...] | None:
+def loaded_to_row(loaded: Loaded) -> tuple[Any, ...]:
+    """A parsed file as plain values (JSON, tuples): what the annotation cache keeps and what
+    a worker process sends back. :func:`loaded_from_row` reads it."""
+    a, issues = loaded
+    rows = [i.as_row() for i in issues]
     if a is None:
-        return None
+        return (None, rows)
+    caveats = tuple((str(c), c.source if isinstance(c, Caveat) else None) for c in a.caveats)
     return (
-        a.key, a.path, a.summary,
-        tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
-        tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
-        a.targets, a.cancers, a.cancer_ids, a.study_type, a.caveats, a.tags, a.status, a.priority,
-        a.related, thawed(a.verified), thawed(a.extra), a.unconfirmed, a.source, a.suggested,
+        (
+            a.key, a.path, a.summary,
+            tuple((c.text, c.evidence, c.page, c.quote, c.numbers, c.source) for c in a.claims),
+            tuple((g.name, g.canonical, g.role, g.dose, g.route) for g in a.agents),
+            a.targets, a.cancers, a.cancer_ids, a.study_type, caveats, a.tags, a.status,
+            a.priority, a.related, thawed(a.verified), thawed(a.extra), a.unconfirmed, a.source,
+            a.suggested,
+        ),
+        rows,
     )  # fmt: skip
 
 
-def _annotation_from_row(row: tuple[Any, ...] | None) -> Annotation | None:
-    if row is None:
-        return None
-    key, path, summary, claims, agents, *rest = row
-    return Annotation(
+def loaded_from_row(row: Sequence[Any]) -> Loaded:
+    """The parsed file :func:`loaded_to_row` wrote.
+
+    Raises:
+        ValueError, TypeError: a row of another shape (a cache treats it as a miss).
+    """
+    ann_row, issue_rows = row
+    issues = [Issue.from_row(r) for r in issue_rows]
+    if ann_row is None:
+        return None, issues
+    key, path, summary, claims, agents, *rest = ann_row
+    rest[4] = tuple(Caveat(text, source) for text, source in rest[4])  # caveats
+    annotation = Annotation(
         key,
         path,
         summary,
@@ -523,33 +502,34 @@ def _annotation_from_row(row: tuple[Any, ...] | None) -> Annotation | None:
         tuple(AgentUse(*g) for g in agents),
         *rest,
     )
+    return annotation, issues
 
 
-def load_one(
-    path: Path,
-    key: str,
-    vocabulary: Vocabulary,
-    *,
-    shown: str | None = None,
-    raw: bytes | None = None,
-) -> tuple[Annotation | None, list[Issue]]:
-    """One annotation file (``raw``: its bytes, when already read) and its issues."""
+def _unreadable(exc: OSError, key: str, shown: str) -> Issue:
+    return _issue(
+        "annotation-unreadable",
+        f"Cannot read the file: {exc.strerror}.",
+        key,
+        shown,
+        None,
+        None,
+        "Check the file's permissions.",
+    )
+
+
+def load_one(path: Path, key: str, vocabulary: Vocabulary, *, shown: str | None = None) -> Loaded:
+    """One annotation file and its issues (an unreadable file is an issue too)."""
     shown = shown or str(path)
-    issues: list[Issue] = []
     try:
-        data_bytes = path.read_bytes() if raw is None else raw
+        data = path.read_bytes()
     except OSError as exc:
-        return None, [
-            _issue(
-                "annotation-unreadable",
-                f"Cannot read the file: {exc.strerror}.",
-                key,
-                shown,
-                None,
-                None,
-                "Check the file's permissions.",
-            )
-        ]
+        return None, [_unreadable(exc, key, shown)]
+    return parse_one(data, key, shown, vocabulary)
+
+
+def parse_one(data_bytes: bytes, key: str, shown: str, vocabulary: Vocabulary) -> Loaded:
+    """One annotation file's bytes, parsed and checked: the annotation and its issues."""
+    issues: list[Issue] = []
     try:
         text = data_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -28,6 +28,10 @@ command                 library function
 ======================  =========================================================
 
 ``tests/test_docs.py`` keeps this table honest: a command without a function fails it.
+
+The output commands reuse their last output when none of its inputs changed
+(:func:`cytobib.outputs.produce`, which loads the project only when it must make the output);
+:func:`cytobib.build` does so for each file it writes.
 """
 
 from __future__ import annotations

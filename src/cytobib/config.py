@@ -6,8 +6,7 @@ Environment variables override the file for what differs per person rather than 
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -84,12 +83,10 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        """The cache folder (``cytobib.store.cache_root``). With ``CYTOBIB_NO_CACHE``, a folder
-        of this process, deleted when it ends: the caches that are not in the store yet
-        (docs/caching.md, "Status") then start empty and keep nothing."""
-        from cytobib.store import cache_root, disabled
+        """The cache folder (``cytobib.store.cache_root``): the stores and Crossref's answers."""
+        from cytobib.store import cache_root
 
-        return _throwaway_cache() if disabled() else cache_root()
+        return cache_root()
 
     def own_input(self, path: Path) -> str | None:
         """What ``path`` is, if it is one of the project's own inputs (library.bib,
@@ -111,22 +108,21 @@ class Config:
                 return f"inside the project's {what}"
         return None
 
-    def project_cache(self, kind: str) -> Path:
-        """``cache_dir/kind/<project>``: tables that keep only what the last run used are
-        kept per project, so that two projects do not evict each other's on every run."""
-        ident = hashlib.blake2b(str(self.root.resolve()).encode(), digest_size=8).hexdigest()
-        return self.cache_dir / kind / ident
 
-
-@functools.cache
-def _throwaway_cache() -> Path:
-    import atexit
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="cytobib-no-cache-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder
+def template_files(root: Path | None) -> list[tuple[str, bytes]]:
+    """Every file under ``<project>/templates`` by name and bytes (any file a template may
+    include; bytes, so that a stray binary file is no problem): what a project's own templates
+    are, for the caches of rendered items and outputs. The packaged templates are part of
+    cytobib's code."""
+    folder = root / "templates" if root is not None else None
+    if folder is None or not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.rglob("*")):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                out.append((path.relative_to(folder).as_posix(), path.read_bytes()))
+    return out
 
 
 def find_config(start: Path | None = None) -> Path | None:

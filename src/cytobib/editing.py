@@ -126,7 +126,7 @@ def edit(
         if text == (original if original is not None else blank):
             draft.unlink(missing_ok=True)
             return EditResult("unchanged", target, draft)
-        _, issues = ann.load_one(draft, key, project.vocabulary, shown=shown, raw=text)
+        _, issues = ann.parse_one(text, key, shown, project.vocabulary)
         errors = [i for i in issues if i.severity == Severity.ERROR]
         choice: Choice = "save"
         if errors:

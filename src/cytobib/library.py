@@ -12,25 +12,51 @@ function users call from Python::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from cytobib import annotations as ann
-from cytobib import bibfile, checks
+from cytobib import bibfile, caching, checks
+from cytobib import store as cache_store
 from cytobib.config import Config, load_config
 from cytobib.errors import UnknownKeyError
 from cytobib.model import Issue, Library, Record
+from cytobib.store import Store
 from cytobib.vocabulary import Vocabulary, build
 
 
-@dataclass(frozen=True, eq=False)  # identity: views memoise per loaded project
+@dataclass(frozen=True, eq=False)  # identity: a run's project, with the run's store
 class Project:
-    """A loaded library together with the settings and vocabulary it was loaded with."""
+    """A loaded library together with the settings and vocabulary it was loaded with, and the
+    store that keeps what this run derives from it (:mod:`cytobib.store`).
+
+    A context manager: leaving the ``with`` block writes the store it opened (one
+    transaction). A project that is not used in a ``with`` block writes it when it is garbage
+    collected or when the interpreter exits.
+    """
 
     config: Config
     library: Library
     vocabulary: Vocabulary
     parsed: bibfile.ParsedBib
+    store: Store = field(default=cache_store.NO_STORE, repr=False)
+    owns_store: bool = field(default=False, repr=False)
+    """Whether :func:`open_project` opened the store (then :meth:`close` closes it; a store
+    the caller handed in is the caller's to close)."""
+
+    def close(self) -> None:
+        """Write what this run derived to the store and let go of it, if the project opened
+        it."""
+        if self.owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _shown(path: Path) -> str:
@@ -68,10 +94,21 @@ def open_project(
     config: Config | None = None,
     bib: str | os.PathLike[str] | None = None,
     annotations_dir: str | os.PathLike[str] | None = None,
-    use_cache: bool = True,
+    store: Store | Any | None = cache_store.DEFAULT,
+    use_cache: bool | None = None,
 ) -> Project:
-    """Load settings, vocabulary, library.bib and annotations, and run the offline checks."""
+    """Load settings, vocabulary, library.bib and annotations, and run the offline checks.
+
+    ``store`` keeps what is derived from the files between runs: by default the project's
+    own (:func:`cytobib.store.open_store`, off with ``CYTOBIB_NO_CACHE``), ``None`` for no
+    caching at all, or a :class:`~cytobib.store.Store` of the caller's. ``use_cache=False``
+    is the older spelling of ``store=None`` (deprecated: it goes in the next release).
+    """
     config = settings(root, config=config, bib=bib, annotations_dir=annotations_dir)
+    if use_cache is False:  # the older spelling, kept for one release
+        store = None
+    owned = store is cache_store.DEFAULT
+    run_store = cache_store.resolve(store, config.root)
     vocabulary = build(
         config.agents,
         extra_file=config.agents_file,
@@ -83,20 +120,25 @@ def open_project(
         return checks.bib_checks([Record(e) for e in parsed.entries], parsed.source.path)
 
     bib_shown = _shown(config.bib)
-    parsed, bib_issues = bibfile.load(
-        config.bib,
-        cache_dir=config.cache_dir if use_cache else None,
-        max_bytes=config.max_bib_mb * 1024 * 1024,
-        checker=bib_only,
-        shown=bib_shown,
-    )
-    loaded = ann.load_all(
-        config.annotations,
-        parsed.entries,
-        vocabulary,
-        shown_folder=_shown(config.annotations),
-        cache_dir=config.cache_dir if use_cache else None,
-    )
+    try:
+        parsed, bib_issues = bibfile.load(
+            config.bib,
+            max_bytes=config.max_bib_mb * 1024 * 1024,
+            checker=bib_only,
+            shown=bib_shown,
+            around=caching.around_parse(run_store) if run_store.enabled else None,
+        )
+        loaded = ann.load_all(
+            config.annotations,
+            parsed.entries,
+            vocabulary,
+            shown_folder=_shown(config.annotations),
+            around=caching.around_annotations(run_store, vocabulary) if run_store.enabled else None,
+        )
+    except BaseException:
+        if owned:
+            run_store.close()
+        raise
     records = tuple(Record(e, loaded.annotations.get(e.key)) for e in parsed.entries)
     issues: list[Issue] = [*parsed.issues, *loaded.issues, *bib_issues]
     issues.extend(checks.annotation_checks(records, bib_shown, annotation_files=loaded.files))
@@ -107,7 +149,10 @@ def open_project(
         annotations_dir=str(config.annotations),
         encoding=parsed.source.encoding,
     )
-    return Project(config, library, vocabulary, parsed)
+    project = Project(config, library, vocabulary, parsed, run_store, owns_store=owned)
+    if owned:  # written at the latest when the project goes, or the interpreter exits
+        weakref.finalize(project, run_store.close)
+    return project
 
 
 def load(
@@ -117,7 +162,8 @@ def load(
     annotations_dir: str | os.PathLike[str] | None = None,
 ) -> Library:
     """Load a project folder (or the one around the cwd) into a checked :class:`Library`."""
-    return open_project(root, bib=bib, annotations_dir=annotations_dir).library
+    with open_project(root, bib=bib, annotations_dir=annotations_dir) as project:
+        return project.library
 
 
 def sort_issues(issues: list[Issue]) -> list[Issue]:

@@ -12,12 +12,10 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from cytobib import gate, search
+from cytobib import caching, gate, search
 from cytobib.library import Project, record_for
-from cytobib.memo import Memo
 from cytobib.model import Entry, Issue, Record, Severity
 from cytobib.search import entry_text, fold
 from cytobib.vocabulary import Vocabulary
@@ -95,6 +93,18 @@ def display(record: Record) -> tuple[str, str]:
     return (people[0].last if people else ""), " ".join(record.entry.title.split())
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_row(value: Any) -> bool:
+    return (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, str) for v in value)
+    )
+
+
 def problems_by_key(issues: tuple[Issue, ...]) -> Mapping[str, tuple[Issue, ...]]:
     """Errors and warnings by citation key, worst first (info items are not problems)."""
     out: dict[str, list[Issue]] = defaultdict(list)
@@ -123,30 +133,41 @@ def list_works(
         UnusableAnnotations: an annotation file cannot be used (``keep_going``: listed with
             the problem, and the listing's ``notices`` say so).
     """
-    from cytobib.views import select
+    from cytobib.views import default_formatter, select
 
     notices = gate.require(project, keep_going=keep_going)
     records = list(project.library)
-    cache_dir = project.config.project_cache("derived")
     if search is not None:
         # An entry's folded text (its abstract decoded) is kept by content between runs.
-        texts = Memo(cache_dir / "search-text.pickle")
+        texts = dict(
+            zip(
+                (r.entry.digest for r in records),
+                caching.per_entry(
+                    project.store,
+                    "search-text",
+                    records,
+                    lambda r: fold(entry_text(r.entry)),
+                    _is_text,
+                    whole=True,
+                    plain=True,
+                ),
+                strict=True,
+            )
+        )
 
         def folded(entry: Entry) -> str:
-            text: str = texts.through(entry.digest, lambda: fold(entry_text(entry)))
-            return text
+            return texts.get(entry.digest) or fold(entry_text(entry))
 
         matches = _searcher(search, project.vocabulary, folded)
         records = [r for r in records if matches(r)]
-        texts.save()
-    chosen = select(records, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir)
-    problems = problems_by_key(project.library.issues)
-    memo = Memo(cache_dir / "list-rows.pickle")
-    rows = tuple(
-        Listed(r, problems.get(r.key, ()), *memo.through(r.entry.digest, partial(display, r)))
-        for r in chosen
+    chosen = select(
+        records, project.vocabulary, where=where, sort=sort, formatter=default_formatter(project)
     )
-    memo.save()
+    problems = problems_by_key(project.library.issues)
+    shown = caching.per_entry(project.store, "list-rows", chosen, display, _is_row)
+    rows = tuple(
+        Listed(r, problems.get(r.key, ()), *row) for r, row in zip(chosen, shown, strict=True)
+    )
     return Listing(rows, len(project.library), notices)
 
 

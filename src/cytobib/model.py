@@ -3,7 +3,7 @@
 Everything here is a frozen dataclass without I/O. ``Entry`` keeps the field values as the
 file has them (macros resolved, outer braces or quotes removed, LaTeX untouched); display text
 is decoded lazily, because decoding LaTeX for every field of a 10k-entry library costs far
-more than parsing it (see issue 2's measurements).
+more than parsing it (``bench/load_bench.py`` measures loading).
 """
 
 from __future__ import annotations
@@ -117,12 +117,18 @@ class Issue:
 
     severity: Severity
     code: str
+    """Stable and kebab-case (``duplicate-key``): what scripts and tests match on."""
     message: str
+    """A full sentence saying what is wrong."""
     key: str | None = None
+    """The citation key concerned, if one is."""
     location: Location | None = None
+    """Where to fix it: the file, and the line and column where known."""
     hint: str | None = None
+    """How to fix it, as a sentence."""
 
     def as_dict(self) -> dict[str, object]:
+        """The issue as ``cytobib check --format json`` writes it (flat, JSON values)."""
         return {
             "severity": str(self.severity),
             "code": self.code,
@@ -133,6 +139,19 @@ class Issue:
             "message": self.message,
             "hint": self.hint,
         }
+
+    def as_row(self) -> tuple[Any, ...]:
+        """The issue as a tuple of plain values (how caches keep it): :meth:`from_row` reads it."""
+        loc = self.location
+        where = (loc.path, loc.line, loc.column) if loc else None
+        return (int(self.severity), self.code, self.message, self.key, where, self.hint)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...] | list[Any]) -> Issue:
+        """The issue :meth:`as_row` wrote."""
+        severity, code, message, key, where, hint = row
+        location = Location(*where) if where else None
+        return cls(Severity(severity), code, message, key, location, hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +171,8 @@ class Person:
 
     @property
     def initials(self) -> str:
+        """The given names' initials, no dots or spaces: "Steven A." -> "SA", "Jean-Paul"
+        -> "J-P"."""
         parts = re.split(r"[\s.]+", self.given)
         out = []
         for part in parts:
@@ -162,6 +183,7 @@ class Person:
         return "".join(out)
 
     def display(self) -> str:
+        """The name as read: "Steven A. Rosenberg", a corporate name as written."""
         if self.corporate or not self.given:
             return self.last + (f", {self.jr}" if self.jr else "")
         jr = f", {self.jr}" if self.jr else ""
@@ -236,6 +258,7 @@ class Entry:
 
     @lazy
     def title(self) -> str:
+        """The title decoded for display (:meth:`text`)."""
         return self.text("title")
 
     @lazy
@@ -247,19 +270,23 @@ class Entry:
 
     @lazy
     def authors(self) -> tuple[Person, ...]:
+        """The ``author`` field split into people; "and others" is ``Person("others")``."""
         return _et_al(parse_names(self.fields.get("author", "")))
 
     @lazy
     def editors(self) -> tuple[Person, ...]:
+        """The ``editor`` field split into people, as :attr:`authors`."""
         return _et_al(parse_names(self.fields.get("editor", "")))
 
     @lazy
     def year(self) -> int | None:
+        """The first four-digit number of ``year`` (or BibLaTeX's ``date``), or None."""
         match = re.search(r"\d{4}", self.fields.get("year", "") or self.fields.get("date", ""))
         return int(match.group()) if match else None
 
     @lazy
     def month(self) -> int | None:
+        """``month`` as 1-12 (a number, or a name or macro such as ``jan``), or None."""
         raw = self.fields.get("month", "").strip().lower()
         if raw.isdigit():
             return int(raw) if 1 <= int(raw) <= 12 else None
@@ -280,7 +307,16 @@ class Entry:
         return as_written(raw) if raw else ""
 
     @lazy
+    def url(self) -> str:
+        """The URL as written, braces and escapes removed (``latex.verbatim``): a ``~`` is a
+        tilde here, not the tie :meth:`text` would make of it."""
+        raw = self.fields.get("url", "")
+        return latex.verbatim(raw) if raw else ""
+
+    @lazy
     def container(self) -> str:
+        """Where the work appeared, decoded: journal, journaltitle, booktitle, publisher or
+        institution, the first one present."""
         for name in ("journal", "journaltitle", "booktitle", "publisher", "institution"):
             if self.fields.get(name):
                 return self.text(name)
@@ -313,6 +349,7 @@ class Claim:
 
     @property
     def source_label(self) -> str:
+        """The words shown after it for its source (:func:`source_label`)."""
         return source_label(self.source)
 
 
@@ -351,6 +388,7 @@ class Caveat(str):
 
     @property
     def source_label(self) -> str:
+        """The words shown after it for its source (:func:`source_label`)."""
         return source_label(self.source)
 
 
@@ -506,6 +544,7 @@ class Record:
 
     @property
     def key(self) -> str:
+        """The citation key (the entry's)."""
         return self.entry.key
 
     @lazy
@@ -520,6 +559,8 @@ class Record:
 
 
 def parse_update_status(value: str) -> UpdateStatus | None:
+    """The flag an ``update-status`` field holds (``kind; notice DOI; source; date``), or
+    None for an empty field."""
     if not value.strip():
         return None
     parts = [latex.to_text(p) for p in value.split(";")]
@@ -546,12 +587,14 @@ class Library:
 
     @lazy
     def by_key(self) -> Mapping[str, Record]:
+        """Records by citation key (the first one, where a key is duplicated)."""
         out: dict[str, Record] = {}
         for record in self.records:
             out.setdefault(record.key, record)
         return out
 
     def get(self, key: str) -> Record | None:
+        """The record with ``key``, or None."""
         return self.by_key.get(key)
 
 

@@ -3,31 +3,52 @@
 ``reading_list`` and ``review_table`` share one selection step (filter, sort, number), so the
 citation numbers of a review table match the reading list built with the same style and
 filter: number = position in the filtered, sorted list, whatever the grouping.
+
+Views are pure: they take the loaded project and a reference :class:`Formatter` (by default
+``citing.Citations`` over the project's store) and return data; they write no file and keep
+no cache. `build` hands one formatter to its three views, so the list is formatted once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from cytobib.annotations import EVIDENCE_LEVELS, STATUSES, STUDY_TYPES
 from cytobib.checks import unconfirmed
-from cytobib.config import Config
+from cytobib.citing import Citations, author_key
 from cytobib.errors import UsageError
 from cytobib.library import Project
-from cytobib.memo import Memo
 from cytobib.model import Annotation, Caveat, Record
 from cytobib.query import compile_filter, field_values
 from cytobib.styles import Reference  # also views.Reference (tests, bench)
 from cytobib.vocabulary import Vocabulary
 
 T = TypeVar("T")
+
+
+class Formatter(Protocol):
+    """What views ask from outside (``citing.Citations``): references in a citation style, and
+    the keys works sort by author with (names parsed, titles decoded)."""
+
+    def references(self, records: Sequence[Record], style: str) -> list[Reference]:
+        """The records formatted in ``style``, in their order."""
+        ...
+
+    def author_keys(self, records: Sequence[Record]) -> list[tuple[Any, ...]]:
+        """``citing.author_key`` of each record."""
+        ...
+
+
+def default_formatter(project: Project) -> Formatter:
+    """The formatter views use unless given one: formatted references kept in the project's
+    store."""
+    return Citations(project.config, project.store)
 
 
 def today() -> str:
@@ -130,15 +151,12 @@ def gaps_text(record: Record) -> str:
 # --- selection -----------------------------------------------------------------------------------
 
 
-def _author_key(r: Record) -> tuple[Any, ...]:
-    first = r.entry.authors[0].last.casefold() if r.entry.authors else "\uffff"
-    return (first, r.entry.year or 0, r.entry.title.casefold())
-
-
-def _primary(sort: str) -> Callable[[Record], tuple[Any, ...]]:
+def _primary(
+    sort: str, author: Callable[[Record], tuple[Any, ...]] = author_key
+) -> Callable[[Record], tuple[Any, ...]]:
     """The first part of a sort key alone, with a missing value last when it is reversed."""
     if sort == "author":
-        return lambda r: (bool(r.entry.authors), _author_key(r)[0])
+        return lambda r: (bool(r.entry.authors), author(r)[0])
     if sort == "year":
         return lambda r: (r.entry.year is not None, r.entry.year or 0)
     if sort == "priority":
@@ -151,7 +169,7 @@ def _priority(r: Record) -> int:
 
 
 def _sort_key(
-    sort: str, author: Callable[[Record], tuple[Any, ...]] = _author_key
+    sort: str, author: Callable[[Record], tuple[Any, ...]] = author_key
 ) -> Callable[[Record], tuple[Any, ...]]:
     if sort == "author":
         return author
@@ -173,27 +191,29 @@ def select(
     *,
     where: str | None,
     sort: str,
-    cache_dir: Path | None = None,
+    formatter: Formatter | None = None,
 ) -> list[Record]:
-    """Filter and sort: the one selection step every view shares. With ``cache_dir``, the
-    author sort keys (which need names parsed and titles decoded) are kept between runs.
+    """Filter and sort: the one selection step every view shares. A ``formatter`` gives the
+    author sort keys (kept between runs by ``citing.Citations``); without one they are made
+    here.
 
     ``sort`` is a field of :data:`SORTS`, or ``-field`` for descending order: that field is
     reversed (missing values still last), ties keep the ascending order of the rest."""
     descending = sort.startswith("-")
     sort = sort.removeprefix("-")
+    _sort_key(sort)  # an unknown sort fails before any work
     predicate = compile_filter(where or "", vocabulary)
     chosen = [r for r in records if predicate(r)]
-    if cache_dir is None or sort == "title":
-        chosen.sort(key=_sort_key(sort))
-    else:
-        memo = Memo(cache_dir / "author-sort.pickle")
-        chosen.sort(
-            key=_sort_key(sort, lambda r: memo.through(r.entry.digest, lambda: _author_key(r)))
-        )
-        memo.save()
+    author: Callable[[Record], tuple[Any, ...]] = author_key
+    if formatter is not None and sort != "title":
+        keys = dict(zip((id(r) for r in chosen), formatter.author_keys(chosen), strict=True))
+
+        def author(r: Record) -> tuple[Any, ...]:
+            return keys[id(r)]
+
+    chosen.sort(key=_sort_key(sort, author))
     if descending:  # stable: works equal in the field keep the order just made
-        chosen.sort(key=_primary(sort), reverse=True)
+        chosen.sort(key=_primary(sort, author), reverse=True)
     return chosen
 
 
@@ -300,15 +320,20 @@ def anchored(
 # --- citations ---------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def numbered_items(project: Project, style: str, where: str | None, sort: str) -> tuple[Item, ...]:
+def numbered_items(
+    project: Project,
+    style: str,
+    where: str | None,
+    sort: str,
+    formatter: Formatter | None = None,
+) -> tuple[Item, ...]:
     """Select, number and format: the step the reading list, review table and evidence map
-    share. Remembered for the last call, so `build` does it once for all three."""
-    cache_dir = project.config.project_cache("derived")
+    share."""
+    formatter = formatter or default_formatter(project)
     records = select(
-        project.library, project.vocabulary, where=where, sort=sort, cache_dir=cache_dir
+        project.library, project.vocabulary, where=where, sort=sort, formatter=formatter
     )
-    references = format_citations(project, records, style)
+    references = formatter.references(records, style)
     return tuple(
         Item(record, n, reference)
         for n, (record, reference) in enumerate(zip(records, references, strict=True), start=1)
@@ -331,37 +356,11 @@ def renumbered(items: Iterable[Item], keep: Callable[[Item], bool]) -> tuple[Ite
     return tuple(out)
 
 
-def style_path(config: Config, style: str) -> str:
-    """The style as ``styles.resolve_style`` should see it: a relative path (a .csl name, or
-    anything with a slash) is looked up in the project folder first, then in the working
-    directory."""
-    path_like = style.endswith(".csl") or "/" in style or os.sep in style
-    if path_like and not Path(style).expanduser().is_absolute():
-        candidate = config.root / style
-        return str(candidate) if candidate.exists() else style
-    return style
-
-
-def format_citations(project: Project, records: Sequence[Record], style: str) -> list[Reference]:
-    """Formatted references in list order, through the chosen engine and its cache."""
-    from cytobib import csl, styles
-
-    ref = styles.resolve_style(style_path(project.config, style))
-    # Converting needs names parsed and every field decoded: kept between runs by content.
-    memo = Memo(project.config.project_cache("derived") / "csl-items.pickle")
-    to_csl = functools.partial(csl.to_csl, et_al_marker=True)  # "and others" prints et al.
-    items = [memo.through(r.entry.digest, functools.partial(to_csl, r)) for r in records]
-    memo.save()
-    bibtex: dict[str, str] | None = None
-    if ref.kind == "pybtex":
-        bibtex = {r.key: styles.pybtex.bibtex_source(r.entry) for r in records}
-    return styles.format_references(
-        items,
-        ref,
-        output="html",
-        bibtex=bibtex,
-        cache_dir=project.config.cache_dir / "citations",
-    )
+def format_citations(
+    project: Project, records: Sequence[Record], style: str, formatter: Formatter | None = None
+) -> list[Reference]:
+    """Formatted references in list order (see :class:`Formatter`)."""
+    return (formatter or default_formatter(project)).references(records, style)
 
 
 def reading_list(
@@ -374,8 +373,10 @@ def reading_list(
     sections: Sequence[str] = DEFAULT_SECTIONS,
     multi: str = "each",
     title: str | None = None,
+    formatter: Formatter | None = None,
 ) -> ReadingList:
-    """Build the annotated reading list: select, number, format, group."""
+    """Build the annotated reading list: select, number, format, group (references by
+    ``formatter``, else :func:`default_formatter`)."""
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise UsageError(
@@ -385,7 +386,7 @@ def reading_list(
     if multi not in ("each", "first"):
         raise UsageError(f"Unknown --multi '{multi}'.", hint="Use each or first.")
     style_name = style or project.config.style
-    items = numbered_items(project, style_name, where, sort)
+    items = numbered_items(project, style_name, where, sort, formatter)
     groups = make_groups(items, group_by, project.vocabulary, multi=multi)
     return ReadingList(
         title=title or f"Reading list: {Path(project.config.bib).stem}",
@@ -571,6 +572,7 @@ def review_table(
     title: str | None = None,
     references: bool = True,
     all_entries: bool = False,
+    formatter: Formatter | None = None,
 ) -> Table:
     """A review-table draft: one row per work, or per (agent, work) with ``rows="agent"``.
 
@@ -591,9 +593,9 @@ def review_table(
     vocab = project.vocabulary
     style_name = style or project.config.style
     if references:
-        items = numbered_items(project, style_name, where, sort)
+        items = numbered_items(project, style_name, where, sort, formatter)
     else:
-        records = select(project.library, vocab, where=where, sort=sort)
+        records = select(project.library, vocab, where=where, sort=sort, formatter=formatter)
         items = tuple(
             Item(r, n, Reference(r.key, str(n), r.entry.title, r.entry.title))
             for n, r in enumerate(records, 1)
@@ -694,12 +696,13 @@ def evidence_map(
     where: str | None = None,
     sort: str = "author",
     agent_level: str = "agent",
+    formatter: Formatter | None = None,
 ) -> EvidenceMap:
     """Pivot agents against cancers (``by="cancer"``) or evidence levels (``by="evidence"``)."""
     if by not in ("cancer", "evidence"):
         raise UsageError(f"Unknown pivot '{by}'.", hint="Use cancer or evidence.")
     vocab = project.vocabulary
-    every = numbered_items(project, style or project.config.style, where, sort)
+    every = numbered_items(project, style or project.config.style, where, sort, formatter)
     # The works in no cell are not shown, so they are neither listed nor numbered.
     items = renumbered(every, lambda item: bool(_map_cells(item, by, agent_level, vocab)))
     cells: dict[tuple[str, str], list[int]] = {}

@@ -4,7 +4,7 @@ imports bibtexparser.
 * :mod:`~cytobib.bibfile.scan`: block splitters (a fast one for well-formed files,
   bibtexparser's for the rest) and field spans inside an entry's raw text;
 * :mod:`~cytobib.bibfile.read`: decode the bytes, parse, resolve ``@string`` macros, load;
-* :mod:`~cytobib.bibfile.cache`: the parse cache behind :func:`load`;
+* :mod:`~cytobib.bibfile.rows`: a parse as plain rows (what the parse cache keeps);
 * :mod:`~cytobib.bibfile.door`: the one door every value written passes;
 * :mod:`~cytobib.bibfile.write`: minimal edits spliced into the original text;
 * :mod:`~cytobib.bibfile.update`: the one way commands change library.bib (locked, re-applied);
@@ -15,15 +15,17 @@ imports bibtexparser.
 from __future__ import annotations
 
 from cytobib.bibfile.atomic import atomic_write_bytes, create_exclusive
-from cytobib.bibfile.cache import issue_from_row, issue_to_row
 from cytobib.bibfile.read import (
     DEFAULT_MAX_BYTES,
     MERGEABLE_FIELDS,
+    Around,
     BibText,
     ParsedBib,
+    ParseStep,
     decode_bytes,
     load,
     parse,
+    read_bytes,
     read_text,
     resolve_value,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "MERGEABLE_FIELDS",
     "STANDARD_MONTHS",
+    "Around",
     "BibText",
     "Change",
     "Edits",
@@ -62,6 +65,7 @@ __all__ = [
     "FieldEdit",
     "FieldSpan",
     "NewEntry",
+    "ParseStep",
     "ParsedBib",
     "Skipped",
     "Written",
@@ -72,10 +76,9 @@ __all__ = [
     "decode_bytes",
     "edit_fields",
     "format_value",
-    "issue_from_row",
-    "issue_to_row",
     "load",
     "parse",
+    "read_bytes",
     "read_text",
     "render_entry",
     "resolve_value",

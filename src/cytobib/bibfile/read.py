@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cytobib.bibfile import cache
 from cytobib.bibfile.scan import STANDARD_MONTHS, Field, split_blocks
 from cytobib.errors import BibFileError
 from cytobib.model import Entry, Issue, Location, Severity
@@ -55,10 +54,11 @@ def read_text(
     ``shown`` is the name messages use for the file (default: ``path`` as given).
     """
     shown = shown or str(path)
-    return decode_bytes(_read_bytes(Path(path), max_bytes, shown), shown)
+    return decode_bytes(read_bytes(Path(path), max_bytes, shown), shown)
 
 
-def _read_bytes(p: Path, max_bytes: int, shown: str) -> bytes:
+def read_bytes(p: Path, max_bytes: int, shown: str) -> bytes:
+    """The file's bytes, unless it is missing, a folder or larger than ``max_bytes``."""
     if not p.exists():
         raise BibFileError(
             f"{shown} does not exist.",
@@ -383,31 +383,33 @@ def _split_concatenation(raw: str) -> list[str]:
 # --- loading -----------------------------------------------------------------------------------
 
 
+ParseStep = Callable[[BibText], tuple[ParsedBib, list[Issue]]]
+"""Parse a decoded file and check it: the step :func:`load` lets a caller wrap."""
+Around = Callable[[bytes, BibText, ParseStep], tuple[ParsedBib, list[Issue]]]
+"""A wrapper around the parse step (the parse cache): given the file's bytes, its decoded text
+and the step, it returns what the step would."""
+
+
 def load(
     path: str | os.PathLike[str],
     *,
-    cache_dir: Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     checker: Callable[[ParsedBib], list[Issue]] | None = None,
     shown: str | None = None,
+    around: Around | None = None,
 ) -> tuple[ParsedBib, list[Issue]]:
-    """Read and parse a .bib file (and run ``checker`` on it), reusing a cached result when
-    the bytes are unchanged (see :mod:`cytobib.bibfile.cache`; ``cache_dir`` None: no cache).
+    """Read, decode and parse a .bib file, and run ``checker`` on it.
+
+    ``around`` wraps the parse-and-check step from outside, as bibtexparser's middleware
+    wraps parsing: the parse cache (:func:`cytobib.caching.around_parse`) serves the step's
+    result for bytes it has seen.
     """
-    p = Path(path)
     shown = shown or str(path)
-    data = _read_bytes(p, max_bytes, shown)
+    data = read_bytes(Path(path), max_bytes, shown)
     source = decode_bytes(data, shown)
-    if cache_dir is None:
-        parsed = parse(source)
+
+    def step(text: BibText) -> tuple[ParsedBib, list[Issue]]:
+        parsed = parse(text)
         return parsed, checker(parsed) if checker else []
-    cached = cache.cache_file(cache_dir, data, p, source.path)
-    hit = cache.get(cached, source.text)
-    if hit is not None:
-        entries, strings, issues, found = hit
-        return ParsedBib(source, entries, strings, (*source.issues, *issues)), found
-    parsed = parse(source)
-    found = checker(parsed) if checker else []
-    own = len(source.issues)  # decoding issues are recomputed from the bytes
-    cache.put(cached, parsed.entries, parsed.strings, parsed.issues[own:], found)
-    return parsed, found
+
+    return step(source) if around is None else around(data, source, step)

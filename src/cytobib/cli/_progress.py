@@ -82,16 +82,21 @@ class _BarTask:
 
     def advance(self, steps: int = 1) -> None:
         self.owner.bar.advance(self.task_id, steps)
+        self.owner.refresh()
 
     def done(self) -> None:
         self.owner.finish(self.task_id)
+
+
+REDRAWS = 10
+"""How often a second the bar is redrawn at most."""
 
 
 class RichReporter:
     """A rich progress bar on stderr: label, bar, count of total, percentage, time left. The
     bar is transient: when the work is done only the command's own summary stays."""
 
-    def __init__(self, console: Any = None) -> None:
+    def __init__(self, console: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -113,14 +118,28 @@ class RichReporter:
             TimeRemainingColumn(),
             console=console or Console(stderr=True, highlight=False),
             transient=True,
+            # No refresh thread: steps spread over processes (cytobib.parallel) do not fork
+            # while another thread runs, so the bar is redrawn as work advances instead.
+            auto_refresh=False,
         )
         self.live = 0
+        self.clock = clock
+        self.drawn = -1.0
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw the bar, at most :data:`REDRAWS` times a second."""
+        now = self.clock()
+        if force or now - self.drawn >= 1 / REDRAWS:
+            self.drawn = now
+            self.bar.refresh()
 
     def start(self, label: str, total: int | None) -> progress.Task:
         if self.live == 0:
             self.bar.start()
         self.live += 1
-        return _BarTask(self, self.bar.add_task(markup(label), total=total))
+        task = _BarTask(self, self.bar.add_task(markup(label), total=total))
+        self.refresh(force=True)
+        return task
 
     def finish(self, task_id: Any) -> None:
         self.bar.remove_task(task_id)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cytobib import gate, rendering
+from cytobib import gate, outputs, rendering
 from cytobib.cli import _errors, _progress, app
 from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, QuietOpt, project
 from cytobib.cli._output import emit, say, show
 from cytobib.exports import NotesLevel, available, parse_facets
+from cytobib.library import Project, settings
 from cytobib.model import Issue
 
 if TYPE_CHECKING:
@@ -73,21 +74,46 @@ def export_cmd(
     from cytobib.api import export
 
     parse_facets(tags)  # a bad --tags fails before the library is read
-    proj = project(root, bib, annotations)
-    result = export(
-        proj, to, path=output, where=where, notes=notes.value, tags=tags, ascii=ascii_only,
-        keep_going=keep_going,
-    )  # fmt: skip
-    for line in gate.notices(gate.unusable(proj.library)) if keep_going else ():
+    config = settings(root, bib=bib, annotations_dir=annotations)
+
+    def make(proj: Project) -> tuple[str, dict[str, Any]]:
+        result = export(
+            proj, to, path=output, where=where, notes=notes.value, tags=tags, ascii=ascii_only,
+            keep_going=keep_going,
+        )  # fmt: skip
+        left_out = gate.notices(gate.unusable(proj.library)) if keep_going else ()
+        facts = {
+            "count": result.count,
+            "format": result.format,
+            "notices": list(left_out),
+            "warnings": list(result.warnings),
+        }
+        return result.text, facts
+
+    options = (
+        to,
+        str(output) if output else None,
+        where,
+        notes.value,
+        tags,
+        ascii_only,
+        keep_going,
+    )
+    made = outputs.produce(config, "export", options, make, path=output)
+    for line in made.facts.get("notices", ()):
         say(f"warning: {line}", err=True)  # no export format has room for it
-    for warning in result.warnings:
+    for warning in made.facts.get("warnings", ()):
         say(f"warning: {warning}", err=True)
-    data = result.text.encode("utf-8")  # bytes: RIS keeps its CRLF on every platform
+    text = made.data
+    data = text.encode("utf-8") if isinstance(text, str) else text  # RIS keeps its CRLF
+    count, kind = made.facts.get("count"), made.facts.get("format")
     if output is None:
-        emit(data)
+        emit(data or b"")
+    elif data is None:  # the file holds this export already
+        say(f"{output} holds the {count} entries as {kind} already", err=True)
     else:
-        rendering.write(data, output, proj.config)  # creates the folder, as reading-list -o does
-        say(f"exported {result.count} entries as {result.format} to {output}", err=True)
+        rendering.write(data, output, config)  # creates the folder, as reading-list -o does
+        say(f"exported {count} entries as {kind} to {output}", err=True)
     return _errors.EXIT_OK
 
 

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cytobib import api, gate, rendering, uptodate, views
+from cytobib import outputs, rendering, views
 from cytobib.cli import _progress, app
-from cytobib.cli._common import (
-    AnnOpt,
-    BibOpt,
-    KeepGoingOpt,
-    ProjectOpt,
-    QuietOpt,
-    SortOpt,
-    project,
-)
+from cytobib.cli._common import AnnOpt, BibOpt, KeepGoingOpt, ProjectOpt, QuietOpt, SortOpt
 from cytobib.cli._output import emit, say
 from cytobib.config import Config
 from cytobib.errors import UsageError
 from cytobib.formats import registry
-from cytobib.library import open_project, settings
+from cytobib.library import Project, settings
 
 OutOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write here (format from the suffix).")
@@ -39,28 +32,39 @@ WhereOpt = Annotated[
 ]
 
 
-def warn(notices: tuple[str, ...]) -> None:
+def warn(notices: Iterable[str]) -> None:
     """A view's notices (notes left out with --keep-going) on stderr too."""
     for line in notices:
         say(f"warning: {line}", err=True)
 
 
+def _facts(view: Any, works: int) -> dict[str, Any]:
+    """What an output command reports with its output (kept with it, for a reuse)."""
+    return {"works": works, "notices": list(view.notices)}
+
+
 def _emit(
-    data: str | bytes,
+    result: outputs.Output,
     output: Path | None,
     fmt: Any,
     config: Config,
     *,
-    reused: bool = False,
-    works: int | None = None,
-    started: float | None = None,
+    started: float,
     quiet: bool = False,
 ) -> None:
-    """Write to ``output``, or to stdout (text formats only). ``data`` is the format's
-    output: bytes for binary formats, str or its UTF-8 encoding for text ones. Then the
-    summary line: ``wrote FILE (N works, T)``; on stdout only after a long run."""
-    took = time.monotonic() - started if started is not None else 0.0
-    size = f"{works:,} works, " if works is not None else ""
+    """The view's notices on stderr, then the output to ``output``, or to stdout (text
+    formats only). The output's data is bytes for binary formats, str or its UTF-8 encoding
+    for text ones; None when ``output`` holds it already. Then the summary line: ``wrote FILE
+    (N works, T)``; on stdout only after a long run."""
+    warn(result.facts.get("notices", ()))
+    data = result.data
+    works = result.facts.get("works")
+    size = f"{works:,} works, " if isinstance(works, int) else ""
+    again = " (inputs unchanged since the last run: output reused)" if result.reused else ""
+    if data is None and output is not None:
+        say(f"unchanged {os.path.relpath(output)}{again}", err=True)
+        return
+    assert data is not None  # only a file can hold the output already
     if output is None:
         if fmt.binary:
             raise UsageError(
@@ -68,12 +72,11 @@ def _emit(
             )
         # Bytes, not text: the text layer would turn CSV's CRLF into CR CR LF on Windows.
         emit(data.encode("utf-8") if isinstance(data, str) else data)
-        if took >= 1.0:
-            _progress.summary(f"{size}{_progress.took(started or 0.0)}", quiet)
+        if time.monotonic() - started >= 1.0 and not result.reused:
+            _progress.summary(f"{size}{_progress.took(started)}", quiet)
         return
     rendering.write(data, output, config)
-    again = " (inputs unchanged since the last run: output reused)" if reused else ""
-    timing = f" ({size}{_progress.took(started)})" if started is not None and not reused else ""
+    timing = "" if result.reused else f" ({size}{_progress.took(started)})"
     say(f"wrote {os.path.relpath(output)}{timing}{again}", err=True)
 
 
@@ -109,15 +112,10 @@ def reading_list(
     fmt_obj = registry.resolve(fmt, output, "md")
     group = config.group_by if group_by is None else (None if group_by == "none" else group_by)
     options = (fmt_obj.name, style, group, where, sort, sections, multi, title, keep_going)
-    inputs = uptodate.Inputs(config, "reading-list", options, style)
-    data = uptodate.recall(inputs)
-    if data is not None:
-        if keep_going:  # the inputs are those of the last run: so are its notices
-            warn(gate.notices(gate.unusable(open_project(config=config).library)))
-        _emit(data, output, fmt_obj, config, reused=True)
-        return
-    proj = open_project(config=config)
-    with _progress.shown(quiet):
+
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        from cytobib import api
+
         view = api.reading_list(
             proj,
             keep_going=keep_going,
@@ -129,12 +127,11 @@ def reading_list(
             multi=multi,
             title=title,
         )
-        warn(view.notices)
-        out = api.render(view, fmt_obj)
-    data = out.encode("utf-8") if isinstance(out, str) else out
-    del out  # a large list is tens of MB: keep one copy
-    _emit(data, output, fmt_obj, config, works=view.count, started=started, quiet=quiet)
-    uptodate.remember(inputs, data)
+        return api.render(view, fmt_obj), _facts(view, view.count)
+
+    with _progress.shown(quiet):
+        result = outputs.produce(config, "reading-list", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config, started=started, quiet=quiet)
 
 
 @app.command("review-table")
@@ -166,10 +163,17 @@ def review_table(
 ) -> None:
     """Draft a review table: one row per annotated paper, or per agent and paper."""
     started = time.monotonic()
-    proj = project(root, bib, annotations)
+    config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    with _progress.shown(quiet):
+    options = (
+        fmt_obj.name, cols, rows, group_by, where, sort, style, no_references, bom, all_entries,
+        keep_going,
+    )  # fmt: skip
+
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        from cytobib import api
+
         table = api.review_table(
             proj,
             keep_going=keep_going,
@@ -182,10 +186,12 @@ def review_table(
             sort=sort,
             references=not no_references,
         )
-        warn(table.notices)
-        data = api.render(table, fmt_obj, bom=bom)
-    works = len({r.number for r in table.rows})
-    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
+        works = len({r.number for r in table.rows})
+        return api.render(table, fmt_obj, bom=bom), _facts(table, works)
+
+    with _progress.shown(quiet):
+        result = outputs.produce(config, "review-table", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config, started=started, quiet=quiet)
 
 
 @app.command("evidence-map")
@@ -211,9 +217,14 @@ def evidence_map(
 ) -> None:
     """Pivot agents against cancers or evidence levels, with counts and citation numbers."""
     started = time.monotonic()
-    proj = project(root, bib, annotations)
+    config = settings(root, bib=bib, annotations_dir=annotations)
     fmt_obj = registry.resolve(fmt, output, "md")
-    with _progress.shown(quiet):
+    level = "agent-class" if agent_class else "agent"
+    options = (fmt_obj.name, by, bom, level, where, sort, style, keep_going)
+
+    def make(proj: Project) -> tuple[str | bytes, dict[str, Any]]:
+        from cytobib import api
+
         emap = api.evidence_map(
             proj,
             keep_going=keep_going,
@@ -221,12 +232,13 @@ def evidence_map(
             style=style,
             where=where,
             sort=sort,
-            agent_level="agent-class" if agent_class else "agent",
+            agent_level=level,
         )
-        warn(emap.notices)
-        data = api.render(emap, fmt_obj, bom=bom)
-    works = len(emap.references)
-    _emit(data, output, fmt_obj, proj.config, works=works, started=started, quiet=quiet)
+        return api.render(emap, fmt_obj, bom=bom), _facts(emap, len(emap.references))
+
+    with _progress.shown(quiet):
+        result = outputs.produce(config, "evidence-map", options, make, style=style, path=output)
+    _emit(result, output, fmt_obj, config, started=started, quiet=quiet)
 
 
 @app.command()
@@ -243,24 +255,22 @@ def build(
 ) -> None:
     """Build everything into build/: reading list, review table, evidence map, exports."""
     started = time.monotonic()
-    proj = project(root, bib, annotations)
-    # Files the gate stops on (or, with --keep-going, names) are not counted twice.
-    errors = [
-        i for i in proj.library.issues if i.severity.name == "ERROR" and not gate.is_unusable(i)
-    ]
-    if errors:
+    config = settings(root, bib=bib, annotations_dir=annotations)
+    with _progress.shown(quiet):
+        built = rendering.build(config, out_dir, style=style, keep_going=keep_going)
+    # Files the gate names (with --keep-going) are not counted among the errors too.
+    if built.errors:
         say(
-            f"warning: the library has {len(errors)} error(s); `cytobib check` lists them.",
+            f"warning: the library has {built.errors} error(s); `cytobib check` lists them.",
             err=True,
         )
-    warn(gate.notices(gate.unusable(proj.library)) if keep_going else ())
-    with _progress.shown(quiet):
-        written = rendering.build(proj, out_dir, style=style, keep_going=keep_going)
-    for path in written:
-        say(f"wrote {os.path.relpath(path)}")
-    folder = os.path.relpath(out_dir or proj.config.build_dir)
+    warn(built.notices)
+    for path in built.files:
+        done = "wrote" if path in built.written else "unchanged"
+        say(f"{done} {os.path.relpath(path)}")
+    folder = os.path.relpath(out_dir or config.build_dir)
     _progress.summary(
-        f"build: {len(written)} files in {folder}/ from {len(proj.library):,} entries "
+        f"build: {len(built.files)} files in {folder}/ from {built.entries:,} entries "
         f"({_progress.took(started)})",
         quiet,
     )

@@ -302,7 +302,7 @@ class Cache:
         return int(row[0])
 
     def keys(self) -> list[str]:
-        """Every stored key, sorted (for tests and ``cytobib cache`` listings)."""
+        """Every stored key, sorted (for tests)."""
         if self.off:
             return []
         rows = self._conn().execute("SELECT key FROM responses ORDER BY key").fetchall()

@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 import docx
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
@@ -26,6 +25,7 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from cytobib.formats import docx_xml as X
 from cytobib.formats.escape import doi_url, xml_text
 from cytobib.formats.heatmap import table_shade
 from cytobib.formats.links import work_link
@@ -116,9 +116,11 @@ def _add_citation(paragraph: Paragraph, fragment: str, size: Pt | None = None) -
 # --- low-level helpers -----------------------------------------------------------------------
 
 
-def _hyperlink(paragraph: Paragraph, url: str, text: str, size: Pt | None = None) -> None:
+def _hyperlink(
+    paragraph: Paragraph, url: str, text: str, links: X.Links, size: Pt | None = None
+) -> None:
     """An external hyperlink run (python-docx has no API for one)."""
-    r_id = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    r_id = links.rel_id(url)
     link = OxmlElement("w:hyperlink")
     link.set(qn("r:id"), r_id)
     run = OxmlElement("w:r")
@@ -142,12 +144,12 @@ def _hyperlink(paragraph: Paragraph, url: str, text: str, size: Pt | None = None
     paragraph._p.append(link)
 
 
-def _work_link(paragraph: Paragraph, item: Item, size: Pt | None = None) -> None:
+def _work_link(paragraph: Paragraph, item: Item, links: X.Links) -> None:
     """The DOI or URL link after a citation; "DOI" or "link" when the citation prints it."""
     link = work_link(item.record.entry, item.reference.text)
     if link is not None:
         paragraph.add_run(" ")
-        _hyperlink(paragraph, link.href, link.short if link.shown else link.text, size)
+        _hyperlink(paragraph, link.href, link.short if link.shown else link.text, links)
 
 
 _PPR_AFTER_SHD = (
@@ -316,7 +318,9 @@ def _bullets(document: Any, values: Sequence[tuple[str, str]]) -> None:
             run.font.color.rgb = MUTED
 
 
-def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -> None:
+def _item(
+    document: Any, item: Item, sections: Sequence[str], vocabulary: Any, links: X.Links
+) -> None:
     head: Paragraph = document.add_paragraph()
     fmt = head.paragraph_format
     fmt.left_indent = _HANG
@@ -330,7 +334,7 @@ def _item(document: Any, item: Item, sections: Sequence[str], vocabulary: Any) -
         number.font.color.rgb = WARN
     head.add_run("\t")
     _add_citation(head, item.reference.html)
-    _work_link(head, item)
+    _work_link(head, item, links)
     if item.warning:
         _warning(document, item.warning)
     for quiet in (item.gaps, item.note):  # what is not known, then "also under: ..."
@@ -373,24 +377,44 @@ _REFERENCE_SIZE = Pt(9.5)
 
 
 def _references(document: Any, items: Sequence[Item], size: Pt = _REFERENCE_SIZE) -> None:
+    """The numbered references, written in one pass (:mod:`cytobib.formats.docx_xml`)."""
     if not items:
         return
     document.add_heading("References", level=1)
+    links = X.Links(document.part)
+    half = int(size.pt * 2)
+    props = X.hanging(_HANG.twips, Pt(3).twips)
+    out = []
     for item in items:
-        paragraph: Paragraph = document.add_paragraph()
-        fmt = paragraph.paragraph_format
-        fmt.left_indent = _HANG
-        fmt.first_line_indent = -_HANG
-        fmt.tab_stops.add_tab_stop(_HANG)
-        fmt.space_after = Pt(3)
-        paragraph.add_run(f"[{item.number}]\t").font.size = size
-        _add_citation(paragraph, item.reference.html, size)
-        _work_link(paragraph, item, size)
+        runs = [X.run(f"[{item.number}]\t", size=half)]
+        runs += [X.run(text, size=half, flags=flags) for text, flags in fragment_runs(
+            item.reference.html)]  # fmt: skip
+        runs += _link_xml(item, links, half)
         if item.warning:
-            run = paragraph.add_run(" ⚠ " + _text(item.warning))
-            run.bold = True
-            run.font.size = size
-            run.font.color.rgb = WARN
+            runs.append(X.run(" ⚠ " + _text(item.warning), bold=True, size=half, color=str(WARN)))
+        out.append(X.paragraph(runs, props))
+    _append(document, X.paragraphs(out))
+
+
+def _link_xml(item: Item, links: X.Links, size: int) -> list[str]:
+    """:func:`_work_link` as runs: a space and the work's DOI or web link, if it has one."""
+    link = work_link(item.record.entry, item.reference.text)
+    if link is None:
+        return []
+    shown = _text(link.short if link.shown else link.text)
+    return [X.run(" "), X.hyperlink(links.rel_id(link.href), shown, LINK, size)]
+
+
+def _append(document: Any, elements: Sequence[Any]) -> None:
+    """Add block elements at the end of the body (before its section properties) in constant
+    time each."""
+    body = document.element.body
+    end = body.sectPr
+    for element in elements:
+        if end is None:
+            body.append(element)
+        else:
+            end.addprevious(element)
 
 
 # --- pieces of a table -----------------------------------------------------------------------
@@ -404,36 +428,36 @@ def _cell_text(cell: _Cell, text: str, *, size: Pt, bold: bool = False) -> Parag
     return paragraph
 
 
-def _fill_cell(cell: _Cell, col: str, value: str | tuple[str, ...], size: Pt) -> None:
+def _cell_xml(col: str, value: str | tuple[str, ...], size: int, links: X.Links) -> list[str]:
+    """A review-table cell's paragraphs: one per value (bulleted when several), a DOI as a
+    link."""
     if isinstance(value, tuple):
         values = [v for v in value if v]
-        for n, text in enumerate(values):
-            paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
-            shown = f"• {_text(text)}" if len(values) > 1 else _text(text)
-            paragraph.add_run(shown).font.size = size
-        return
+        return [
+            X.paragraph([X.run(f"• {_text(v)}" if len(values) > 1 else _text(v), size=size)])
+            for v in values
+        ]
     if col == "doi" and value:
-        _hyperlink(cell.paragraphs[0], doi_url(value), value, size)
-        return
-    _cell_text(cell, value, size=size)
+        return [X.paragraph([X.hyperlink(links.rel_id(doi_url(value)), _text(value), LINK, size)])]
+    return [X.paragraph([X.run(_text(value), size=size)])]
 
 
-def _fill_row(cells: Sequence[_Cell], row: Row, columns: Sequence[str], size: Pt) -> None:
-    for cell, col in zip(cells, columns, strict=True):
+def _row_xml(
+    row: Row, columns: Sequence[str], widths: Sequence[int], size: int, links: X.Links
+) -> str:
+    fill = "FDECEE" if row.flag else None
+    cells = []
+    for col, width in zip(columns, widths, strict=True):
         value = row.cells.get(col, "")
         if col == "citation" and row.flag:
-            flag = cell.paragraphs[0].add_run("⚠ " + _text(row.flag.split(" (")[0]))
-            flag.bold = True
-            flag.font.size = size
-            flag.font.color.rgb = WARN
-            cell.add_paragraph()
-            target = cell.paragraphs[-1]
+            flag = X.run("⚠ " + _text(row.flag.split(" (")[0]), bold=True, size=size,
+                         color=str(WARN))  # fmt: skip
             text = value if isinstance(value, str) else "; ".join(value)
-            target.add_run(_text(text)).font.size = size
+            paragraphs = [X.paragraph([flag]), X.paragraph([X.run(_text(text), size=size)])]
         else:
-            _fill_cell(cell, col, value, size)
-        if row.flag:
-            _shade(cell, "FDECEE")
+            paragraphs = _cell_xml(col, value, size, links)
+        cells.append(X.cell(width, paragraphs, fill))
+    return f"<w:tr>{''.join(cells)}</w:tr>"
 
 
 def _heat(count: int, top: int) -> tuple[str, bool]:
@@ -458,11 +482,12 @@ class DocxFormat:
             ],
         )
         _notices(document, view.notices)
+        links = X.Links(document.part)
         for group in view.groups:
             if group.title:
                 document.add_heading(f"{_text(group.title)} ({len(group.items)})", level=1)
             for item in group.items:
-                _item(document, item, view.sections, ctx.vocabulary)
+                _item(document, item, view.sections, ctx.vocabulary, links)
         return _save(document)
 
     def table(self, table: Table, ctx: Any) -> bytes:
@@ -479,19 +504,19 @@ class DocxFormat:
         columns = [c for c, _ in table.columns]
         weights = [_WIDTHS.get(c, 1.2) for c in columns]
         total = _text_width(document)
-        widths = [Emu(int(total * w / sum(weights))) for w in weights]
-        size = Pt(8) if len(columns) > 7 else Pt(9)
+        widths = [Emu(int(total * w / sum(weights))).twips for w in weights]
+        size = 16 if len(columns) > 7 else 18  # half-points: 8 or 9 pt
+        style = document.styles[TABLE_STYLE].style_id
+        links = X.Links(document.part)
+        header = [
+            X.cell(width, [X.paragraph([X.run(_text(heading), size=size, bold=True)])])
+            for width, (_, heading) in zip(widths, table.columns, strict=True)
+        ]
         for group in table.groups:
             if group.title:
                 document.add_heading(f"{_text(group.title)} ({len(group.rows)})", level=2)
-            grid = document.add_table(rows=len(group.rows) + 1, cols=len(columns))
-            _styled(grid, document)
-            for cell, (_, heading) in zip(grid.rows[0].cells, table.columns, strict=True):
-                _cell_text(cell, heading, size=size, bold=True)
-            for row, table_row in zip(group.rows, grid.rows[1:], strict=True):
-                _fill_row(table_row.cells, row, columns, size)
-            _repeat_header(grid)
-            _fixed_layout(grid, widths)
+            rows = (_row_xml(row, columns, widths, size, links) for row in group.rows)
+            _append(document, [X.table(style, widths, header, rows)])
             document.add_paragraph()
         _references(document, table.references)
         return _save(document)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from cytobib.formats.escape import doi_url, html_text, xml_text
 from cytobib.formats.heatmap import table_shade
 from cytobib.formats.links import work_link
-from cytobib.formats.templating import ItemContexts, RenderedItems, environment
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.model import Caveat
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
@@ -387,7 +387,6 @@ class HtmlFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(xml_text(html)), _clean
         )
-        rendered = RenderedItems(ctx.cache_dir, "html", ctx.root, ctx.vocabulary, view.sections)
 
         def render_item(item: Item, anchor: str) -> str:
             variables = contexts(item)
@@ -397,6 +396,8 @@ class HtmlFormat:
             variables["id"] = f"{anchor}--{item.number}"
             return template.render(**variables).rstrip()
 
+        tasks = [(item, group.anchor) for group in view.groups for item in group.items]
+        texts = iter(ctx.items("html", view.sections, tasks, render_item))
         for group in view.groups:
             out.append(f'<section class="group" id="{html_text(group.anchor)}">')
             if group.title:
@@ -404,10 +405,8 @@ class HtmlFormat:
                     f"<h2>{html_text(group.title)} "
                     f'<span class="count">({len(group.items)})</span></h2>'
                 )
-            for item in group.items:
-                out.append(rendered.text(item, render_item, group.anchor))
+            out.extend(next(texts) for _ in group.items)
             out.append("</section>")
-        rendered.save()
         out.append(_footer(view.generated))
         return _page(view.title, "\n".join(out))
 

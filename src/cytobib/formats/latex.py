@@ -21,7 +21,7 @@ from markupsafe import Markup
 from cytobib.formats.escape import doi_url, fragment_to, latex_text, latex_url
 from cytobib.formats.heatmap import table_shade
 from cytobib.formats.links import work_link
-from cytobib.formats.templating import ItemContexts, RenderedItems, environment
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Row, Table
 
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
@@ -248,22 +248,21 @@ class LatexFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "tex"))
         )
-        rendered = RenderedItems(ctx.cache_dir, "tex", ctx.root, ctx.vocabulary, view.sections)
 
         def render_item(item: Item) -> str:
             variables = contexts(item)
             variables["link"] = Markup(_link(item))
             return template.render(**variables).rstrip()
 
+        tasks = [(item,) for group in view.groups for item in group.items]
+        texts = iter(ctx.items("tex", view.sections, tasks, render_item))
         for n, group in enumerate(view.groups, 1):
             if group.title:
                 out.append(
                     rf"\section*{{\hypertarget{{group-{n}}}{{}}{latex_text(group.title)} "
                     rf"\textmd{{({len(group.items)})}}}}"
                 )
-            for item in group.items:
-                out.append(rendered.text(item, render_item))
-        rendered.save()
+            out.extend(next(texts) for _ in group.items)
         return _document(out)
 
     def table(self, table: Table, ctx: Any) -> str:

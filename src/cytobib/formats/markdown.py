@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from cytobib.formats.escape import fragment_to, md_cell, md_inline
 from cytobib.formats.links import work_link
-from cytobib.formats.templating import ItemContexts, RenderedItems, environment
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import EvidenceMap, Item, ReadingList, Table
 
 
@@ -94,18 +94,17 @@ class MarkdownFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(fragment_to(html, "md"))
         )
-        rendered = RenderedItems(ctx.cache_dir, "md", ctx.root, ctx.vocabulary, view.sections)
 
         def render_item(item: Item) -> str:
             return template.render(**_link_variables(contexts(item), item)).rstrip()
 
+        tasks = [(item,) for group in view.groups for item in group.items]
+        texts = iter(ctx.items("md", view.sections, tasks, render_item))
         for group in view.groups:
             if group.title:
                 out.append(f"## {md_inline(group.title)} ({len(group.items)})")
                 out.append("")
-            for item in group.items:
-                out.append(rendered.text(item, render_item) + "\n")
-        rendered.save()
+            out.extend(next(texts) + "\n" for _ in group.items)
         return "\n".join(out).rstrip() + "\n"
 
     def table(self, table: Table, ctx: Any) -> str:

@@ -89,6 +89,21 @@ def get(name: str) -> Any:
     return found
 
 
+def canonical(name: str) -> str:
+    """A format's name, for a name or alias, without importing a built-in format's module
+    (a build that reuses every output loads none).
+
+    Raises:
+        UnknownFormatError, PluginError: as :func:`get`.
+    """
+    key = name.lstrip(".")
+    if key in BUILTIN:
+        return key
+    if key in ALIASES:
+        return ALIASES[key]
+    return str(get(name).name)
+
+
 def for_path(path: Path | str) -> Any:
     suffix = Path(path).suffix.lower()
     found = REGISTRY.for_suffix(suffix) if suffix else None

@@ -8,21 +8,19 @@ let a title or note inject markup; values already rendered for the target are ``
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from cytobib import latex, progress
+from cytobib import parallel, progress
 from cytobib.errors import TemplateError
 from cytobib.formats.escape import doi_url
-from cytobib.memo import Memo
 from cytobib.model import Caveat
 
 # What ``getattr`` finds on a plain dict: any other ``{{ d.name }}`` is the item ``d["name"]``.
@@ -269,14 +267,13 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
                     "role": use.role or "",
                     "dose": use.dose or "",
                     "route": use.route or "",
+                    "details": "; ".join(v for v in (use.role, use.dose, use.route) if v),
                 }
             )
     return {
         "key": record.key,
         "doi": entry.doi_as_written,
-        "url": doi_url(entry.doi_as_written)
-        if entry.doi_as_written
-        else latex.verbatim(entry.get("url")),
+        "url": doi_url(entry.doi_as_written) if entry.doi_as_written else entry.url,
         "summary": ann.summary if ann else "",
         "claims": [
             {
@@ -301,66 +298,53 @@ def _work_context(record: Any, vocabulary: Any) -> dict[str, Any]:
     }
 
 
-# --- rendered items from earlier runs -------------------------------------------------------
+# --- rendering the items of a list --------------------------------------------------------------
+
+RenderItem = Callable[..., str]
+"""A format's text for one item: ``render(item, *extra)``."""
 
 
-def project_templates(root: Path | None) -> list[tuple[str, bytes]]:
-    """Every file under ``<project>/templates`` by name and bytes (any file a template may
-    include; bytes, so that a stray binary file is no problem); the packaged templates are
-    part of cytobib's code."""
-    folder = root / "templates" if root is not None else None
-    if folder is None or not folder.is_dir():
-        return []
-    out = []
-    for path in sorted(folder.rglob("*")):
-        with contextlib.suppress(OSError):
-            if path.is_file():
-                out.append((path.relative_to(folder).as_posix(), path.read_bytes()))
-    return out
+class ItemRenderer(Protocol):
+    """How a format has the items of a reading list rendered (``RenderContext.items``): each
+    task is ``(item, *extra)`` and its text is ``render(*task)``; the result is in task order.
 
-
-class RenderedItems(Memo):
-    """Items rendered by earlier runs, so that an unchanged item is not rendered again.
-
-    Rendering through Jinja is the costliest warm step of a large reading list (~0.2 ms an
-    item; a 10k library grouped by agent has ~20k items). An item's key is a digest of all
-    its text can depend on: the work (entry and annotation), its reference, number and note,
-    and the format's own extras. The table's salt covers the rest: the format, the sections,
-    the project's template files, the vocabulary and cytobib's code (packaged templates
-    included). One table per format under ``cache_dir`` (a project's own folder); ``None``
-    keeps nothing.
+    The format decides the text; whoever renders (:func:`render_items`, or the cache of
+    rendered items that wraps it, ``cytobib.caching.rendered_items``) decides how and whether
+    to call ``render``. ``target`` and ``sections`` name what the texts depend on besides the
+    tasks, for a cache's key.
     """
 
-    def __init__(
+    def __call__(
         self,
-        cache_dir: Path | None,
         target: str,
-        root: Path | None,
-        vocabulary: Any,
         sections: Sequence[str],
-    ) -> None:
-        path = cache_dir / f"{target}.pickle" if cache_dir is not None else None
-        super().__init__(path, target, tuple(sections), vocabulary, project_templates(root))
-        self._works: dict[str, bytes] = {}
+        tasks: Sequence[tuple[Any, ...]],
+        render: RenderItem,
+    ) -> list[str]: ...
 
-    def text(self, item: Any, render: Callable[..., str], *extra: Any) -> str:
-        """The item's text from an earlier run, else ``render(item, *extra)``'s."""
-        progress.advance()  # one item of the list being written (rendering.render's task)
-        return str(self.through(self.key(item, *extra), lambda: render(item, *extra)))
 
-    def key(self, item: Any, *extra: Any) -> bytes:
-        """The digest an item's text is kept under (``extra``: the format's own inputs)."""
-        record = item.record
-        work = self._works.get(record.key)
-        if work is None:
-            ann = record.annotation
-            # A loaded annotation carries a digest of its file; repr() is the slow way.
-            notes = ann.source if ann is not None and ann.source else repr(ann)
-            digest = hashlib.blake2b(record.entry.digest, digest_size=20, key=self.salt)
-            digest.update(notes.encode("utf-8", "surrogatepass"))
-            work = self._works[record.key] = digest.digest()
-        ref = item.reference
-        own = repr((item.number, item.note, ref.key, ref.label, ref.text, ref.html, extra))
-        return hashlib.blake2b(
-            own.encode("utf-8", "surrogatepass"), digest_size=20, key=work
-        ).digest()
+_ITEMS_PER_PROCESS = 1000  # ~0.2 s of rendering: more than a process costs to start
+
+
+def render_items(
+    target: str, sections: Sequence[str], tasks: Sequence[tuple[Any, ...]], render: RenderItem
+) -> list[str]:
+    """Each task's text, on every core for a large list (20k items take ~4 s in one).
+
+    Each item made in this process advances the open progress task (``rendering.render``'s);
+    the items a worker process made, once it has sent them back."""
+    del target, sections  # the texts are made here, not looked up
+    here, told = os.getpid(), [0]
+
+    def chunk(part: Sequence[tuple[Any, ...]]) -> list[str]:
+        out = []
+        for task in part:
+            out.append(render(*task))
+            if os.getpid() == here:  # a forked worker has no one to tell
+                progress.advance()
+                told[0] += 1
+        return out
+
+    texts = parallel.map_chunks(chunk, tasks, min_chunk=_ITEMS_PER_PROCESS)
+    progress.advance(len(texts) - told[0])
+    return texts

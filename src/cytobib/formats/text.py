@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from cytobib.formats.escape import fragment_to
 from cytobib.formats.links import work_link
-from cytobib.formats.templating import ItemContexts, RenderedItems, environment
+from cytobib.formats.templating import ItemContexts, environment
 from cytobib.views import ReadingList
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -39,7 +39,6 @@ class TextFormat:
         contexts = ItemContexts(
             ctx.vocabulary, view.sections, lambda html: Markup(_plain(fragment_to(html, "txt")))
         )
-        rendered = RenderedItems(ctx.cache_dir, "txt", ctx.root, ctx.vocabulary, view.sections)
 
         def render_item(item: Any) -> str:
             variables = contexts(item)
@@ -48,11 +47,11 @@ class TextFormat:
                 variables["url"] = ""  # the citation prints it: no second copy below
             return template.render(**variables).rstrip()
 
+        tasks = [(item,) for group in view.groups for item in group.items]
+        texts = iter(ctx.items("txt", view.sections, tasks, render_item))
         for group in view.groups:
             if group.title:
                 heading = f"{group.title} ({len(group.items)})"
                 out += [heading, "-" * len(heading), ""]
-            for item in group.items:
-                out.append(rendered.text(item, render_item) + "\n")
-        rendered.save()
+            out.extend(next(texts) + "\n" for _ in group.items)
         return "\n".join(out).rstrip() + "\n"

@@ -6,7 +6,7 @@
   :mod:`~cytobib.styles.pandoc` (pandoc's citeproc, chosen by measurement:
   ``docs/csl-engines.md``);
 * :mod:`~cytobib.styles.pybtex`: pybtex's ``plain``/``unsrt``/``alpha`` for BibTeX users;
-* :mod:`~cytobib.styles.cache`: formatted references kept per item in sqlite3.
+* :mod:`~cytobib.styles.cache`: the keys formatted references are kept under, per item.
 
 :func:`format_references` is the entry point. Numeric labels are returned apart from the text
 (the citation number is removed from the style's bibliography layout and numbers follow the
@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cytobib.styles import csl, pybtex
-from cytobib.styles.cache import ReferenceCache
+from cytobib.styles.cache import NoCache, ReferenceCache
 from cytobib.styles.pandoc import engine_stamp, engine_version
 from cytobib.styles.pybtex import protect_title
 from cytobib.styles.resolve import (
@@ -65,7 +64,7 @@ def format_references(
     *,
     output: Output = "text",
     bibtex: Mapping[str, str] | None = None,
-    cache_dir: Path | None = None,
+    cache: ReferenceCache | None = None,
 ) -> list[Reference]:
     """Format CSL-JSON ``items`` (``id`` = citation key) in ``style``, in the given order.
 
@@ -73,8 +72,8 @@ def format_references(
     ``alpha`` gets its "Ros14" label; other styles an empty label. ``text`` is always plain
     text. ``html`` carries the engine's markup (escaped text with <i>, <b>, <sup>, <sub>,
     <span>) when ``output == "html"``, and is the escaped text otherwise. ``bibtex`` maps a key
-    to its BibTeX source and is read only for pybtex styles. With ``cache_dir``, formatted
-    references are kept in sqlite3 and unchanged items are not formatted again.
+    to its BibTeX source and is read only for pybtex styles. With a ``cache``
+    (``cytobib.caching.ReferenceStore``), unchanged items are not formatted again.
     """
     if output not in ("text", "html"):
         raise ValueError(f"output must be 'text' or 'html', not {output!r}")
@@ -84,14 +83,11 @@ def format_references(
         raise ValueError(f"duplicate citation keys in the list: {', '.join(duplicates[:5])}")
     if not items:
         return []
-    cache = ReferenceCache(cache_dir)
-    try:
-        if style.kind == "pybtex":
-            bodies = pybtex.format_pybtex(items, style, output, bibtex or {}, cache)
-        else:
-            bodies = csl.format_csl(items, style, output, cache)
-    finally:
-        cache.close()
+    cache = cache or NoCache()
+    if style.kind == "pybtex":
+        bodies = pybtex.format_pybtex(items, style, output, bibtex or {}, cache)
+    else:
+        bodies = csl.format_csl(items, style, output, cache)
     labels = _labels(style, [b[2] for b in bodies])
     return [
         Reference(key=key, label=label, text=text, html=markup)
