@@ -398,7 +398,7 @@ def test_alpha_labels_are_bibtex_alpha_labels(shipped: Project, tmp_path: Path) 
                           check=False).stdout.strip():  # fmt: skip
         pytest.skip("alpha.bst is not installed (texlive-base): it was not run")
     text = export(list(shipped.library), "bibtex", ExportOptions(ascii=True))  # 8-bit bibtex
-    (tmp_path / "refs.bib").write_text(text, encoding="ascii")
+    (tmp_path / "refs.bib").write_text(text, encoding="utf-8")  # – stays UTF-8 (texenc.SAFE)
     (tmp_path / "doc.aux").write_text(
         "\\citation{*}\n\\bibstyle{alpha}\n\\bibdata{refs}\n", encoding="ascii"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -95,12 +94,15 @@ def test_retraction(items: dict[str, dict[str, Any]]) -> None:
 
 def test_pandoc_renders_without_warnings(tmp_path: Path, proj: Project) -> None:
     """pandoc --citeproc reads the CSL-JSON and warns about nothing."""
-    if shutil.which("pandoc") is None:
+    from cytobib.styles.pandoc import pandoc_path
+
+    pandoc = pandoc_path()  # the wheel's, as cytobib runs it; else one on PATH
+    if pandoc is None:
         pytest.skip("pandoc not installed: the CSL-JSON export was not rendered")
     (tmp_path / "refs.json").write_text(export(proj.library, "csl-json"), encoding="utf-8")
     (tmp_path / "doc.md").write_text('---\nnocite: "@*"\n---\n\n# References\n')
     result = subprocess.run(
-        ["pandoc", "--citeproc", "--bibliography=refs.json", "-t", "plain", "doc.md"],
+        [str(pandoc), "--citeproc", "--bibliography=refs.json", "-t", "plain", "doc.md"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

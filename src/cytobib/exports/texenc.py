@@ -38,11 +38,10 @@ Extended Additional are not among them: biber or Zotero read their forms otherwi
 
 SYMBOLS = {
     "£": "{\\textsterling}", "©": "{\\textcopyright}", "®": "{\\textregistered}",
-    "°": "{\\textdegree}", "±": "{\\textpm}", "·": "{\\textperiodcentered}",
-    "Æ": "{\\AE}", "æ": "{\\ae}", "Ð": "{\\DH}", "ð": "{\\dh}", "Ø": "{\\O}", "ø": "{\\o}",
-    "Þ": "{\\TH}", "þ": "{\\th}", "ß": "{\\ss}", "ı": "{\\i}", "Ł": "{\\L}", "ł": "{\\l}",
-    "–": "{\\textendash}", "—": "{\\textemdash}", "•": "{\\textbullet}",
-    "™": "{\\texttrademark}",
+    "°": "{\\textdegree}",
+    "Æ": "{\\AE}", "æ": "{\\ae}", "Ø": "{\\O}", "ø": "{\\o}",
+    "ß": "{\\ss}", "ı": "{\\i}", "Ł": "{\\L}", "ł": "{\\l}",
+    "•": "{\\textbullet}",
     "Γ": "{$\\Gamma$}", "Δ": "{$\\Delta$}", "Θ": "{$\\Theta$}", "Λ": "{$\\Lambda$}",
     "Ξ": "{$\\Xi$}", "Π": "{$\\Pi$}", "Σ": "{$\\Sigma$}", "Φ": "{$\\Phi$}", "Ψ": "{$\\Psi$}",
     "α": "{$\\alpha$}", "β": "{$\\beta$}", "γ": "{$\\gamma$}", "δ": "{$\\delta$}",
@@ -51,8 +50,10 @@ SYMBOLS = {
     "τ": "{$\\tau$}", "υ": "{$\\upsilon$}", "χ": "{$\\chi$}", "ψ": "{$\\psi$}",
 }  # fmt: skip
 """Other characters with a form every reader decodes. Not here, on purpose: ≤ ≥ θ ω ε µ ×
-(Zotero or pybtex read every form of them otherwise), curly quotes (their only common form is a
-TeX ligature, which notes are read without)."""
+(Zotero or pybtex read every form of them otherwise); – — ± · ™ Ð ð Þ þ (pandoc 3.9, the CSL
+engine cytobib ships, drops ``\\textendash``, ``\\textpm``, ``\\DH``... without a word, and
+``--`` is a ligature the other readers keep as two hyphens); curly quotes (their only common
+form is a TeX ligature, which notes are read without)."""
 
 
 def _accent_form(ch: str) -> str:
