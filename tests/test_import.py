@@ -437,3 +437,61 @@ def test_tags_split_by_zotero_are_joined_back_from_the_note() -> None:
     assert keywords(tags, note) == ["Muscle, Skeletal", "IL-2", "il-2", "new tag"]
     assert keywords([], note) == ["Muscle, Skeletal", "IL-2"]  # CSL-JSON: Zotero kept no tag
     assert keywords(["IL-2", "il-2", "status: retracted"], None) == ["IL-2", "il-2"]
+
+
+# Shapes from the 1,445-entry Zotero export (../shared/data): Zotero's "et al" creator, group
+# authors with commas, PubMed's "ISSN (Print) ISSN (Linking)". Each came back as a conflict
+# when the library's own export was imported into it.
+_AWKWARD = (
+    "@article{cella570,\n"
+    "  author = {Cella, D. F. and Tulsky, D. S. and al, et},\n"
+    "  title = {The Functional Assessment of Cancer Therapy scale},\n"
+    "  journal = {J Clin Oncol},\n  year = {1993},\n"
+    "  issn = {0732-183X (Print) 0732-183X (Linking)},\n}\n\n"
+    "@article{cima83,\n"
+    "  author = {Cima, Robert R. and\n"
+    "    {Surgical Process Improvement Team, Mayo Clinic, Rochester}},\n"
+    "  editor = {Ebadi, M. and {Fitness, Life Enhancement, and Exercise (FLEXIT) Consortium}},\n"
+    "  title = {Incidence and characteristics of potential and actual retained foreign objects},\n"
+    "  journal = {Arch Surg},\n  year = {2008},\n"
+    "  issn = {1538-3644 (Electronic) 0004-0010 (Linking)},\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("bibtex", ".bib"), ("biblatex", ".bib"), ("ris", ".ris")]
+)
+def test_own_export_of_awkward_names_and_issns_changes_nothing(
+    empty: Path, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    """ "al, et" is "others"; a group name with commas is one name however RIS splits it; one
+    ISSN of the entry's several is no new value: importing the export back reports nothing."""
+    (empty / "library.bib").write_text(_AWKWARD, encoding="utf-8")
+    out = tmp_path / f"export{suffix}"
+    out.write_bytes(export(load(empty).library, fmt).encode("utf-8"))
+    plan = plan_import(load(empty), out)
+    assert [(c.key, c.field) for c in plan.conflicts] == []
+    assert (plan.added, plan.updated, plan.changes_bib) == ((), (), False)
+
+
+def test_ris_group_name_with_commas_stays_one_name() -> None:
+    """RIS has no mark for an organisation; a name whose third part is no suffix (Jr, III) is
+    one, never split into family, given and suffix, nor into two people at its "and"."""
+    from cytobib.importer import from_ris
+
+    work = from_ris(
+        {
+            "type_of_reference": "JOUR",
+            "authors": [
+                "Ebadi, Maryam",
+                "From the Fitness, Life Enhancement, and Exercise (FLEXIT) Consortium",
+                "NHMRC Trials Centre, TROG, EORTC, and Canadian Cancer Trials Group",
+                "King, Martin Luther, Jr.",
+            ],
+        }
+    )
+    assert work.fields["author"] == (
+        "Ebadi, Maryam and {From the Fitness, Life Enhancement, and Exercise (FLEXIT) "
+        "Consortium} and {NHMRC Trials Centre, TROG, EORTC, and Canadian Cancer Trials Group} "
+        "and King, Jr., Martin Luther"
+    )

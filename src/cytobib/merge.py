@@ -108,6 +108,8 @@ def same(name: str, ours: str, theirs: str, *, strict: bool = False) -> bool:
     """True when two values differ only in notation; with ``strict`` a difference in case,
     punctuation or wording counts (the text must be the same once LaTeX is decoded)."""
     a, b = normalise(name, ours), normalise(name, theirs)
+    if name in ("issn", "isbn") and b and set(b.split(",")) <= set(a.split(",")):
+        return True  # one of our numbers (PubMed's "X (Print) Y (Linking)"): nothing new
     if strict:
         return a == b and latex.to_text(ours) == latex.to_text(theirs)
     if a == b:

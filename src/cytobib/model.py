@@ -271,12 +271,12 @@ class Entry:
     @lazy
     def authors(self) -> tuple[Person, ...]:
         """The ``author`` field split into people; "and others" is ``Person("others")``."""
-        return _et_al(parse_names(self.fields.get("author", "")))
+        return et_al(parse_names(self.fields.get("author", "")))
 
     @lazy
     def editors(self) -> tuple[Person, ...]:
         """The ``editor`` field split into people, as :attr:`authors`."""
-        return _et_al(parse_names(self.fields.get("editor", "")))
+        return et_al(parse_names(self.fields.get("editor", "")))
 
     @lazy
     def year(self) -> int | None:
@@ -601,7 +601,7 @@ class Library:
 _ET_AL = frozenset({("al", "et"), ("al.", "et"), ("et al", ""), ("et al.", ""), ("others", "")})
 
 
-def _et_al(people: tuple[Person, ...]) -> tuple[Person, ...]:
+def et_al(people: tuple[Person, ...]) -> tuple[Person, ...]:
     """A last name "et al." as exports write it ("and et al", "and al, et") is BibTeX's
     "and others": it truncates the list, it is not a person named Al."""
     if len(people) > 1 and (people[-1].family.casefold(), people[-1].given.casefold()) in _ET_AL:

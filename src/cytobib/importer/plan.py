@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cytobib import annotations as ann
 from cytobib import bibfile, latex, merge, progress
 from cytobib.errors import LibraryStateError
+from cytobib.exports.ris import ris_name
 from cytobib.importer.incoming import Incoming, auto_note
 from cytobib.importer.match import LibraryIndex, new_key, renamed, work_key
 from cytobib.importer.notes import (
@@ -33,7 +34,7 @@ from cytobib.importer.notes import (
 )
 from cytobib.importer.read import read_source
 from cytobib.library import Project
-from cytobib.model import Entry, Issue, Severity, parse_names
+from cytobib.model import Entry, Issue, Person, Severity, et_al, parse_names
 from cytobib.zotero_note import NoteContent
 
 
@@ -226,7 +227,7 @@ class _Merge:
         entry = self.current[key]
         plan = merge.plan(
             entry,
-            _without_truncated_authors(entry, work.fields),
+            _without_same_people(entry, work.fields),
             source=self.source,
             accept=self.accept,
             overwrite=self.overwrite,
@@ -364,16 +365,27 @@ def _stubs(project: Project, state: _Merge, source: str) -> tuple[list[Stub], li
     return stubs, not_applied
 
 
-def _without_truncated_authors(entry: Entry, fields: Mapping[str, str]) -> Mapping[str, str]:
-    """Leave out an author list that is ours minus its "and others" (RIS and CSL cannot say
-    "others", so cytobib's own exports drop it): that is the same list, not a conflict."""
-    theirs = fields.get("author")
-    if not theirs or not entry.authors or entry.authors[-1].family != "others":
-        return fields
-    named = [p.last.casefold() for p in entry.authors[:-1]]
-    if [p.last.casefold() for p in parse_names(theirs)] == named:
-        return {k: v for k, v in fields.items() if k != "author"}
-    return fields
+def _without_same_people(entry: Entry, fields: Mapping[str, str]) -> Mapping[str, str]:
+    """Leave out an author or editor list that names our people as a lossy format spells
+    them: ours minus its "and others" (RIS and CSL cannot say "others", so cytobib's own
+    exports drop it), "et al" for "others", a group name with commas split by RIS into
+    family, given and suffix. That is the same list, not a conflict."""
+    out = dict(fields)
+    for name, ours in (("author", entry.authors), ("editor", entry.editors)):
+        theirs = et_al(parse_names(fields.get(name, "")))
+        if theirs and ours and _same_people(ours, theirs):
+            del out[name]
+    return out
+
+
+def _same_people(ours: Sequence[Person], theirs: Sequence[Person]) -> bool:
+    ours_cut, theirs_cut = ours[-1].family == "others", theirs[-1].family == "others"
+    if theirs_cut and not ours_cut:
+        return False
+    named, incoming = ours[: len(ours) - ours_cut], theirs[: len(theirs) - theirs_cut]
+    if [ris_name(p).casefold() for p in named] == [ris_name(p).casefold() for p in incoming]:
+        return True
+    return ours_cut and [p.last.casefold() for p in named] == [p.last.casefold() for p in incoming]
 
 
 # The field order of new entries: the shipped library's (see its header), then the rest.

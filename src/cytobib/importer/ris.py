@@ -228,6 +228,10 @@ def _split_ris_tags(value: str) -> list[str]:
     return [t for t in re.split(r"[;\n]", value) if t.strip()]
 
 
+# What RIS's third name part holds: Jr, Sr, II, III, IV ...
+_SUFFIX = re.compile(r"^(?:Jr|Sr|Jnr|Snr|[IVX]{1,4}|\d(?:st|nd|rd|th))\.?$", re.IGNORECASE)
+
+
 def put_names(fields: dict[str, str], name: str, people: Sequence[str]) -> None:
     """RIS names (``Family, Given[, Suffix]``; organisations without a comma) -> BibTeX."""
     out: list[str] = []
@@ -238,6 +242,11 @@ def put_names(fields: dict[str, str], name: str, people: Sequence[str]) -> None:
             continue
         if len(parts) == 1 or not any(parts[1:]):
             out.append("{" + latex.escape(parts[0]) + "}")
+            continue
+        if len(parts) > 3 or (len(parts) == 3 and not _SUFFIX.match(parts[2])):
+            # "Group, Place, and Partners": no suffix, so one organisation (split, its
+            # "and" would make two people of it)
+            out.append("{" + latex.escape(raw.strip()) + "}")
             continue
         family, given, *rest = parts
         suffix = ", ".join(r for r in rest if r)
