@@ -495,3 +495,18 @@ def test_ris_group_name_with_commas_stays_one_name() -> None:
         "Consortium} and {NHMRC Trials Centre, TROG, EORTC, and Canadian Cancer Trials Group} "
         "and King, Jr., Martin Luther"
     )
+
+
+def test_truncated_ris_names_the_record_it_cannot_import(empty: Path, tmp_path: Path) -> None:
+    """A RIS file cut off inside a record (no ``ER``): the records before it are imported
+    and the lost one is reported with its line, never dropped in silence."""
+    path = tmp_path / "cut.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Whole\nER  - \n\nTY  - JOUR\nTI  - Cut off in the mid",
+        encoding="utf-8",
+    )
+    plan = plan_import(load(empty), path)
+    assert [dict(n.fields)["title"] for n in plan.added] == ["Whole"]
+    cut = [i for i in plan.issues if i.code == "ris-unterminated"]
+    assert [(i.location.line if i.location else None) for i in cut] == [5]
+    assert "no ER line" in cut[0].message and "not imported" in cut[0].message

@@ -60,7 +60,32 @@ def read_ris(text: str, path: str) -> tuple[list[Incoming], list[Issue]]:
                 location=Location(path),
             )
         )
+    issues += [
+        Issue(
+            Severity.WARNING,
+            "ris-unterminated",
+            "This RIS record has no ER line before the next TY line or the end of the file (the "
+            "file may be cut off): what it holds is not imported, or not all of it.",
+            location=Location(path, line),
+            hint="Export the file again, or end the record with a line 'ER  - '.",
+        )
+        for line in _unterminated(text)
+    ]
     return [from_ris(r, f"{path}, record {i}") for i, r in enumerate(records, 1)], issues
+
+
+def _unterminated(text: str) -> list[int]:
+    """The lines of ``TY`` tags whose record ends (next ``TY`` or end of file) before an
+    ``ER``: rispy drops such a record without a word."""
+    lines, open_at = [], None
+    for number, line in enumerate(text.split("\n"), 1):
+        if re.match(r"^TY {1,2}- ", line):
+            if open_at is not None:
+                lines.append(open_at)
+            open_at = number
+        elif re.match(r"^ER {1,2}-", line):
+            open_at = None
+    return lines if open_at is None else [*lines, open_at]
 
 
 class _Record:
