@@ -76,6 +76,26 @@ def test_contract_empty_selection(fmt: str) -> None:
     assert isinstance(text, str)
 
 
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_ascii_export_of_no_records_has_no_warnings(fmt: str) -> None:
+    """``--ascii`` of an empty selection (a new library) is an empty file, not a crash."""
+    from cytobib.exports import export_library
+    from cytobib.model import Library
+
+    result = export_library(Library(()), to=fmt, options=ExportOptions(ascii=True))
+    assert result.count == 0 and result.warnings == ()
+
+
+@pytest.mark.parametrize("fmt", ["csl-json", "ris"])
+def test_ascii_is_refused_where_it_does_not_apply(proj: Project, fmt: str) -> None:
+    """``--ascii`` on a UTF-8-only format is a usage error, not silently ignored."""
+    from cytobib.errors import UsageError
+    from cytobib.exports import export_library
+
+    with pytest.raises(UsageError, match="--ascii applies to BibTeX and BibLaTeX"):
+        export_library(proj.library, to=fmt, options=ExportOptions(ascii=True))
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_contract_retraction_always_travels(proj: Project, fmt: str) -> None:
     """The retraction tag and note line appear even with --notes none and --tags none."""

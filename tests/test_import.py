@@ -333,6 +333,8 @@ def test_cli_import_missing_file(root: Path, cli: Callable[..., Any]) -> None:
     result = cli("import", root / "nope.bib", "-C", root)
     assert result.code == 3
     assert "does not exist" in result.err
+    assert "cytobib init" not in result.err  # the library is there; the import file is not
+    assert "nothing to import" in result.err
 
 
 def test_zotero_extra_is_read_but_real_notes_are_kept() -> None:

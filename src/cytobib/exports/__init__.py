@@ -291,6 +291,10 @@ class ExportResult:
     warnings: tuple[str, ...] = ()
 
 
+ASCII_FORMATS = ("bibtex", "biblatex")
+"""The formats ``ExportOptions.ascii`` applies to (LaTeX text; the others are UTF-8)."""
+
+
 def export_library(
     library: Library,
     *,
@@ -306,10 +310,18 @@ def export_library(
     Raises:
         UnknownFormatError: no format by that name or suffix.
         FilterError: ``where`` does not parse.
+        UsageError: ``ascii`` asked of a format that is not BibTeX or BibLaTeX.
     """
     exporter = find_exporter(to, path=path)
-    records = select(library, where, vocabulary)
     options = options or ExportOptions()
+    if options.ascii and exporter.name not in ASCII_FORMATS:
+        from cytobib.errors import UsageError
+
+        raise UsageError(
+            f"--ascii applies to BibTeX and BibLaTeX exports, not {exporter.name}.",
+            hint=f"{exporter.name} files are UTF-8, which every reader takes; drop --ascii.",
+        )
+    records = select(library, where, vocabulary)
     text = exporter.render(records, options)
     check = getattr(exporter, "warnings", None)  # optional: plug-ins need not have it
     warnings = tuple(check(text, options)) if callable(check) else ()

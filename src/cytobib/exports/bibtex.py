@@ -387,8 +387,9 @@ def bib_warnings(text: str, *, ascii: bool) -> list[str]:
     leftover: dict[str, list[str]] = {}
     hazard: dict[str, list[str]] = {}
     heads = list(_ENTRY_HEAD.finditer(text))
-    for head, nxt in zip(heads, [*heads[1:], None], strict=True):
-        body = text[head.end() : nxt.start() if nxt else len(text)]
+    ends = [h.start() for h in heads[1:]] + [len(text)]  # no entry: no heads, no ends
+    for head, end in zip(heads, ends[: len(heads)], strict=True):
+        body = text[head.end() : end]
         key = head.group(1)
         if ascii and not body.isascii():
             for ch in texenc.leftovers(body):

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from cytobib import bibfile
-from cytobib.errors import UnknownFormatError
+from cytobib.errors import InputError, UnknownFormatError
 from cytobib.importer.bibtex import read_bibtex
 from cytobib.importer.incoming import FORMATS, Incoming
 from cytobib.importer.ris import read_ris
@@ -51,7 +51,13 @@ def read_source(
         raise UnknownFormatError(
             f"cytobib cannot import '{fmt}'.", hint=f"Use one of: {', '.join(FORMATS)}."
         )
-    source = bibfile.read_text(p)  # the same checks (exists, size, encoding) as library.bib
+    if not p.exists() or p.is_dir():
+        what = "is a folder" if p.is_dir() else "does not exist"
+        raise InputError(
+            f"{path} {what}: there is nothing to import.",
+            hint="Pass the BibTeX or RIS file you exported (from Zotero, PubMed...).",
+        )
+    source = bibfile.read_text(p)  # the same checks (size, encoding) as library.bib
     kind = (fmt or detect_format(p, source.text)).lower()
     if kind == "ris":
         works, issues = read_ris(source.text, source.path)
