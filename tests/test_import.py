@@ -512,3 +512,53 @@ def test_truncated_ris_names_the_record_it_cannot_import(empty: Path, tmp_path: 
     cut = [i for i in plan.issues if i.code == "ris-unterminated"]
     assert [(i.location.line if i.location else None) for i in cut] == [5]
     assert "no ER line" in cut[0].message and "not imported" in cut[0].message
+
+
+PART_READABLE = """@article{good2020a,
+  title = {Good},
+  author = {A, B},
+  year = {2020},
+}
+
+@article{bad2020,
+  title = {Broken
+
+@article{good2021b,
+  title = {Also good},
+  author = {C, D},
+  year = {2021},
+}
+"""
+
+
+def test_import_of_a_partly_unreadable_file_writes_nothing(
+    empty: Path, tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A block the reader cannot read stops the import (exit 3, named with its line, nothing
+    written); --keep-going imports the rest and still names it."""
+    source = tmp_path / "part.bib"
+    source.write_text(PART_READABLE, encoding="utf-8")
+    before = (empty / "library.bib").read_bytes()
+    stopped = cli("import", source, "-C", empty)
+    assert stopped.code == 3
+    assert "part.bib:7" in stopped.err and "nothing was imported" in stopped.err
+    assert "--keep-going" in stopped.err and "kept in the file unchanged" not in stopped.err
+    assert (empty / "library.bib").read_bytes() == before
+    went_on = cli("import", source, "-C", empty, "--keep-going")
+    assert went_on.code == 0
+    assert "it is not imported" in went_on.out + went_on.err
+    assert set(entries(empty)) == {"good2020a", "good2021b"}
+
+
+def test_import_of_a_cut_off_ris_file_writes_nothing(empty: Path, tmp_path: Path) -> None:
+    """A RIS record without ER (a file cut off) stops the import like any unreadable part."""
+    from cytobib.api import import_file
+    from cytobib.errors import UnreadableImport
+
+    path = tmp_path / "cut.ris"
+    path.write_text("TY  - JOUR\nTI  - Whole\nER  - \n\nTY  - JOUR\nTI  - Cut", encoding="utf-8")
+    before = (empty / "library.bib").read_bytes()
+    with pytest.raises(UnreadableImport) as caught:
+        import_file(load(empty), path)
+    assert [i.code for i in caught.value.issues] == ["ris-unterminated"]
+    assert (empty / "library.bib").read_bytes() == before

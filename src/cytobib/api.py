@@ -224,15 +224,22 @@ def import_file(
     accept: Collection[str] = (),
     overwrite: bool = False,
     dry_run: bool = False,
+    keep_going: bool = False,
 ) -> ImportPlan:
     """Merge a BibTeX or RIS file into the library (``cytobib import``): plan, then (unless
     ``dry_run``) apply. The plan says what was added, filled, left as a conflict, stubbed.
 
     Raises:
         InputError, UnknownFormatError: the file cannot be read, or its format told.
+        UnreadableImport: parts of the file cannot be read (nothing is written; with
+            ``keep_going`` the rest is imported and the plan's issues name them).
         LibraryStateError: library.bib changed on disk meanwhile (nothing is written).
     """
+    from cytobib.importer import require_readable
+
     plan = plan_import(project, path, fmt=fmt, accept=accept, overwrite=overwrite)
+    if not keep_going:
+        require_readable(plan)
     if not dry_run:
         apply_import(project, plan)
     return plan

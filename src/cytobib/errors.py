@@ -96,6 +96,16 @@ class UnusableAnnotations(InputError):
         self.issues = issues
 
 
+class UnreadableImport(InputError):
+    """Raised by ``import`` when parts of the file cannot be read: importing the rest would
+    drop them without a word. ``issues`` names each (file:line, hint); ``--keep-going``
+    imports the rest."""
+
+    def __init__(self, message: str, issues: tuple[Issue, ...], *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.issues = issues
+
+
 class TemplateError(InputError):
     """Raised when a project's own template (``<project>/templates``) fails: a syntax error,
     an unknown variable, a link outside the folder, or something the sandbox forbids."""

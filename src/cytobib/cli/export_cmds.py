@@ -138,6 +138,14 @@ def import_cmd(
         str | None,
         typer.Option("--from", help="bibtex or ris (default: from the suffix or content)."),
     ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Import the works that can be read when parts of the file cannot (each is "
+            "named); without it nothing is imported.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     root: ProjectOpt = None,
     bib: BibOpt = None,
@@ -157,7 +165,7 @@ def import_cmd(
     with _progress.shown(quiet):
         plan = import_file(
             proj, file, fmt=source_format, accept=accept or (), overwrite=overwrite,
-            dry_run=dry_run,
+            dry_run=dry_run, keep_going=keep_going,
         )  # fmt: skip
     if dry_run:
         show(plan.diff(proj.config.root))

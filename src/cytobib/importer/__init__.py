@@ -28,7 +28,7 @@ from cytobib.importer.bibtex import from_bibtex
 from cytobib.importer.incoming import FORMATS, Incoming, norm_doi
 from cytobib.importer.match import make_key
 from cytobib.importer.notes import annotation_data, keywords, stub_yaml
-from cytobib.importer.plan import ImportPlan, NewEntry, Stub, plan_import
+from cytobib.importer.plan import ImportPlan, NewEntry, Stub, plan_import, require_readable
 from cytobib.importer.read import detect_format, read_source
 from cytobib.importer.ris import from_ris, put_names
 
@@ -49,5 +49,6 @@ __all__ = [
     "plan_import",
     "put_names",
     "read_source",
+    "require_readable",
     "stub_yaml",
 ]

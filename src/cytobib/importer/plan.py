@@ -423,3 +423,40 @@ def _check_result(
             f"The merged library would not read back as expected ({detail}); nothing was written.",
             hint="This is a bug in cytobib import: please report it with the import file.",
         )
+
+
+LOST = frozenset({"parse-error", "ris-unterminated", "macro-too-long"})
+"""Issue codes of an import file that mean a part of it is not imported (a block the reader
+skips, a record cut off, a macro not expanded); other errors (a field twice) are reported and
+the work imported as BibTeX reads it."""
+
+
+def require_readable(plan: ImportPlan, shown: int = 10) -> None:
+    """Stop unless every block of the import file could be read.
+
+    Raises:
+        UnreadableImport: naming each block it cannot read (the first ``shown``).
+    """
+    from cytobib.errors import UnreadableImport
+
+    bad = tuple(
+        i
+        for i in plan.issues
+        if i.code in LOST and i.location is not None and i.location.path == plan.source
+    )
+    if not bad:
+        return
+    parts = "1 part" if len(bad) == 1 else f"{len(bad)} parts"
+    lines = [f"{parts} of {plan.source} cannot be read; nothing was imported:"]
+    for issue in bad[:shown]:
+        lines.append(f"  {issue.location}: {issue.message}")
+        if issue.hint:
+            lines.append(f"      fix: {issue.hint}")
+    if len(bad) > shown:
+        lines.append(f"  and {len(bad) - shown} more")
+    works = len(plan.added) + len(plan.merged)
+    raise UnreadableImport(
+        "\n".join(lines),
+        bad,
+        hint=f"Fix the file, or pass --keep-going to import the {works:,} works that can be read.",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from cytobib import bibfile
@@ -63,7 +64,7 @@ def read_source(
         works, issues = read_ris(source.text, source.path)
     else:
         works, issues = read_bibtex(source)
-    issues = list(source.issues) + issues
+    issues = [_for_import(i) for i in [*source.issues, *issues]]
     if not works and not any(i.severity is Severity.ERROR for i in issues):
         issues.append(
             Issue(
@@ -74,3 +75,14 @@ def read_source(
             )
         )
     return kind, works, issues
+
+
+_KEPT = "; it is skipped and kept in the file unchanged."
+
+
+def _for_import(issue: Issue) -> Issue:
+    """The reader's words are for library.bib ("kept in the file unchanged"); of an import
+    file, a block it cannot read is simply not imported."""
+    if issue.message.endswith(_KEPT):
+        return replace(issue, message=issue.message.removesuffix(_KEPT) + "; it is not imported.")
+    return issue

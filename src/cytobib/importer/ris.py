@@ -62,7 +62,7 @@ def read_ris(text: str, path: str) -> tuple[list[Incoming], list[Issue]]:
         )
     issues += [
         Issue(
-            Severity.WARNING,
+            Severity.ERROR,
             "ris-unterminated",
             "This RIS record has no ER line before the next TY line or the end of the file (the "
             "file may be cut off): what it holds is not imported, or not all of it.",
