@@ -562,3 +562,26 @@ def test_import_of_a_cut_off_ris_file_writes_nothing(empty: Path, tmp_path: Path
         import_file(load(empty), path)
     assert [i.code for i in caught.value.issues] == ["ris-unterminated"]
     assert (empty / "library.bib").read_bytes() == before
+
+
+def test_long_conflicting_values_show_where_they_differ() -> None:
+    """Two author lists that differ only at their end do not print alike (each is cut around
+    the first difference, not at its start)."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from cytobib.cli.export_cmds import clip_pair
+
+    names = " and ".join(f"Author{n}, A." for n in range(12))
+    ours, theirs = clip_pair(names, names + " and Last, Z.")
+    assert ours != theirs and "Last, Z." in theirs
+    assert max(len(ours), len(theirs)) <= 70
+
+    @given(st.text(min_size=1, max_size=200), st.text(min_size=1, max_size=200))
+    def differ_when_they_differ(a: str, b: str) -> None:
+        a, b = " ".join(a.split()), " ".join(b.split())
+        shown = clip_pair(a, b)
+        assert (shown[0] == shown[1]) == (a == b)
+        assert all(len(s) <= 70 for s in shown)
+
+    differ_when_they_differ()

@@ -211,7 +211,8 @@ def _report(plan: ImportPlan, file: Path, *, err: bool) -> None:
     if plan.conflicts:
         line(f"  {len(plan.conflicts)} conflicts, not applied (use --accept FIELD or --overwrite):")
         for c in plan.conflicts:
-            line(f"    {c.key}.{c.field}: library “{_clip(c.ours)}” / import “{_clip(c.theirs)}”")
+            ours, theirs = clip_pair(c.ours, c.theirs)
+            line(f"    {c.key}.{c.field}: library “{ours}” / import “{theirs}”")
     for issue in plan.issues:
         line(_issue_line(issue))
 
@@ -219,9 +220,24 @@ def _report(plan: ImportPlan, file: Path, *, err: bool) -> None:
 _HOW = {"doi": "DOI", "pmid": "PMID", "title": "title, first author and year"}
 
 
-def _clip(text: str, width: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def clip_pair(ours: str, theirs: str, width: int = 70) -> tuple[str, str]:
+    """Both values on one line each, cut to ``width`` around where they first differ, so
+    that two long values differing only at the end do not print alike."""
+    a, b = " ".join(ours.split()), " ".join(theirs.split())
+    first = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if first is None:
+        first = min(len(a), len(b))
+    start = max(0, first - width // 3) if max(len(a), len(b)) > width else 0
+    return _window(a, start, width), _window(b, start, width)
+
+
+def _window(text: str, start: int, width: int) -> str:
+    if start == 0 and len(text) <= width:
+        return text
+    head = "…" if start > 0 else ""
+    body = text[start : start + width - len(head)]
+    tail = "…" if start + len(body) < len(text) else ""
+    return head + (body[: len(body) - len(tail)] if tail else body) + tail
 
 
 def _issue_line(issue: Issue) -> str:
