@@ -585,3 +585,16 @@ def test_long_conflicting_values_show_where_they_differ() -> None:
         assert all(len(s) <= 70 for s in shown)
 
     differ_when_they_differ()
+
+
+def test_an_issn_zotero_filed_as_isbn_comes_back_as_the_issn() -> None:
+    """RIS export -> Zotero -> BibTeX gives a conference paper ``isbn = 1051-4651`` (Zotero
+    reads a conference paper's SN as its ISBN): the import reads it as the ISSN it is."""
+    from cytobib.importer import from_bibtex
+
+    fields = {"title": "A paper", "booktitle": "ICPR", "isbn": "1051-4651", "year": "2010"}
+    entry = Entry("tan3173", "inproceedings", fields, 1)
+    incoming = from_bibtex(entry)
+    assert incoming.fields.get("issn") == "1051-4651" and "isbn" not in incoming.fields
+    book = Entry("b", "book", {"title": "A book", "isbn": "978-0-12-345678-9"}, 1)
+    assert from_bibtex(book).fields.get("isbn") == "978-0-12-345678-9"

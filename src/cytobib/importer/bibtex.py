@@ -96,6 +96,7 @@ def from_bibtex(entry: Entry, path: str = "") -> Incoming:
             continue
         fields.setdefault(_RENAMED_FIELDS.get(name, name), value)
     _biblatex_forms(raw, fields)
+    _issn_filed_as_isbn(fields)
     kind = _bibtex_type(entry.type.lower(), raw, fields)
     key, note_texts = _read_note_field(fields)
     notes = split_notes([*note_texts, *texts])
@@ -113,6 +114,18 @@ def from_bibtex(entry: Entry, path: str = "") -> Incoming:
         notes.cytobib,
         where=where,
     )
+
+
+_ISSN = re.compile(r"\d{4}-?\d{3}[\dXx]")
+
+
+def _issn_filed_as_isbn(fields: dict[str, str]) -> None:
+    """An ISSN in ``isbn`` is an ISSN: Zotero's RIS import files a conference paper's or
+    book's ``SN`` as its ISBN, and its BibTeX export then writes ``isbn = 1051-4651``. No ISBN
+    has that shape (10 or 13 digits)."""
+    isbn = fields.get("isbn", "").strip()
+    if _ISSN.fullmatch(isbn) and not fields.get("issn"):
+        fields["issn"] = fields.pop("isbn")
 
 
 def _read_note_field(fields: dict[str, str]) -> tuple[str, list[str]]:
