@@ -3,6 +3,7 @@ last output again when no input changed, and only then; before anything is loade
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import sqlite3
@@ -300,3 +301,14 @@ def test_a_file_that_holds_the_output_is_left_alone(
     third = _list(cli, shipped, out)
     assert "wrote" in third.err and REUSED in third.err
     assert out.read_bytes() == written
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "9" * 30])
+def test_a_source_date_epoch_out_of_range_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """The date stamped on outputs (and part of every output's key): SOURCE_DATE_EPOCH past
+    year 9999 ended every output command with exit 70; like a value that is not a number,
+    it is ignored."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert views.today() == dt.date.today().isoformat()
