@@ -149,6 +149,26 @@ def test_build_dir_outside_the_project_needs_an_option(make_project, cli, tmp_pa
     assert (chosen / "reading-list.md").exists()
 
 
+@pytest.mark.parametrize("name", ["reading-list.md", "export/library.bib"])
+def test_a_link_in_build_leading_out_of_the_project_is_not_written_through(
+    make_project, cli, tmp_path, name
+) -> None:
+    """A cloned project's build/ may hold a link to any file of the user's (~/.bashrc):
+    `build` wrote its output through it. Now it refuses before writing anything; `-o`
+    (the user's own choice) still writes through links as before."""
+    root = make_project(BIB, {"thin": "summary: x\n"})
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file\n")
+    link = root / "build" / name
+    link.parent.mkdir(parents=True)
+    link.symlink_to(victim)
+    result = cli("build", "-C", root)
+    assert result.code == 2, result.output
+    assert "outside the project" in result.err
+    assert victim.read_text() == "the user's file\n"
+    assert not (root / "build" / "review-table.md").exists()  # nothing was written
+
+
 @pytest.mark.parametrize(
     ("args", "target"),
     [

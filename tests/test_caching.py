@@ -145,7 +145,9 @@ def test_stray_files_in_the_templates_folder_are_harmless(shipped: Path) -> None
 # --- damaged, unwritable, off -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [b"\x80\x05not json", b'{"~t": [1]}', b"[]", 7, "text"])
+@pytest.mark.parametrize(
+    "value", [b"\x80\x05not json", b'{"~t": [1]}', b"[]", 7, "text", b"{}", b'{"id": "x"}']
+)
 def test_damaged_rows_of_every_table_are_misses(shipped: Path, value: Any) -> None:
     """Rows that do not decode, or decode to another shape, in any table: the run is the
     fresh run, and the cache works again afterwards. (A text where rendered text is kept is

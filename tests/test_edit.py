@@ -242,6 +242,20 @@ def test_a_missing_editor_is_a_clear_error(
     assert note(root, "rosenberg2014il2") == OLD
 
 
+@pytest.mark.parametrize("command", ['code "--wait', "vi 'unclosed", '""'])
+def test_an_editor_command_that_does_not_split_is_a_clear_error(
+    cli: Cli, root: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """An unclosed quote in $EDITOR was exit 70 (shlex's ValueError as an internal error)."""
+    monkeypatch.setenv("EDITOR", command)
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = cli("edit", "rosenberg2014il2")
+    assert result.code == _errors.EXIT_USAGE, result.output
+    assert "EDITOR" in result.err
+    assert "internal error" not in result.output
+    assert note(root, "rosenberg2014il2") == OLD
+
+
 def test_a_change_made_meanwhile_is_not_overwritten(cli: Cli, root: Path, editor: Editor) -> None:
     """If the notes file changed while the editor was open, the edit is not written over it:
     it stays in the draft, and the message says where."""

@@ -3,6 +3,8 @@ last output again when no input changed, and only then; before anything is loade
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import shutil
 import sqlite3
@@ -299,4 +301,54 @@ def test_a_file_that_holds_the_output_is_left_alone(
     out.write_bytes(written.replace(b"Reading list", b"Reading lust", 1))
     third = _list(cli, shipped, out)
     assert "wrote" in third.err and REUSED in third.err
+    assert out.read_bytes() == written
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "9" * 30])
+def test_a_source_date_epoch_out_of_range_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """The date stamped on outputs (and part of every output's key): SOURCE_DATE_EPOCH past
+    year 9999 ended every output command with exit 70; like a value that is not a number,
+    it is ignored."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert views.today() == dt.date.today().isoformat()
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"works": 14, "notices": 5},
+        {"works": 14, "notices": [5]},
+        {"count": 14, "format": "bibtex", "notices": [], "warnings": 3},
+        {"works": [], "notices": {"~d": []}},
+    ],
+)
+@pytest.mark.parametrize(
+    "args",
+    [("reading-list", "-o", "list.md"), ("export", "--to", "bibtex", "-o", "out.bib")],
+    ids=["reading-list", "export"],
+)
+def test_kept_facts_of_another_shape_are_a_miss(
+    cli: Cli, shipped: Path, facts: dict[str, object], args: tuple[str, ...]
+) -> None:
+    """A kept output's facts (what the command reports with it) whose values are not the
+    shapes a command reads ended the reused run with exit 70 (iterating 5 as notices)."""
+    out = shipped / args[-1]
+    first = cli(*args[:-1], shipped / args[-1], "-C", shipped)
+    assert first.code == 0, first.output
+    written = out.read_bytes()
+    out.unlink()
+    with sqlite3.connect(store.store_path(shipped)) as db:
+        rows = db.execute("SELECT key, value FROM entries WHERE tbl = 'output-runs'").fetchall()
+        for key, value in rows:
+            run = json.loads(value)
+            run["~t"][1] = facts
+            db.execute(
+                "UPDATE entries SET value = ? WHERE tbl = 'output-runs' AND key = ?",
+                (json.dumps(run).encode(), key),
+            )
+    again = cli(*args[:-1], shipped / args[-1], "-C", shipped)
+    assert again.code == 0, again.output
+    assert "internal error" not in again.output
     assert out.read_bytes() == written

@@ -68,6 +68,18 @@ def test_results_come_back_in_order_from_several_processes(three: list[int]) -> 
     assert len(three) == 2 and _all_reaped(three)
 
 
+@pytest.mark.parametrize("size", [120, 376])
+def test_a_child_sending_120_results_is_not_taken_for_a_failed_one(
+    three: list[int], size: int
+) -> None:
+    """A child's reply starts with its result count (8 bytes, little-endian); a count whose
+    low byte is 0x78 ("x", 120 or 376) was read as the failure marker, so the chunk was
+    silently computed again here."""
+    results = parallel.map_chunks(_tagged, range(3 * size), min_chunk=size)
+    assert [r[0] for r in results] == list(range(3 * size))
+    assert len({r[1] for r in results}) == 3  # the children's results were used
+
+
 def test_small_work_stays_in_this_process(three: list[int]) -> None:
     results = parallel.map_chunks(_tagged, range(15), min_chunk=10)
     assert {r[1] for r in results} == {os.getpid()}

@@ -989,3 +989,28 @@ def test_the_suite_never_writes_the_users_cache_folder(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
     assert written == [], f"the suite wrote into the user's home: {written}"
+
+
+# --- the size cap from the environment ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "cap"),
+    [
+        ("64", 64_000_000),
+        ("0.5", 500_000),
+        ("-5", 1),
+        ("abc", store.DEFAULT_MAX_BYTES),
+        ("nan", store.DEFAULT_MAX_BYTES),
+        ("inf", store.DEFAULT_MAX_BYTES),
+        ("-inf", store.DEFAULT_MAX_BYTES),
+        ("1e400", store.DEFAULT_MAX_BYTES),
+    ],
+)
+def test_the_cap_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, cap: int
+) -> None:
+    """CYTOBIB_CACHE_MAX_MB=inf ended every command with exit 70 (int(inf) raises
+    OverflowError, not ValueError): a value that is not a finite number is the default."""
+    monkeypatch.setenv("CYTOBIB_CACHE_MAX_MB", value)
+    assert store.cap_bytes() == cap

@@ -81,6 +81,25 @@ def test_a_schema_error_stops_the_command_too(cli: Cli, make_project: MakeProjec
     assert "broken2021.yaml:2:11" in result.err
 
 
+@pytest.mark.parametrize(
+    "field", ["agents: 5", "claims: 7", "verified: 3", "agents: 2.5", "agents: aldesleukin"]
+)
+def test_a_list_field_of_another_type_is_a_schema_error(
+    cli: Cli, make_project: MakeProject, field: str
+) -> None:
+    """`agents: 5` (a number where a list goes) stopped every command with exit 70 (an
+    internal error), --keep-going and `show` included: it is a schema error at its line."""
+    root = make_project(BIB, {"good2020": GOOD, "broken2021": f"summary: Fine.\n{field}\n"})
+    result = cli("reading-list", "-C", root)
+    assert result.code == _errors.EXIT_INPUT, result.output
+    assert "broken2021.yaml:2:" in result.err
+    for args in (("reading-list", "--keep-going"), ("show", "broken2021"), ("list",)):
+        result = cli(*args, "-C", root)
+        assert result.code in (0, _errors.EXIT_INPUT), result.output
+        assert "internal error" not in result.output
+        assert "broken2021" in result.output
+
+
 @pytest.mark.parametrize("fmt", ["md", "html", "tex", "txt"])
 def test_keep_going_warns_in_the_reading_list(cli: Cli, broken: Path, fmt: str) -> None:
     """With --keep-going the list is written, and says at its top which file was left out."""

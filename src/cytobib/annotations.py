@@ -667,6 +667,14 @@ def _strs(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def _listed(value: Any) -> list[Any]:
+    """A list field as a list: one item written alone (a string or a mapping) is that item;
+    any other value (``agents: 5``) is nothing (the schema check reports it)."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str | dict) else []
+
+
 def _opt(value: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
 
@@ -698,7 +706,7 @@ def _build(
 ) -> Annotation:
     """Make an Annotation from (possibly invalid) data, keeping whatever is usable."""
     claims = []
-    for raw in data.get("claims") or []:
+    for raw in _listed(data.get("claims")):
         if isinstance(raw, str):
             claims.append(Claim(text=raw))
         elif isinstance(raw, dict) and raw.get("text"):
@@ -738,7 +746,7 @@ def _build(
         return canonical
 
     agents = []
-    for i, raw in enumerate(data.get("agents") or []):
+    for i, raw in enumerate(_listed(data.get("agents"))):
         name = raw if isinstance(raw, str) else raw.get("name") if isinstance(raw, dict) else None
         if not isinstance(name, str) or not name.strip():
             continue
@@ -799,7 +807,7 @@ def _build(
         status=str(status) if status in STATUSES else None,
         priority=priority if isinstance(priority, int) and 1 <= priority <= 5 else None,
         related=_strs(data.get("related")),
-        verified=tuple(v for v in data.get("verified") or [] if isinstance(v, dict)),
+        verified=tuple(v for v in _listed(data.get("verified")) if isinstance(v, dict)),
         extra={k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")},
         unconfirmed=_strs(data.get("unconfirmed")),
         source=source,

@@ -96,13 +96,22 @@ class Citations:
         # Converting needs names parsed and every field decoded: kept between runs by content.
         # For the engine, "and others" ends a name list with the marker it prints as et al.
         to_csl = functools.partial(csl.to_csl, et_al_marker=True)
-        items = caching.per_entry(
-            self.store, "csl-items", records, to_csl, lambda v: isinstance(v, dict), plain=True
-        )
+        items = caching.per_entry(self.store, "csl-items", records, to_csl, _is_item, plain=True)
+        # A kept item is the entry's (its digest covers the key): another id is a damaged row,
+        # which the engine would take for a duplicate or missing citation key.
+        items = [i if i["id"] == r.key else to_csl(r) for r, i in zip(records, items, strict=True)]
         bibtex: dict[str, str] | None = None
         if ref.kind == "pybtex":
             bibtex = {r.key: styles.pybtex.bibtex_source(r.entry) for r in records}
         return styles.format_references(items, ref, output="html", bibtex=bibtex, cache=cache)
+
+
+def _is_item(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and isinstance(value.get("type"), str)
+    )
 
 
 def _is_sort_key(value: Any) -> bool:

@@ -52,10 +52,20 @@ def draft_path(project: Project, key: str) -> Path:
 
 def editor_command(editor: str | None = None) -> list[str]:
     """The editor to run: ``editor``, else ``$VISUAL``, else ``$EDITOR``, else ``vi``
-    (``notepad`` on Windows), split as a shell would split it ("code --wait")."""
+    (``notepad`` on Windows), split as a shell would split it ("code --wait").
+
+    Raises:
+        EditorError: the command does not split (an unclosed quote).
+    """
     text = editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
     text = (text or "").strip() or ("notepad" if os.name == "nt" else "vi")
-    return shlex.split(text, posix=os.name != "nt")
+    try:
+        return shlex.split(text, posix=os.name != "nt")
+    except ValueError as exc:  # an unclosed quote
+        raise EditorError(
+            f"Cannot read the editor command {text!r}: {exc}.",
+            hint="Fix the quotes in VISUAL or EDITOR, e.g. EDITOR='code --wait'.",
+        ) from None
 
 
 def run_editor(command: Sequence[str], path: Path) -> None:

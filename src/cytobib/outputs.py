@@ -181,11 +181,30 @@ def recall(store: Store, inputs: Inputs, key: bytes) -> Kept | None:
     if not (isinstance(run, tuple) and len(run) == 4 and isinstance(run[0], int)):
         return None
     started, facts, size, digest = run
-    if not (isinstance(facts, dict) and isinstance(size, int) and isinstance(digest, str)):
+    if not (_facts_ok(facts) and isinstance(size, int) and isinstance(digest, str)):
         return None
     if not settled(inputs.newest, started):
         return None
     return Kept(key, facts, size, digest)
+
+
+_FACT_SHAPES: Mapping[str, Callable[[Any], bool]] = {
+    "works": lambda v: isinstance(v, int),
+    "count": lambda v: isinstance(v, int),
+    "errors": lambda v: isinstance(v, int),
+    "entries": lambda v: isinstance(v, int),
+    "format": lambda v: isinstance(v, str),
+    "notices": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
+    "warnings": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
+}
+"""The facts the commands read back from a reused output, and the shape each must have: a
+kept row of another shape is a miss (the commands would fail on it)."""
+
+
+def _facts_ok(facts: Any) -> bool:
+    return isinstance(facts, dict) and all(
+        check(facts[name]) for name, check in _FACT_SHAPES.items() if name in facts
+    )
 
 
 def fetch(store: Store, kept: Kept) -> str | bytes | None:

@@ -39,7 +39,10 @@ R = TypeVar("R")
 JOBS_ENV: Final = "CYTOBIB_JOBS"
 """Worker processes at most (1: everything in this process); default: the usable cores."""
 
-_TEXT, _JSON, _FAILED = b"t", b"j", b"x"
+_TEXT, _JSON = b"t", b"j"
+_FAILED = b"x"
+"""All a failed child writes: shorter than the 8-byte result count any other reply starts with
+(so never compared with that count's first byte, which is "x" for 120 results)."""
 
 
 def jobs() -> int:
@@ -192,7 +195,7 @@ def _collect(pid: int, fd: int) -> list[Any] | None:
     with open(fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
-    if status != 0 or len(data) < 8 or data[:1] == _FAILED:
+    if status != 0 or len(data) < 8:  # _FAILED, or nothing: the child died
         return None
     count = int.from_bytes(data[:8], "little")
     out: list[Any] = []
@@ -210,6 +213,8 @@ def _collect(pid: int, fd: int) -> list[Any] | None:
             out.append(None)
             blobs.append((str(n), body))
         at += 9 + size
+    if at != len(data):
+        return None
     decoded = decode_many(blobs)
     if len(decoded) != len(blobs):
         return None

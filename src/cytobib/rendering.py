@@ -226,6 +226,7 @@ def build(
             review_table_formats,
             style,
             keep_going,
+            confined=out_dir is None,
         )
     finally:
         if owned:
@@ -241,9 +242,13 @@ def _build(
     review_table_formats: Sequence[str] | None,
     style: str | None,
     keep_going: bool,
+    *,
+    confined: bool = False,
 ) -> Built:
     targets = _targets(out, reading_list_formats or cfg.reading_list_formats,
                        review_table_formats or cfg.review_table_formats)  # fmt: skip
+    if confined:  # the project's own build folder: a link in it must not lead out either
+        _inside_project([t.path for t in targets], cfg.root)
     inputs = outputs.Inputs(cfg, style)
     loaded = _Loaded(source, store, style, keep_going)
     if isinstance(source, Project):
@@ -297,6 +302,20 @@ def _build(
         int(first.get("entries", 0)),
         tuple(str(n) for n in first.get("notices", ())),
     )
+
+
+def _inside_project(paths: Sequence[Path], root: Path) -> None:
+    """Refuse (before anything is written) a build file that is a link leading out of the
+    project: a cloned project's build/ could hold one to any file of the user's."""
+    inside = root.resolve()
+    for path in paths:
+        if not path.resolve().is_relative_to(inside):
+            raise UsageError(
+                f"{path} is a link to {path.resolve()}, outside the project folder; "
+                "nothing was written.",
+                hint=f"Delete the link ({path}), or pass the folder explicitly "
+                "(`cytobib build -o DIR`) to build elsewhere.",
+            )
 
 
 def _targets(

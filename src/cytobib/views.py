@@ -11,6 +11,7 @@ no cache. `build` hands one formatter to its three views, so the list is formatt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -55,7 +56,8 @@ def today() -> str:
     """The date stamped on outputs; ``SOURCE_DATE_EPOCH`` (reproducible builds) fixes it."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
+        with contextlib.suppress(ValueError, OverflowError, OSError):  # past year 9999
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
     return dt.date.today().isoformat()
 
 

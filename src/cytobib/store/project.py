@@ -26,11 +26,12 @@ def _project_id(root: Path) -> str:
 
 
 def cap_bytes() -> int:
-    """The size cap of a project's store: ``CYTOBIB_CACHE_MAX_MB``, else 256 MB."""
+    """The size cap of a project's store: ``CYTOBIB_CACHE_MAX_MB``, else 256 MB (also for a
+    value that is not a finite number)."""
     env = os.environ.get(MAX_MB_ENV, "").strip()
     try:
         return max(1, int(float(env) * 1e6)) if env else DEFAULT_MAX_BYTES
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
         return DEFAULT_MAX_BYTES
 
 
