@@ -389,6 +389,34 @@ def test_engine_failure_is_a_style_error_naming_the_style(
         styles.pandoc.pandoc_version.cache_clear()
 
 
+@pytest.mark.parametrize(
+    ("sig", "raised", "said"),
+    [("INT", KeyboardInterrupt, ""), ("KILL", StyleError, "stopped by SIGKILL")],
+)
+def test_engine_stopped_by_a_signal_is_not_blamed_on_the_style(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sig: str, raised: type, said: str
+) -> None:
+    """pandoc ended by Ctrl-C is an interruption (exit 130), by another signal a message that
+    says so; neither says to check the style in a CSL validator."""
+    fake = tmp_path / "pandoc"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--version" ]; then echo "pandoc 3.9"; exit 0; fi\n'
+        f"kill -{sig} $$\n",
+        encoding="utf-8",
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("CYTOBIB_PANDOC", str(fake))
+    styles.pandoc.pandoc_version.cache_clear()
+    try:
+        with pytest.raises(raised) as info:
+            styles.format_references(ITEMS, styles.resolve_style("nature"))
+        assert said in str(info.value)
+        assert "validator" not in str(getattr(info.value, "hint", ""))
+    finally:
+        styles.pandoc.pandoc_version.cache_clear()
+
+
 def test_old_pandoc_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "pandoc"
     fake.write_text("#!/bin/sh\necho 'pandoc 2.17.1.1'\n", encoding="utf-8")

@@ -176,3 +176,13 @@ def test_keep_going_export_warns_on_stderr(cli: Cli, broken: Path) -> None:
     assert "Interleukin-2 and regulatory T cells" in result.out
     assert "warning:" in result.err
     assert "broken2021.yaml" in result.err
+
+
+def test_an_export_format_it_cannot_tell_is_named_before_the_notes(
+    cli: Cli, broken: Path
+) -> None:
+    """A usage mistake (no --to, no -o suffix to tell the format by) is reported first: fixing
+    the notes would not make the command work."""
+    result = cli("export", "-C", broken)
+    assert result.code == 2, result.err
+    assert "cannot be used" not in result.err

@@ -43,7 +43,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cytobib import gate, views
-from cytobib.exports import ExportOptions, ExportResult, NotesLevel, export_library, parse_facets
+from cytobib.exports import (
+    ExportOptions,
+    ExportResult,
+    NotesLevel,
+    export_library,
+    find_exporter,
+    parse_facets,
+)
 from cytobib.importer import ImportPlan, apply_import, plan_import
 from cytobib.library import Project
 from cytobib.model import Issue, Severity
@@ -205,6 +212,7 @@ def export(
             f"Unknown notes level '{notes}'.", hint="Use none, summary or full."
         ) from None
     options = ExportOptions(notes=level, facets=parse_facets(tags), ascii=ascii)
+    find_exporter(to, path=path)  # a format it cannot tell is a usage error before the notes
     gate.require(project, keep_going=keep_going)
     return export_library(
         project.library,

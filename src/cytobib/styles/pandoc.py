@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -180,6 +181,8 @@ def run_pandoc(
             ) from exc
         except OSError as exc:
             raise StyleError(f"Cannot run pandoc: {exc}.", hint=NO_PANDOC_HINT) from exc
+    if proc.returncode < 0:
+        raise _killed(-proc.returncode)
     if proc.returncode != 0:
         detail = " ".join(proc.stderr.split())[:400] or f"exit status {proc.returncode}"
         raise StyleError(
@@ -210,3 +213,19 @@ def _references(output: str, style_name: str) -> dict[str, tuple[str, str]]:
                 ident = entry["c"][0][0].removeprefix("ref-")
                 found[ident] = (_blocks(entry["c"][1], False), _blocks(entry["c"][1], True))
     return found
+
+
+def _killed(number: int) -> BaseException:
+    """pandoc ended by a signal: Ctrl-C reached it (an interruption, as if it had reached us),
+    or it was killed (memory, a kill command); the style is not to blame either way."""
+    if number == signal.SIGINT:
+        return KeyboardInterrupt()
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    return StyleError(
+        f"The CSL engine (pandoc) was stopped by {name} before it finished.",
+        hint="Run the command again; if it happens each time, the machine may be short of "
+        "memory (try a smaller list with --where).",
+    )
