@@ -178,9 +178,7 @@ def test_keep_going_export_warns_on_stderr(cli: Cli, broken: Path) -> None:
     assert "broken2021.yaml" in result.err
 
 
-def test_an_export_format_it_cannot_tell_is_named_before_the_notes(
-    cli: Cli, broken: Path
-) -> None:
+def test_an_export_format_it_cannot_tell_is_named_before_the_notes(cli: Cli, broken: Path) -> None:
     """A usage mistake (no --to, no -o suffix to tell the format by) is reported first: fixing
     the notes would not make the command work."""
     result = cli("export", "-C", broken)
