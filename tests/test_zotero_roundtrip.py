@@ -405,7 +405,7 @@ def test_structured_notes_survive_bibtex_and_biblatex_routes(
     shipped: list[Record], shipped_trips: list[Trip]
 ) -> None:
     """Claims, caveats, agents and the summary come back as they were via the BibTeX-based
-    routes (today: claims and caveats 0/11, everything glued into the summary)."""
+    routes (was: claims and caveats 0/11, everything glued into the summary)."""
 
     def view(r: Record) -> Any:
         a = annotation_view(r.annotation)
@@ -418,7 +418,7 @@ def test_structured_notes_survive_bibtex_and_biblatex_routes(
 
 def test_note_text_reaches_zotero_intact_from_bibtex(shipped: list[Record]) -> None:
     """The note text cytobib writes into ``annote`` (and the entry's ``note``, a note of its own
-    to Zotero) is the text Zotero stores, whitespace aside, which BibTeX does not keep; today
+    to Zotero) is the text Zotero stores, whitespace aside, which BibTeX does not keep; it was
     ``<`` ``>`` ``~`` arrive as ``\\textless``, ``\\textgreater``, ``\\textasciitilde`` in 4
     of the 11 shipped works. The one exception is what the export warns about: Zotero keeps
     the ``{\\textasciitilde}`` of a ``~`` as the words (and ``cytobib import`` reads them back)."""
@@ -449,7 +449,7 @@ def test_note_text_reaches_zotero_intact_from_bibtex(shipped: list[Record]) -> N
 def test_zotero_receives_the_notes_from_the_biblatex_export(shipped: list[Record]) -> None:
     """Every annotated work reaches Zotero with a child note from the BibLaTeX export as it
     does from BibTeX and RIS. BibTeX.js reads ``annote`` (biblatex's alias of ``annotation``)
-    but not ``annotation``, which is where cytobib puts it: today 0/11."""
+    but not ``annotation``, which is where cytobib puts it: it was 0/11."""
     annotated = [r.key for r in shipped if r.annotation is not None]
     problems = []
     for fmt in ("bibtex", "biblatex", "ris"):
@@ -465,7 +465,7 @@ def test_annotation_fields_outside_the_notes_survive(
     shipped: list[Record], shipped_trips: list[Trip]
 ) -> None:
     """Targets, study type, priority and related works come back on every route that can
-    bring notes back (today none of them is exported, so 11/11 works lose them everywhere)."""
+    bring notes back (was: none of them is exported, so 11/11 works lose them everywhere)."""
 
     def view(r: Record) -> Any:
         a = annotation_view(r.annotation)
@@ -480,7 +480,7 @@ def test_csl_json_route_brings_notes_back_as_an_annotation(
     shipped: list[Record], shipped_trips: list[Trip]
 ) -> None:
     """Via CSL-JSON (note -> Extra -> Zotero's BibTeX export) the annotation comes back as an
-    annotation, and library.bib's ``note`` stays what it was (today: 11/11 annotations lost,
+    annotation, and library.bib's ``note`` stays what it was (was: 11/11 annotations lost,
     their text written into ``note``). Zotero's RIS export writes no Extra (NO_NOTES_BACK)."""
 
     def view(r: Record) -> Any:
@@ -494,7 +494,7 @@ def test_csl_json_route_brings_notes_back_as_an_annotation(
 
 def test_zotero_keeps_the_pmcid_from_every_format(shipped: list[Record]) -> None:
     """Zotero stores the PMCID (an Extra ``PMCID:`` line or the field) whatever cytobib format
-    it came in (today: lost from BibLaTeX and RIS, 4/4 each)."""
+    it came in (was: lost from BibLaTeX and RIS, 4/4 each)."""
     problems = []
     for fmt in CYTOBIB_FORMATS:
         for record, item in zip(shipped, parents(into_zotero(REPO, fmt)), strict=True):
@@ -515,7 +515,7 @@ def _extra_values(item: dict[str, Any], label: str) -> list[str]:
 
 def test_zotero_keeps_the_pmid_from_every_format(shipped: list[Record]) -> None:
     """Zotero stores the PMID as a PMID (Extra line or field), never as "Loc. in Archive"
-    (today: RIS's ``AN`` lands in archiveLocation for 6/6 shipped works with a PMID)."""
+    (was: RIS's ``AN`` lands in archiveLocation for 6/6 shipped works with a PMID)."""
     problems = []
     for fmt in CYTOBIB_FORMATS:
         for record, item in zip(shipped, parents(into_zotero(REPO, fmt)), strict=True):
@@ -534,7 +534,7 @@ def test_zotero_keeps_the_citation_key_from_every_format(shipped: list[Record]) 
     """Zotero stores the citation key (Extra ``Citation Key:`` or the field) from RIS and
     CSL-JSON, and from BibTeX and BibLaTeX in cytobib's note on the work: Zotero's BibTeX
     import keeps no key anywhere (recorded: 3-keys-identifiers, B1-B7), so the note is the
-    only place (today: 0/11 via BibTeX, BibLaTeX and RIS)."""
+    only place (was: 0/11 via BibTeX, BibLaTeX and RIS)."""
     problems = []
     for fmt in CYTOBIB_FORMATS:
         items = into_zotero(REPO, fmt)
@@ -553,7 +553,7 @@ def test_zotero_keeps_the_citation_key_from_every_format(shipped: list[Record]) 
 def test_zotero_keeps_the_journal_abbreviation_from_every_format(
     shipped: list[Record],
 ) -> None:
-    """Zotero's "Journal Abbr" is filled from every format (today: 0/8 from BibTeX)."""
+    """Zotero's "Journal Abbr" is filled from every format (was: 0/8 from BibTeX)."""
     problems = []
     for fmt in CYTOBIB_FORMATS:
         for record, item in zip(shipped, parents(into_zotero(REPO, fmt)), strict=True):
@@ -594,7 +594,7 @@ def test_a_pmid_zotero_desktop_moves_out_of_extra_comes_back_with_the_note(
 @given(works=libraries(title_extra=MATH, extra_fields=lambda i: {"abstract": sentence(MATH)}))
 def test_math_symbols_reach_zotero_intact(works: list[Work], workdir: Callable[[], Path]) -> None:
     """≤ ≥ ± · × θ ω µ in titles and abstracts arrive in Zotero as written, from BibTeX and
-    BibLaTeX exports too (today: ``łeq``, ``\\geq``, ``\\pm``, ``þeta``, ``ømega``...)."""
+    BibLaTeX exports too (was: ``łeq``, ``\\geq``, ``\\pm``, ``þeta``, ``ømega``...)."""
     root = write_library(workdir(), works)
     problems = []
     for fmt in CYTOBIB_FORMATS:
@@ -611,7 +611,7 @@ def test_letters_without_a_latex_form_reach_zotero_intact(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
     """ð, þ and other letters with no LaTeX command arrive in Zotero as themselves, in titles
-    and names (today the file itself says ``Sigur[latin small letter eth]sson``)."""
+    and names (was: the file itself says ``Sigur[latin small letter eth]sson``)."""
     root = write_library(workdir(), works)
     problems = []
     for fmt in CYTOBIB_FORMATS:
@@ -639,7 +639,7 @@ def test_claim_numbers_with_semicolons_survive(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
     """Claim ``numbers`` holding ``; `` come back whole via RIS -> Zotero -> RIS, the route
-    that keeps notes best (today: ``n=32; 5 responses`` -> ``n=32``)."""
+    that keeps notes best (was: ``n=32; 5 responses`` -> ``n=32``)."""
     folder = workdir()
     root = write_library(folder / "source", works)
     trip = through_zotero(root, "ris", "ris", empty_project(folder / "back"))
@@ -658,7 +658,7 @@ def test_citation_keys_survive_the_round_trip(
 ) -> None:
     """Keys that do not follow cytobib's scheme come back unchanged on every route whose
     Zotero export can carry a key (Zotero's BibTeX export writes Extra's ``Citation Key:`` or
-    the Citation Key field as the entry key); today only CSL-JSON -> BibTeX keeps them."""
+    the Citation Key field as the entry key); once only CSL-JSON -> BibTeX keeps them."""
     folder = workdir()
     root = write_library(folder / "source", works)
     trips = every_route(root, folder, [(f, "bibtex") for f in CYTOBIB_FORMATS])
@@ -692,7 +692,7 @@ def test_tags_survive_whole_and_case_sensitive(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
     """Tags come back one for one via RIS (one ``KW`` per tag, as Zotero keeps them): MeSH
-    terms with commas stay whole and case variants stay apart (today the export turns
+    terms with commas stay whole and case variants stay apart (was: the export turns
     ``Muscle, Skeletal`` into ``Muscle Skeletal`` and drops ``il-2`` beside ``IL-2``)."""
     folder = workdir()
     root = write_library(folder / "source", works)
@@ -708,7 +708,7 @@ def test_tags_survive_whole_and_case_sensitive(
 def test_zotero_keeps_name_particles_from_every_format(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
-    """``van der Peet`` stays Zotero's last name from every format (today CSL-JSON's
+    """``van der Peet`` stays Zotero's last name from every format (was: CSL-JSON's
     ``non-dropping-particle`` is dropped: ``Peet``)."""
     root = write_library(workdir(), works)
     problems = []
@@ -777,7 +777,7 @@ def _zotero_field_problems(works: list[Work], root: Path, name: str) -> list[str
 def test_zotero_keeps_the_short_title_from_every_format(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
-    """library.bib's ``shorttitle`` becomes Zotero's Short Title (today: no format writes it)."""
+    """library.bib's ``shorttitle`` becomes Zotero's Short Title (was: no format writes it)."""
     problems = _zotero_field_problems(works, write_library(workdir(), works), "shorttitle")
     assert problems == [], report(problems)
 
@@ -787,7 +787,7 @@ def test_zotero_keeps_the_short_title_from_every_format(
 def test_zotero_keeps_the_language_from_every_format(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
-    """``language`` becomes Zotero's Language (today: not in the BibTeX/BibLaTeX exports)."""
+    """``language`` becomes Zotero's Language (was: not in the BibTeX/BibLaTeX exports)."""
     problems = _zotero_field_problems(works, write_library(workdir(), works), "language")
     assert problems == [], report(problems)
 
@@ -797,7 +797,7 @@ def test_zotero_keeps_the_language_from_every_format(
 def test_zotero_keeps_the_access_date_from_every_format(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
-    """``urldate`` becomes Zotero's Accessed (today: not in the BibTeX and CSL-JSON exports)."""
+    """``urldate`` becomes Zotero's Accessed (was: not in the BibTeX and CSL-JSON exports)."""
     problems = _zotero_field_problems(works, write_library(workdir(), works), "urldate")
     assert problems == [], report(problems)
 
@@ -808,7 +808,7 @@ def test_zotero_keeps_the_entry_note_from_every_format(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
     """library.bib's own ``note`` reaches Zotero (a child note or Extra) from every format
-    (today: RIS writes no ``N1`` for it and CSL-JSON's ``note`` carries the annotation)."""
+    (was: RIS writes no ``N1`` for it and CSL-JSON's ``note`` carries the annotation)."""
     root = write_library(workdir(), works)
     problems = []
     for fmt in CYTOBIB_FORMATS:
@@ -823,7 +823,7 @@ def test_zotero_keeps_the_entry_note_from_every_format(
 
 def test_import_reads_every_field_zotero_exports(workdir: Callable[[], Path]) -> None:
     """Fields a Zotero item carries and Zotero's BibTeX and RIS exports write (short title,
-    language, access date, journal abbreviation, URL) reach library.bib (today RIS ``ST`` and
+    language, access date, journal abbreviation, URL) reach library.bib (was: RIS ``ST`` and
     ``Y2`` are not read)."""
     item = {
         "key": "ABCD2345",
@@ -875,7 +875,7 @@ def test_works_without_notes_get_no_annotation(
     works: list[Work], workdir: Callable[[], Path]
 ) -> None:
     """A work that has keywords but no annotation comes back with its keywords in library.bib
-    and no annotation file (today every keyword becomes an annotation stub)."""
+    and no annotation file (was: every keyword becomes an annotation stub)."""
     folder = workdir()
     root = write_library(folder / "source", works)
     trips = [t for t in every_route(root, folder) if t.route != NO_NOTES_BACK]
@@ -890,7 +890,7 @@ def test_works_without_notes_get_no_annotation(
 @FAST
 @given(works=libraries(annotation=annotations(statuses=(None,))))
 def test_import_invents_no_reading_status(works: list[Work], workdir: Callable[[], Path]) -> None:
-    """An annotation without a reading status comes back without one (today the stub says
+    """An annotation without a reading status comes back without one (was: the stub says
     ``status: to-read``)."""
     folder = workdir()
     root = write_library(folder / "source", works)
@@ -905,7 +905,7 @@ def test_import_invents_no_reading_status(works: list[Work], workdir: Callable[[
 @given(works=libraries(doi=False, year=False, size=(1, 2)))
 def test_reimport_adds_no_duplicates(works: list[Work], workdir: Callable[[], Path]) -> None:
     """Importing Zotero's export of cytobib's export back into the same library adds nothing,
-    on every route, even for works with neither DOI nor year (today they are added again)."""
+    on every route, even for works with neither DOI nor year (was: they are added again)."""
     folder = workdir()
     problems = []
     for fmt, zotero_fmt in ROUTES:
@@ -941,7 +941,7 @@ def test_reimport_of_the_shipped_library_changes_nothing(workdir: Callable[[], P
 
 def test_title_recased_in_zotero_is_offered_as_a_conflict(workdir: Callable[[], Path]) -> None:
     """A title the user re-cased in Zotero comes back as a conflict with both values, as
-    ``enrich`` offers them (today titles are compared case-folded and the change vanishes)."""
+    ``enrich`` offers them (was: titles are compared case-folded and the change vanishes)."""
     root = Path(workdir())
     write_library(
         root,
@@ -998,7 +998,7 @@ def test_big_library_text_reaches_zotero_as_from_its_own_export(big: BigRun) -> 
     keeps for a ``~``, ``\\`` or second ``$`` (no form gets them through; the export warns,
     and ``cytobib import`` reads the words back); where Zotero misreads its own export
     (``{\\textless}`` -> ``\\textless``, ``TEL`` -> ℡) it reads cytobib's right.
-    Today: 306 abstracts, 10 titles, 24 author lists worse."""
+    Before issue 13: 306 abstracts, 10 titles, 24 author lists worse."""
     counts: dict[str, int] = {}
     library = records(big.root)
     for record, old, new in zip(
@@ -1019,7 +1019,7 @@ def test_big_library_text_reaches_zotero_as_from_its_own_export(big: BigRun) -> 
 @pytest.mark.slow
 def test_big_library_fields_reach_zotero_from_every_format(big: BigRun) -> None:
     """Citation keys, short titles, languages, access dates and the entries' own notes reach
-    Zotero from each cytobib format as they reach it from the original file (today e.g.
+    Zotero from each cytobib format as they reach it from the original file (was: e.g.
     shortTitle 0/534 from every format, language 0/1,208 from BibTeX). Zotero's BibTeX import
     keeps no key anywhere, so from BibTeX and BibLaTeX the key is in cytobib's note."""
     lost: dict[str, int] = {}
@@ -1042,7 +1042,7 @@ def test_big_library_fields_reach_zotero_from_every_format(big: BigRun) -> None:
 @pytest.mark.slow
 def test_big_library_tags_reach_zotero_one_for_one(big: BigRun) -> None:
     """Every tag Zotero reads from the original file it also reads from cytobib's BibTeX and
-    RIS exports of it (today ``IL-2`` beside ``il-2`` is dropped: 206 tags)."""
+    RIS exports of it (was: ``IL-2`` beside ``il-2`` is dropped: 206 tags)."""
     lost: dict[str, int] = {}
     for fmt in ("bibtex", "ris"):
         for old, new in zip(parents(big.direct), parents(big.via[fmt]), strict=True):
@@ -1120,7 +1120,7 @@ def test_big_zotero_export_imports_without_junk_annotations(big: BigRun, tmp_pat
 @pytest.mark.slow
 def test_big_library_reimport_adds_no_duplicates(big: BigRun, tmp_path: Path) -> None:
     """Zotero's BibTeX export of cytobib's BibTeX export, imported back into the library it
-    came from, adds no entry (today: 31, the works with neither DOI nor year)."""
+    came from, adds no entry (was: 31, the works with neither DOI nor year)."""
     exported = zotero_sim.export_items(big.via["bibtex"], "bibtex")
     path = tmp_path / "zotero-export.bib"
     path.write_bytes(exported.encode("utf-8"))
