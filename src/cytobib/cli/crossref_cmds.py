@@ -16,7 +16,7 @@ OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="Use only cached Crossref and PubMed answers; no network.")
 ]
 RefreshOpt = Annotated[
-    bool, typer.Option("--refresh", help="Ignore cached answers and ask Crossref again.")
+    bool, typer.Option("--refresh", help="Ignore cached answers and ask Crossref and PubMed again.")
 ]
 DryRunOpt = Annotated[
     bool,

@@ -129,10 +129,11 @@ def require(format_obj: Any, view: str) -> Any:
     method = getattr(format_obj, view, None)
     if method is None:
         readable = view.replace("_", " ")
+        readable = ("an " if readable[0] in "aeiou" else "a ") + readable
         able = [n for n in BUILTIN if hasattr(_class(n), view)]
         raise UnknownFormatError(
-            f"The {format_obj.name} format cannot write a {readable}.",
-            hint=f"Formats for a {readable}: {', '.join(able)}.",
+            f"The {format_obj.name} format cannot write {readable}.",
+            hint=f"Formats for {readable}: {', '.join(able)}.",
         )
     return method
 

