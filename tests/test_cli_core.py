@@ -367,3 +367,26 @@ def test_annotate_without_keys(cli: Cli, make_project: MakeProject) -> None:
     result = cli("annotate", "-C", make_project(CLEAN))
     assert result.code == 0
     assert "nothing to do" in result.out
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(make_project: MakeProject) -> None:
+    """`cytobib show KEY | head -1`: once the reader is gone the run ends with 141 (what a
+    shell reports for SIGPIPE) and nothing on stderr, not exit 1 (kept for `check`)."""
+    abstract = "Interleukin-2 and regulatory T cells. " * 8000  # far more than a pipe holds
+    root = make_project(
+        f"@article{{big2020,\n  author = {{Author, A.}},\n  title = {{A long abstract}},\n"
+        f"  journal = {{J}},\n  year = {{2020}},\n  abstract = {{{abstract}}},\n}}\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cytobib", "show", "big2020"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "CYTOBIB_NO_CACHE": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()  # the rest of the work is still to come: the next write fails
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == _errors.EXIT_PIPE, err
+    assert err == ""

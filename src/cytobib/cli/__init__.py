@@ -6,6 +6,7 @@ exceptions reach :func:`run`, which maps them to exit codes in one place (``_err
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -74,6 +75,10 @@ def _run(args: list[str]) -> int:
         result = app(args=args, prog_name="cytobib", standalone_mode=False)
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
+    except SystemExit as exc:
+        if _reader_left(exc):
+            return _errors.EXIT_PIPE
+        raise
     except typer.Abort:
         return _errors.report(KeyboardInterrupt())
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
@@ -93,6 +98,19 @@ def _run(args: list[str]) -> int:
     if result == _errors.EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent return of 130
         return _errors.report(KeyboardInterrupt())
     return result if isinstance(result, int) else _errors.EXIT_OK
+
+
+def _reader_left(exc: SystemExit) -> bool:
+    """Whether the program reading our output went away (``cytobib show KEY | head``): rich
+    and click answer the broken pipe with ``SystemExit(1)``; the run then ends quietly, with
+    stdout pointed at the null device so that no later flush fails again."""
+    if not isinstance(exc.__context__, BrokenPipeError):
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return True
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ Exit codes (documented in the README):
 5     a file could not be written (the previous file is unchanged)
 70    an internal error (a bug: please report it with the message shown)
 130   interrupted (Ctrl-C); files are either untouched or completely written
+141   the reader of the output went away (``cytobib list | head``); printed nothing more
 ====  ==========================================================================
 """
 
@@ -32,6 +33,7 @@ EXIT_NETWORK = 4
 EXIT_WRITE = 5
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 _CODES: tuple[tuple[type[errors.CytobibError], int], ...] = (
     (errors.UsageError, EXIT_USAGE),
