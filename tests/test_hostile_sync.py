@@ -3,6 +3,8 @@ local stand-ins: what they can do to the key, the file and the terminal."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import bibtexparser
@@ -109,3 +111,18 @@ def test_pull_of_items_with_tags_of_another_shape(tmp_path, cli, monkeypatch, ta
     assert open_project(root).library.get("smith2020tags").entry.text("title") == (
         "Tags of another shape"
     )
+
+
+def test_zotero_push_after_a_pull_in_one_process() -> None:
+    """In a fresh interpreter, importing the pull module (as a pull does; it imports push.py)
+    leaves ``cytobib.zotero.push``/``pull``/``status`` the functions ``cytobib.zotero_push``
+    calls: after a pull, a push in the same process was "'module' object is not callable"
+    (exit 70)."""
+    pytest.importorskip("pyzotero", reason="Zotero sync needs pyzotero (README: Zotero sync)")
+    code = (
+        "import cytobib.zotero.pull, cytobib.zotero.status\n"
+        "from cytobib import zotero\n"
+        "print([callable(zotero.push), callable(zotero.pull), callable(zotero.status)])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[True, True, True]"
