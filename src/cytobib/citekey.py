@@ -50,14 +50,19 @@ def ascii_fold(text: str) -> str:
     )
 
 
+KEY_PART = 40
+"""Letters kept of the family name and of the title word: a 300-letter word from a source
+(a chemical name, a hostile title) would otherwise make a key longer than any writer takes."""
+
+
 def base_key(family: str | None, year: int | None, title: str | None) -> str:
-    fam = re.sub(r"[^a-z]", "", ascii_fold(family or "").lower()) or "anon"
+    fam = re.sub(r"[^a-z]", "", ascii_fold(family or "").lower())[:KEY_PART] or "anon"
     yr = f"{year:04d}" if year else "0000"
     word = ""
     for token in re.split(r"\s+", title or ""):
         cleaned = re.sub(r"[^a-z0-9]", "", ascii_fold(token).lower())
         if cleaned and cleaned not in STOPWORDS:
-            word = cleaned
+            word = cleaned[:KEY_PART]
             break
     return f"{fam}{yr}{word}"
 

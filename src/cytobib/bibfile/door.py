@@ -114,8 +114,8 @@ def check_key(key: str) -> None:
     """A citation key that cannot end or split the entry's head (``@type{key,``)."""
     if not key or _KEY_BAD.search(key) or _CONTROLS.search(key) or len(key) > 200:
         raise UnsafeValueError(
-            f"{key[:60]!r} cannot be written as a citation key (blank, comma, brace, quote, "
-            "# % or a control character); nothing was written.",
+            f"{key[:60]!r} cannot be written as a citation key (blank, over 200 characters, "
+            "comma, brace, quote, # % or a control character); nothing was written.",
             hint="Use letters, digits and - _ : . / in citation keys.",
         )
 

@@ -245,9 +245,9 @@ def fragment_to(fragment: str, target: str) -> str:
 # text-direction and invisible format characters that can make a line read other than it is.
 _TERMINAL_ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x9b[0-?]*[ -/]*[@-~]?"
-    r"|[\x90\x9d\x9e\x9f][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|[\x90\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -~]?"
 )
 _TERMINAL_CONTROLS = re.compile(

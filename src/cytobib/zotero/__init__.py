@@ -25,6 +25,8 @@ The library functions are :func:`cytobib.zotero_push`, :func:`cytobib.zotero_pul
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -89,6 +91,20 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
+class _Package(types.ModuleType):
+    """``push``, ``pull`` and ``status`` are functions here and modules below: importing the
+    module (pull.py imports push.py) would otherwise make ``cytobib.zotero.push`` the module,
+    and ``cytobib.zotero_push`` after a pull in one process failed ("'module' object is not
+    callable"). The function wins: the module stays in ``sys.modules``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _NAMES.get(name) == name and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "FieldConflict",

@@ -370,4 +370,33 @@ def _objects(found: Any) -> list[dict[str, Any]]:
             "Zotero's answer is not a list of objects.",
             hint="Check CYTOBIB_ZOTERO_URL points at the Zotero API.",
         )
-    return [o for o in found if isinstance(o, dict)]
+    return [
+        {**o, "data": _data(o["data"])}
+        for o in found
+        if isinstance(o, dict) and isinstance(o.get("key"), str) and isinstance(o.get("data"), dict)
+    ]
+
+
+def _data(data: dict[str, Any]) -> dict[str, Any]:
+    """An object's data with the shapes the sync reads, whatever the server sent: a list of
+    ``{"tag": str}`` tags, a list of creator objects, a list of collection keys, an integer
+    version. What has another shape is dropped, so a damaged or hostile item is read as far
+    as it can be instead of ending the run with a crash."""
+    out = dict(data)
+    tags, creators, collections = data.get("tags"), data.get("creators"), data.get("collections")
+    if "tags" in data:
+        tags = tags if isinstance(tags, list) else []
+        out["tags"] = [t for t in tags if isinstance(t, dict) and isinstance(t.get("tag"), str)]
+    if "creators" in data:
+        creators = creators if isinstance(creators, list) else []
+        out["creators"] = [c for c in creators if isinstance(c, dict)]
+    if "collections" in data:
+        collections = collections if isinstance(collections, list) else []
+        out["collections"] = [c for c in collections if isinstance(c, str)]
+    version = data.get("version", 0)
+    if "version" in data and (not isinstance(version, int) or isinstance(version, bool)):
+        out["version"] = 0
+    for name in ("key", "parentItem", "itemType", "note"):
+        if name in data and not isinstance(data[name], str):
+            del out[name]
+    return out
