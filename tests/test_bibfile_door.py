@@ -122,3 +122,14 @@ def test_file_commands_do_not_run() -> None:
     safe = bibdoor.field_value("see \\input{/etc/hostname}", key="k", field="title")
     assert "\\input" not in safe
     assert latex.to_text(safe).startswith("see \\input")
+
+
+def test_terminal_escape_sequences_are_removed_whole() -> None:
+    """A title from outside with ``ESC [31m`` keeps no ``[31m`` in library.bib, and its key
+    no ``31m`` (the sequence goes whole, not only its ESC)."""
+    from cytobib.bibfile import door
+    from cytobib.citekey import base_key
+
+    title = "pwned\x1b[31mred\x1b[0m and \x1b]0;title\x07more"
+    assert door.field_value(title, key="k", field="title") == "pwnedred and more"
+    assert base_key("B\x1b[1mx", 2020, title) == "bx2020pwnedred"

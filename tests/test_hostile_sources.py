@@ -25,6 +25,7 @@ import pytest
 import cytobib
 from crossref_server import CrossrefTestServer, Fault, work_envelope
 from cytobib import latex
+from cytobib.controls import without_escape_sequences
 from cytobib.crossref.http import CrossrefClient
 from cytobib.errors import CrossrefBadResponse, CrossrefError, CrossrefUnavailable
 
@@ -114,8 +115,9 @@ def entry_fields(path: Path, key: str) -> dict[str, str]:
 
 
 def visible(text: str) -> str:
-    """What a payload may legitimately become once written: control characters dropped."""
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+    """What a payload may legitimately become once written: terminal escape sequences
+    (whole) and control characters dropped."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", without_escape_sequences(text))
 
 
 def words(text: str) -> str:

@@ -54,3 +54,12 @@ def test_commands_print_only_through_the_one_door() -> None:
         if re.search(r"(?<![.\w])print\(|sys\.(stdout|stderr)\.(write|buffer)", line)
     ]
     assert offenders == []
+
+
+def test_an_escape_sequence_without_terminator_hides_only_its_own_line() -> None:
+    """An OSC string that never ends (a cut-off title) is removed up to its line's end; the
+    lines after it are still printed."""
+    from cytobib.formats.escape import terminal_text
+
+    assert terminal_text("a\x1b]0;owned title\nnext line") == "a\nnext line"
+    assert terminal_text("a\x90q payload\nnext") == "a\nnext"

@@ -17,6 +17,8 @@ import string
 import unicodedata
 from collections.abc import Collection, Iterator
 
+from cytobib.controls import without_escape_sequences
+
 STOPWORDS = frozenset(
     (
         "a",
@@ -56,10 +58,11 @@ KEY_PART = 40
 
 
 def base_key(family: str | None, year: int | None, title: str | None) -> str:
-    fam = re.sub(r"[^a-z]", "", ascii_fold(family or "").lower())[:KEY_PART] or "anon"
+    family, title = without_escape_sequences(family or ""), without_escape_sequences(title or "")
+    fam = re.sub(r"[^a-z]", "", ascii_fold(family).lower())[:KEY_PART] or "anon"
     yr = f"{year:04d}" if year else "0000"
     word = ""
-    for token in re.split(r"\s+", title or ""):
+    for token in re.split(r"\s+", title):
         cleaned = re.sub(r"[^a-z0-9]", "", ascii_fold(token).lower())
         if cleaned and cleaned not in STOPWORDS:
             word = cleaned[:KEY_PART]

@@ -9,7 +9,8 @@ biber, and classic bibtex, which counts every brace, escaped or not):
   ``\\textbraceleft{}`` / ``\\textbraceright{}``, which LaTeX prints as the same character;
 - no line inside the value starts with ``@`` (bibtexparser's splitter would start a new block
   there): such an ``@`` is written ``{@}``;
-- no NUL or other control character (tab and newline stay);
+- no NUL or other control character (tab and newline stay), and no terminal escape sequence:
+  removed whole (``cytobib.controls``), not only its ESC, so no ``[31m`` is left behind;
 - no TeX command that reads or writes files or redefines commands (``\\input``, ``\\write``,
   ``\\csname``, ``\\def``...): its backslash is written ``\\textbackslash{}``, so a title
   from outside prints as text instead of running when the bibliography is typeset;
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from cytobib.controls import without_escape_sequences
 from cytobib.errors import InputError
 
 MAX_FIELD_CHARS = 256 * 1024
@@ -65,7 +67,8 @@ def field_value(value: str, *, key: str, field: str) -> str:
             hint="A value this large is a damaged or hostile source; check where it came from.",
         )
     if _CONTROLS.search(value):
-        value = _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+        value = without_escape_sequences(value.replace("\r\n", "\n").replace("\r", "\n"))
+        value = _CONTROLS.sub("", value)
     if "@" in value and "\n" in value:
         value = _LINE_START_AT.sub(r"\1{@}", value)
     if "\\" in value or "^^" in value:

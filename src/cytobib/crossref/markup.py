@@ -21,6 +21,7 @@ from itertools import groupby
 from typing import Final
 
 from cytobib import latex
+from cytobib.controls import without_escape_sequences
 
 Span = tuple[str, frozenset[str]]
 _BREAK: Final = ("\n", frozenset({"break"}))
@@ -162,10 +163,11 @@ _EDGE_WS = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 
 
 def drop_controls(text: str) -> str:
-    """Remove control characters and lone surrogates (whitespace ones become spaces)."""
+    """Remove terminal escape sequences (whole), control characters and lone surrogates
+    (whitespace ones become spaces)."""
     return "".join(
         " " if ch.isspace() else ch
-        for ch in text
+        for ch in without_escape_sequences(text)
         if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
     )
 

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import ClassVar
 
 from cytobib import latex
+from cytobib.controls import without_escape_sequences
 
 # Characters XML 1.0 (and so HTML, DOCX and SVG) cannot hold: C0 controls other than tab,
 # newline and carriage return, lone surrogates, U+FFFE/U+FFFF; and DEL, which XML allows but
@@ -240,16 +241,9 @@ def fragment_to(fragment: str, target: str) -> str:
     return "".join(parser.out).strip()
 
 
-# Escape sequences (CSI ... final byte, OSC/DCS/APC/PM/SOS strings up to BEL or ST, and the
-# two-byte ESC forms), then any C0/C1 control left but tab and newline, then the Unicode
-# text-direction and invisible format characters that can make a line read other than it is.
-_TERMINAL_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x9b[0-?]*[ -/]*[@-~]?"
-    r"|[\x90\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -~]?"
-)
+# After the escape sequences (cytobib.controls): any C0/C1 control left but tab and newline, then
+# the Unicode text-direction and invisible format characters that can make a line read other
+# than it is.
 _TERMINAL_CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
@@ -264,6 +258,4 @@ def terminal_text(text: str) -> str:
     """
     if text.isprintable():
         return text
-    if "\x1b" in text or "\x9b" in text or any(c in text for c in "\x90\x9d\x9e\x9f"):
-        text = _TERMINAL_ESCAPES.sub("", text)
-    return _TERMINAL_CONTROLS.sub("", text)
+    return _TERMINAL_CONTROLS.sub("", without_escape_sequences(text))
