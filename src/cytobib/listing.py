@@ -156,7 +156,8 @@ def list_works(
         )
 
         def folded(entry: Entry) -> str:
-            return texts.get(entry.digest) or fold(entry_text(entry))
+            known = texts.get(entry.digest)  # every listed entry's: made above
+            return fold(entry_text(entry)) if known is None else known
 
         matches = _searcher(search, project.vocabulary, folded)
         records = [r for r in records if matches(r)]
